@@ -1,0 +1,118 @@
+import { MissingImportError, MissingExportError } from '../errors.ts';
+import { unversioned } from './interface-name.ts';
+import { Instance } from './instance.ts';
+import type { World, WorldItem } from './world.ts';
+
+/**
+ * The import object jco's glue expects: interface name without version (`wasi:cli/stdout`)
+ * mapped to its functions and resource classes, following jco's naming (camelCase functions,
+ * PascalCase resources).
+ */
+export type ImportObject = Record<string, Record<string, unknown>>;
+
+type GlueInstantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: ImportObject,
+  instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+) => Promise<Record<string, unknown>>;
+
+export interface InstantiateOptions {
+  /** Replaces `WebAssembly.instantiate` for every core module (limits hook in here). */
+  instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
+  /** Called once when the instance ends by exit or trap. */
+  onClose?: (reason: Error) => void;
+}
+
+/** A compiled component: core modules compiled once, instantiated any number of times. */
+export class CompiledComponent {
+  readonly digest: string;
+  /** `preview1` when built from a core module through the command adapter. */
+  readonly origin: 'component' | 'preview1';
+  readonly world: World;
+  readonly wit: string;
+  readonly #modules: Map<string, WebAssembly.Module>;
+  readonly #instantiate: GlueInstantiate;
+  /** Import object key -> names the glue takes from it. */
+  readonly #required: Map<string, string[]>;
+
+  constructor(init: {
+    digest: string;
+    origin: 'component' | 'preview1';
+    world: World;
+    wit: string;
+    modules: Map<string, WebAssembly.Module>;
+    instantiate: GlueInstantiate;
+    glue: string;
+  }) {
+    this.digest = init.digest;
+    this.origin = init.origin;
+    this.world = init.world;
+    this.wit = init.wit;
+    this.#modules = init.modules;
+    this.#instantiate = init.instantiate;
+    this.#required = requiredImports(init.glue);
+  }
+
+  get imports(): readonly WorldItem[] {
+    return this.world.imports;
+  }
+
+  get exports(): readonly WorldItem[] {
+    return this.world.exports;
+  }
+
+  /** Whether the world exports this interface (any version) or function. */
+  exportsInterface(name: string): boolean {
+    const key = unversioned(name);
+    return this.world.exports.some((e) => unversioned(e.name) === key);
+  }
+
+  /**
+   * The import keys and member names the glue needs, e.g. `wasi:cli/stdout` -> `['getStdout']`.
+   * Read from the glue so a missing import is reported before the glue would print and throw.
+   */
+  get requiredImports(): ReadonlyMap<string, readonly string[]> {
+    return this.#required;
+  }
+
+  /** Checks an import object against what the component needs; throws naming the first gap. */
+  checkImports(imports: ImportObject): void {
+    for (const [key, names] of this.#required) {
+      const provided = imports[key];
+      const versioned = this.world.imports.find((i) => unversioned(i.name) === key)?.name ?? key;
+      if (!provided) {
+        throw new MissingImportError(versioned, `component imports ${versioned}, which nothing provides`, {
+          hint: 'grant it through a plugin or remove the import from the component',
+        });
+      }
+      const missing = names.filter((n) => provided[n] === undefined);
+      if (missing.length > 0) {
+        throw new MissingImportError(versioned, `component imports ${versioned}, but the provider lacks ${missing.join(', ')}`);
+      }
+    }
+  }
+
+  async instantiate(imports: ImportObject, options: InstantiateOptions = {}): Promise<Instance> {
+    this.checkImports(imports);
+    const getCoreModule = (name: string) => {
+      const m = this.#modules.get(name);
+      if (!m) throw new MissingExportError(`glue asked for unknown core module ${name}`);
+      return m;
+    };
+    const instance = new Instance(this, options.onClose);
+    const exports = await instance.guard(() => this.#instantiate(getCoreModule, imports, options.instantiateCore));
+    instance.bind(exports);
+    return instance;
+  }
+}
+
+const DESTRUCTURE = /const \{([^}]*)\} = imports\['([^']+)'\];/g;
+
+function requiredImports(glue: string): Map<string, string[]> {
+  const required = new Map<string, string[]>();
+  for (const m of glue.matchAll(DESTRUCTURE)) {
+    const names = m[1].split(',').map((s) => s.split(':')[0].trim()).filter(Boolean);
+    required.set(m[2], [...(required.get(m[2]) ?? []), ...names]);
+  }
+  return required;
+}

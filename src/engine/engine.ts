@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { debuglog } from 'node:util';
+import { WasmhostError } from '../errors.ts';
+import { sniffBinary } from './binary.ts';
+import { CompiledComponent } from './component.ts';
+import { compileCoreModule, type CoreModuleTransform } from './core-modules.ts';
+import { DiskCache, defaultCacheDir, sha256 } from './disk-cache.ts';
+import { wrapPreview1 } from './preview1.ts';
+import { GLUE_PATCH_VERSION, TRANSPILE_OPTIONS, TRANSPILER_VERSION, transpileComponent } from './transpile.ts';
+import { parseWorld } from './world.ts';
+
+const log = debuglog('wasmhost:engine');
+
+export interface EngineOptions {
+  /** Where transpiled components are kept between processes; `false` disables the disk cache. */
+  cacheDir?: string | false;
+  /** Rewrites applied to every core module before compilation (metering, memory caps). */
+  coreModuleTransforms?: CoreModuleTransform[];
+  /** Compiled components kept in memory (least recently used are dropped). Default 100. */
+  memoryCacheSize?: number;
+}
+
+/** Counts, for tests and benchmarks: how each compile was served. */
+export interface EngineStats {
+  memoryHits: number;
+  diskHits: number;
+  transpiles: number;
+}
+
+/**
+ * Compiles components (and WASI preview1 command modules) into `CompiledComponent`s.
+ * Caches in memory by digest and on disk by digest + transpiler version + options.
+ */
+export class Engine {
+  readonly cacheDir: string | undefined;
+  readonly stats: EngineStats = { memoryHits: 0, diskHits: 0, transpiles: 0 };
+  readonly #disk: DiskCache | undefined;
+  readonly #transforms: CoreModuleTransform[];
+  readonly #memory = new Map<string, Promise<CompiledComponent>>();
+  readonly #memoryCacheSize: number;
+
+  constructor(options: EngineOptions = {}) {
+    this.cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? defaultCacheDir());
+    this.#disk = this.cacheDir ? new DiskCache(this.cacheDir) : undefined;
+    this.#transforms = options.coreModuleTransforms ?? [];
+    this.#memoryCacheSize = options.memoryCacheSize ?? 100;
+  }
+
+  /** Compiles from bytes or a file path. Concurrent compiles of the same bytes share one job. */
+  async compile(input: Uint8Array | string, source?: string): Promise<CompiledComponent> {
+    const name = source ?? (typeof input === 'string' ? input : 'component');
+    const bytes = typeof input === 'string' ? await readInput(input) : input;
+    const kind = sniffBinary(bytes, name);
+    const digest = `sha256:${sha256(bytes)}`;
+    const key = sha256(
+      JSON.stringify([digest, kind, TRANSPILER_VERSION, GLUE_PATCH_VERSION, TRANSPILE_OPTIONS, this.#transforms.map((t) => t.id)]),
+    );
+    const cached = this.#memory.get(key);
+    if (cached) {
+      this.stats.memoryHits++;
+      // Refresh recency: Map iteration order is insertion order.
+      this.#memory.delete(key);
+      this.#memory.set(key, cached);
+      return cached;
+    }
+    const job = this.#build(bytes, kind, digest, key, name);
+    this.#memory.set(key, job);
+    job.catch(() => this.#memory.delete(key));
+    while (this.#memory.size > this.#memoryCacheSize) this.#memory.delete(this.#memory.keys().next().value!);
+    return job;
+  }
+
+  async #build(
+    bytes: Uint8Array,
+    kind: 'component' | 'core-module',
+    digest: string,
+    key: string,
+    source: string,
+  ): Promise<CompiledComponent> {
+    let hit = await this.#disk?.load(key);
+    let gluePath = hit?.gluePath;
+    let transpiled = hit;
+    if (hit) {
+      this.stats.diskHits++;
+    } else {
+      const componentBytes = kind === 'core-module' ? await wrapPreview1(bytes, source) : bytes;
+      const started = performance.now();
+      const fresh = await transpileComponent(componentBytes, source);
+      this.stats.transpiles++;
+      log('transpiled %s in %dms', source, Math.round(performance.now() - started));
+      gluePath = this.#disk ? await this.#disk.store(key, fresh) : undefined;
+      transpiled = { ...fresh, gluePath: gluePath ?? '' };
+    }
+    const t = transpiled!;
+    const modules = new Map<string, WebAssembly.Module>();
+    await Promise.all(
+      [...t.coreModules].map(async ([name, data]) => {
+        modules.set(name, await compileCoreModule(data, { name, componentDigest: digest }, this.#transforms));
+      }),
+    );
+    const url = gluePath
+      ? pathToFileURL(gluePath).href
+      : `data:text/javascript;base64,${Buffer.from(t.glue).toString('base64')}`;
+    let glue: { instantiate?: unknown };
+    try {
+      glue = await import(url);
+    } catch (err) {
+      throw new WasmhostError(`${source}: loading the transpiled glue failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (typeof glue.instantiate !== 'function') throw new WasmhostError(`${source}: transpiled glue has no instantiate()`);
+    return new CompiledComponent({
+      digest,
+      origin: kind === 'core-module' ? 'preview1' : 'component',
+      world: parseWorld(t.wit),
+      wit: t.wit,
+      modules,
+      instantiate: glue.instantiate as never,
+      glue: t.glue,
+    });
+  }
+}
+
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new WasmhostError(`cannot read ${path}: ${reason}`, { cause: err });
+  }
+}

@@ -1,0 +1,121 @@
+import { ExitError, InstanceClosedError, MissingExportError, TrapError, WasmhostError } from '../errors.ts';
+import { unversioned } from './interface-name.ts';
+import type { CompiledComponent } from './component.ts';
+
+type Fn = (...args: unknown[]) => unknown;
+
+/**
+ * One instance of a component. Calls go through `call`, which turns traps into `TrapError`,
+ * lets `ExitError` through, and closes the instance after either: a guest that exited or
+ * trapped is never entered again.
+ */
+export class Instance {
+  readonly component: CompiledComponent;
+  #exports: Record<string, unknown> = {};
+  #closed: Error | undefined;
+  #onClose: ((reason: Error) => void) | undefined;
+
+  constructor(component: CompiledComponent, onClose?: (reason: Error) => void) {
+    this.component = component;
+    this.#onClose = onClose;
+  }
+
+  /** @internal set once by `CompiledComponent.instantiate`. */
+  bind(exports: Record<string, unknown>): void {
+    this.#exports = exports;
+  }
+
+  /** The glue's export object, as jco shapes it (interfaces as objects of functions). */
+  get exports(): Readonly<Record<string, unknown>> {
+    return this.#exports;
+  }
+
+  /** Why the instance ended (exit or trap), or undefined while it is usable. */
+  get closedReason(): Error | undefined {
+    return this.#closed;
+  }
+
+  /** Ends the instance from outside (limits, host shutdown); later calls fail with this reason. */
+  close(reason: Error): void {
+    if (this.#closed) return;
+    this.#closed = reason;
+    this.#onClose?.(reason);
+  }
+
+  /**
+   * Looks up an export: `add` (a world-level function), `wasi:cli/run#run` or
+   * `wasi:cli/run@0.2.3#run` (a function of an exported interface; any version matches).
+   */
+  getFunction(target: string): Fn {
+    const hash = target.indexOf('#');
+    if (hash === -1) {
+      const fn = this.#exports[target] ?? this.#exports[camel(target)];
+      if (typeof fn === 'function') return fn as Fn;
+      throw new MissingExportError(`component has no exported function ${target}${this.#listing()}`);
+    }
+    const iface = target.slice(0, hash);
+    const name = target.slice(hash + 1);
+    const key = Object.keys(this.#exports).find((k) => k === iface || unversioned(k) === unversioned(iface));
+    const obj = key === undefined ? undefined : (this.#exports[key] as Record<string, unknown>);
+    if (!obj) throw new MissingExportError(`component does not export ${iface}${this.#listing()}`);
+    const fn = obj[name] ?? obj[camel(name)];
+    if (typeof fn !== 'function') throw new MissingExportError(`${iface} has no function ${name}`);
+    return fn as Fn;
+  }
+
+  /** Calls an export (see `getFunction` for names) with jco-convention arguments. */
+  async call(target: string, ...args: unknown[]): Promise<unknown> {
+    const fn = this.getFunction(target);
+    return this.guard(() => fn(...args));
+  }
+
+  /**
+   * Runs `wasi:cli/run` and answers the exit code: 0 on success, 1 when `run` returns an
+   * error, the guest's own code when it calls `exit`. Traps are thrown as `TrapError`.
+   */
+  async run(): Promise<number> {
+    try {
+      await this.call('wasi:cli/run#run');
+      return 0;
+    } catch (err) {
+      if (err instanceof ExitError) return err.exitCode;
+      if (err instanceof WasmhostError) throw err;
+      return 1; // `run` returned `err`: jco throws its error payload.
+    }
+  }
+
+  /** @internal Runs guest code, translating how it ended. */
+  async guard<T>(body: () => T | Promise<T>): Promise<T> {
+    if (this.#closed) throw new InstanceClosedError(`instance is closed: ${this.#closed.message}`, { cause: this.#closed });
+    try {
+      return await body();
+    } catch (err) {
+      const translated = translate(err);
+      if (translated) {
+        this.close(translated);
+        throw translated;
+      }
+      throw err;
+    }
+  }
+
+  #listing(): string {
+    const names = Object.keys(this.#exports);
+    return names.length ? ` (exports: ${names.join(', ')})` : '';
+  }
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Exit and traps end the instance; anything else (a guest `result` error) does not. */
+function translate(err: unknown): WasmhostError | undefined {
+  if (err instanceof ExitError) return err;
+  if (err instanceof WasmhostError && err.code === 'WASMHOST_LIMIT_EXCEEDED') return err;
+  if (err instanceof WebAssembly.RuntimeError) return new TrapError(`guest trapped: ${err.message}`, { cause: err });
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new TrapError('guest trapped: stack overflow (call stack exhausted)', { cause: err });
+  }
+  return undefined;
+}

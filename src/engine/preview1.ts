@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { componentNew, preview1AdapterCommandPath } from '@bytecodealliance/jco';
+import { InvalidComponentError, UnsupportedModuleError } from '../errors.ts';
+
+const PREVIEW1 = 'wasi_snapshot_preview1';
+let adapter: Promise<Uint8Array> | undefined;
+
+/**
+ * Turns a WASI preview1 command module into a component with the preview1 command adapter
+ * that jco ships, so one WASI 0.2 implementation serves both kinds of guest.
+ */
+export async function wrapPreview1(bytes: Uint8Array, source: string): Promise<Uint8Array> {
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (err) {
+    throw new InvalidComponentError(`${source} is not a valid core module: ${(err as Error).message}`, { cause: err });
+  }
+  const foreign = WebAssembly.Module.imports(module).filter((i) => i.module !== PREVIEW1);
+  if (foreign.length > 0) {
+    const names = [...new Set(foreign.map((i) => `${i.module}.${i.name}`))].slice(0, 5).join(', ');
+    throw new UnsupportedModuleError(`${source} is a core module that imports ${names}, which is not WASI preview1`, {
+      hint: 'core modules must import only wasi_snapshot_preview1; build a component to use other interfaces',
+    });
+  }
+  if (!WebAssembly.Module.exports(module).some((e) => e.name === '_start' && e.kind === 'function')) {
+    throw new UnsupportedModuleError(`${source} is a core module without a _start export (only WASI commands can run)`);
+  }
+  adapter ??= readFile(fileURLToPath(preview1AdapterCommandPath()));
+  try {
+    return await componentNew(bytes, [[PREVIEW1, await adapter]]);
+  } catch (err) {
+    throw new InvalidComponentError(`${source}: wrapping the preview1 module failed: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,86 @@
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { transpile, componentWit } from '@bytecodealliance/jco';
+import { InvalidComponentError } from '../errors.ts';
+
+/** The output of one transpilation: glue source, core modules by file name, the printed world. */
+export interface Transpiled {
+  glue: string;
+  coreModules: Map<string, Uint8Array>;
+  wit: string;
+}
+
+/**
+ * Fixed transpiler options (DESIGN.md): async instantiation so imports are given per instance,
+ * JSPI so host functions may return promises, every import and export async ('*' is the only
+ * selector that works), no TypeScript output (`noTypescript` is ignored by jco's transpile).
+ */
+export const TRANSPILE_OPTIONS = Object.freeze({
+  name: 'component',
+  instantiation: 'async' as const,
+  asyncMode: 'jspi' as const,
+  asyncImports: ['*'],
+  asyncExports: ['*'],
+  emitTypescriptDeclarations: false,
+  noTypescript: true,
+  quiet: true,
+});
+
+const require = createRequire(import.meta.url);
+
+/** jco's version: part of every cache key, so an upgrade never reuses old glue. */
+export const TRANSPILER_VERSION: string = (() => {
+  const entry = require.resolve('@bytecodealliance/jco');
+  let dir = dirname(entry);
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (pkg.name === '@bytecodealliance/jco') return `jco@${pkg.version}`;
+    } catch {
+      // keep walking up
+    }
+  }
+  return 'jco@unknown';
+})();
+
+export async function transpileComponent(bytes: Uint8Array, source: string): Promise<Transpiled> {
+  let out: Awaited<ReturnType<typeof transpile>>;
+  let wit: string;
+  try {
+    wit = await componentWit(bytes);
+    out = await transpile(bytes, { ...TRANSPILE_OPTIONS, asyncImports: ['*'], asyncExports: ['*'] } as never);
+  } catch (err) {
+    throw new InvalidComponentError(`${source} is not a valid component: ${firstLine(err)}`, { cause: err });
+  }
+  const coreModules = new Map<string, Uint8Array>();
+  let glue = '';
+  for (const [name, data] of Object.entries(out.files)) {
+    if (name.endsWith('.wasm')) coreModules.set(name, data);
+    else if (name.endsWith('.js')) glue = Buffer.from(data).toString('utf8');
+  }
+  if (!glue) throw new InvalidComponentError(`${source}: the transpiler produced no JavaScript glue`);
+  return { glue: patchGlue(glue), coreModules, wit };
+}
+
+/** Bumped with every change to `patchGlue`; part of the cache key. */
+export const GLUE_PATCH_VERSION = 1;
+
+/**
+ * jco 1.35's JSPI glue swallows an `Error` thrown by a host import that returns no `result`:
+ * it marks the task failed and returns a promise that never settles, so the guest's call
+ * hangs instead of unwinding (this is how `exit` and host-side traps must end a guest).
+ * Rethrowing there lets the error unwind through the guest's frames to the export's caller.
+ */
+export function patchGlue(glue: string): string {
+  return glue.replaceAll(/(task\.exit\(\);\s*)return task\.completionPromise\(\);/g, '$1throw err;');
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  // jco's messages carry a "Caused by:" chain; the most specific reason is the last line.
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^(Caused by:|Stack backtrace:)/.test(l));
+  const specific = lines.filter((l) => !/^\d+:/.test(l) || lines.length === 1);
+  const reasons = lines.map((l) => l.replace(/^\d+:\s*/, ''));
+  return [...new Set([specific[0] ?? reasons[0], reasons.at(-1)].filter(Boolean))].join(': ') || 'unknown error';
+}

@@ -1,0 +1,126 @@
+import { Readable, Writable } from 'node:stream';
+import { BytesSource, CallbackSink, MemorySink, NullSink, ReadableSource, WritableSink } from './io/pipes.ts';
+import type { InputSource, OutputSink } from './io/streams.ts';
+
+/** A host directory made visible to the guest at `guestPath`. */
+export interface Preopen {
+  hostPath: string;
+  guestPath: string;
+  /** Writes, creations, renames, removals and metadata changes are refused. */
+  readOnly?: boolean;
+}
+
+/** What the guest may do on the network (`wasi:sockets`). Everything is off unless granted. */
+export interface NetworkPolicy {
+  tcp?: boolean;
+  udp?: boolean;
+  ipNameLookup?: boolean;
+  /**
+   * CIDR ranges (`127.0.0.0/8`, `::1/128`) the guest may bind or connect to. Undefined allows
+   * every address once `tcp` or `udp` is on; an empty list allows none.
+   */
+  allowedAddresses?: string[];
+}
+
+export type StdinOption = 'inherit' | 'ignore' | string | Uint8Array | Readable;
+export type OutputOption = 'inherit' | 'ignore' | 'capture' | Writable | ((chunk: Uint8Array) => void);
+
+export interface WasiOptions {
+  /** `args[0]` is the program name, as on a command line. */
+  args?: string[];
+  /** Exactly the guest's environment: the host's own is never inherited implicitly. */
+  env?: Record<string, string>;
+  /** `wasi:cli/environment.initial-cwd`. */
+  cwd?: string;
+  stdin?: StdinOption;
+  stdout?: OutputOption;
+  stderr?: OutputOption;
+  /** Bytes kept by `'capture'` outputs before writes fail. */
+  captureLimit?: number;
+  preopens?: Preopen[];
+  network?: NetworkPolicy;
+}
+
+/** Every default in one place: nothing granted, output discarded, no input. */
+export const WASI_DEFAULTS = Object.freeze({
+  args: [] as string[],
+  env: {} as Record<string, string>,
+  stdin: 'ignore' as StdinOption,
+  stdout: 'ignore' as OutputOption,
+  stderr: 'ignore' as OutputOption,
+  captureLimit: 64 * 1024 * 1024,
+  preopens: [] as Preopen[],
+  network: Object.freeze({ tcp: false, udp: false, ipNameLookup: false }) as NetworkPolicy,
+});
+
+/**
+ * All of one instance's WASI state (wasmtime's `WasiCtx`). Built once from options; each
+ * interface implementation reads only its own slice of it.
+ */
+export class WasiContext {
+  readonly args: readonly string[];
+  readonly env: ReadonlyArray<readonly [string, string]>;
+  readonly cwd: string | undefined;
+  readonly preopens: readonly Preopen[];
+  readonly network: Readonly<NetworkPolicy>;
+  readonly stdout: OutputSink;
+  readonly stderr: OutputSink;
+  readonly #stdinOption: StdinOption;
+  #stdin: InputSource | undefined;
+  /** Whether the guest's stdio is the host process's own terminal. */
+  readonly terminal: { stdin: boolean; stdout: boolean; stderr: boolean };
+
+  constructor(options: WasiOptions = {}) {
+    const o = { ...WASI_DEFAULTS, ...dropUndefined(options) };
+    this.args = [...o.args];
+    this.env = Object.entries(o.env).map(([k, v]) => [k, String(v)] as const);
+    this.cwd = o.cwd;
+    this.preopens = o.preopens.map((p) => ({ ...p }));
+    this.network = { ...o.network };
+    this.#stdinOption = o.stdin;
+    this.stdout = makeSink(o.stdout, process.stdout, o.captureLimit);
+    this.stderr = makeSink(o.stderr, process.stderr, o.captureLimit);
+    this.terminal = {
+      stdin: o.stdin === 'inherit' && process.stdin.isTTY === true,
+      stdout: o.stdout === 'inherit' && process.stdout.isTTY === true,
+      stderr: o.stderr === 'inherit' && process.stderr.isTTY === true,
+    };
+  }
+
+  /** Created on first use, so a guest that never reads stdin never holds the host's stdin open. */
+  get stdin(): InputSource {
+    this.#stdin ??= makeSource(this.#stdinOption);
+    return this.#stdin;
+  }
+
+  /** What a `'capture'` stdout received. */
+  capturedStdout(): Buffer {
+    return this.stdout instanceof MemorySink ? this.stdout.contents() : Buffer.alloc(0);
+  }
+
+  capturedStderr(): Buffer {
+    return this.stderr instanceof MemorySink ? this.stderr.contents() : Buffer.alloc(0);
+  }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function makeSource(option: StdinOption): InputSource {
+  if (option === 'inherit') return new ReadableSource(process.stdin);
+  if (option === 'ignore') return new BytesSource(new Uint8Array(0));
+  if (typeof option === 'string') return new BytesSource(Buffer.from(option));
+  if (option instanceof Uint8Array) return new BytesSource(option);
+  if (option instanceof Readable) return new ReadableSource(option);
+  throw new TypeError(`unsupported stdin option: ${String(option)}`);
+}
+
+function makeSink(option: OutputOption, inherited: Writable, limit: number): OutputSink {
+  if (option === 'inherit') return new WritableSink(inherited);
+  if (option === 'ignore') return new NullSink();
+  if (option === 'capture') return new MemorySink(limit);
+  if (typeof option === 'function') return new CallbackSink(option);
+  if (option instanceof Writable) return new WritableSink(option);
+  throw new TypeError(`unsupported output option: ${String(option)}`);
+}
