@@ -7,10 +7,13 @@ import { CompiledComponent } from './component.ts';
 import { compileCoreModule, type CoreModuleTransform } from './core-modules.ts';
 import { DiskCache, defaultCacheDir, sha256 } from './disk-cache.ts';
 import { wrapPreview1 } from './preview1.ts';
-import { GLUE_PATCH_VERSION, TRANSPILE_OPTIONS, TRANSPILER_VERSION, transpileComponent } from './transpile.ts';
+import { TRANSPILE_OPTIONS, TRANSPILER_VERSION, transpileComponent } from './transpile.ts';
 import { parseWorld } from './world.ts';
 
 const log = debuglog('wasmhost:engine');
+
+/** Bumped whenever preview1 wrapping or glue patching changes what a cache entry holds. */
+const PIPELINE_VERSION = 2;
 
 export interface EngineOptions {
   /** Where transpiled components are kept between processes; `false` disables the disk cache. */
@@ -54,7 +57,7 @@ export class Engine {
     const kind = sniffBinary(bytes, name);
     const digest = `sha256:${sha256(bytes)}`;
     const key = sha256(
-      JSON.stringify([digest, kind, TRANSPILER_VERSION, GLUE_PATCH_VERSION, TRANSPILE_OPTIONS, this.#transforms.map((t) => t.id)]),
+      JSON.stringify([digest, kind, TRANSPILER_VERSION, PIPELINE_VERSION, TRANSPILE_OPTIONS, this.#transforms.map((t) => t.id)]),
     );
     const cached = this.#memory.get(key);
     if (cached) {

@@ -1,10 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { componentNew, preview1AdapterCommandPath } from '@bytecodealliance/jco';
+import { componentEmbed, componentNew, preview1AdapterCommandPath } from '@bytecodealliance/jco';
 import { InvalidComponentError, UnsupportedModuleError } from '../errors.ts';
+import { renameImports } from './wasm-binary.ts';
 
 const PREVIEW1 = 'wasi_snapshot_preview1';
 let adapter: Promise<Uint8Array> | undefined;
+
+/**
+ * jco's adapter turns `proc_exit(n)` into `wasi:cli/exit.exit(err)`, losing `n`. We route
+ * `proc_exit` to a host interface of our own that keeps the code (served by `cliImports`).
+ */
+export const PREVIEW1_EXIT_INTERFACE = 'wasmhost:preview1/exit@0.1.0';
+const EXIT_WIT = `package wasmhost:preview1@0.1.0;
+interface exit { exit: func(code: u32); }
+world command { import exit; }`;
 
 /**
  * Turns a WASI preview1 command module into a component with the preview1 command adapter
@@ -29,7 +39,11 @@ export async function wrapPreview1(bytes: Uint8Array, source: string): Promise<U
   }
   adapter ??= readFile(fileURLToPath(preview1AdapterCommandPath()));
   try {
-    return await componentNew(bytes, [[PREVIEW1, await adapter]]);
+    const rerouted = renameImports(bytes, [
+      { from: { module: PREVIEW1, name: 'proc_exit' }, to: { module: PREVIEW1_EXIT_INTERFACE, name: 'exit' } },
+    ]);
+    const core = rerouted === bytes ? bytes : await componentEmbed({ binary: rerouted, witSource: EXIT_WIT, world: 'command' });
+    return await componentNew(core, [[PREVIEW1, await adapter]]);
   } catch (err) {
     throw new InvalidComponentError(`${source}: wrapping the preview1 module failed: ${(err as Error).message}`, { cause: err });
   }

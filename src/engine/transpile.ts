@@ -63,9 +63,6 @@ export async function transpileComponent(bytes: Uint8Array, source: string): Pro
   return { glue: patchGlue(glue), coreModules, wit };
 }
 
-/** Bumped with every change to `patchGlue`; part of the cache key. */
-export const GLUE_PATCH_VERSION = 1;
-
 /**
  * jco 1.35's JSPI glue swallows an `Error` thrown by a host import that returns no `result`:
  * it marks the task failed and returns a promise that never settles, so the guest's call

@@ -24,6 +24,12 @@ export function cliImports(ctx: WasiContext) {
         throw new ExitError(code);
       },
     },
+    // proc_exit of preview1 modules, rerouted around the adapter so the exit code survives.
+    'wasmhost:preview1/exit': {
+      exit(code: number): never {
+        throw new ExitError(code);
+      },
+    },
     'wasi:cli/stdin': { getStdin: () => new InputStream(ctx.stdin) },
     'wasi:cli/stdout': { getStdout: () => new OutputStream(ctx.stdout) },
     'wasi:cli/stderr': { getStderr: () => new OutputStream(ctx.stderr) },

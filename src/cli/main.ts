@@ -1,0 +1,55 @@
+import { Command, CommanderError } from 'commander';
+import { WasmhostError, TrapError } from '../errors.ts';
+import { run } from './run.ts';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Builds the `wasmhost` command; `exit` receives the process exit code. */
+export function buildProgram(): Command {
+  const program = new Command('wasmhost')
+    .description('Run WebAssembly components on Node.js')
+    .version('0.1.0')
+    .showSuggestionAfterError()
+    .enablePositionalOptions()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run a command component (wasi:cli/run) or a WASI preview1 module, like `wasmtime run`')
+    .argument('<file>', 'component or core module (.wasm)')
+    .argument('[args...]', 'arguments passed to the guest (put -- first if they start with -)')
+    .option('--dir <host[::guest]>', 'preopen a host directory (guest path defaults to the host path)', collect, [])
+    .option('--dir-ro <host[::guest]>', 'preopen a host directory read-only', collect, [])
+    .option('--env <K=V|K>', 'set a guest environment variable (K alone copies it from the host)', collect, [])
+    .option('--env-inherit', 'copy the whole host environment into the guest (off by default)')
+    .option('--invoke <call>', 'call an export instead of wasi:cli/run, in WAVE syntax: add(1, 2)')
+    .option('--net', 'allow TCP/UDP to any address and name lookups')
+    .option('--allow-addr <cidr>', 'allow TCP/UDP to this address range (repeatable)', collect, [])
+    .option('--cache-dir <dir>', 'where transpiled components are cached')
+    .option('--no-cache', 'do not use the disk cache')
+    .passThroughOptions()
+    .action(async (file: string, args: string[], opts) => {
+      process.exitCode = await run(file, args, opts);
+    });
+
+  return program;
+}
+
+/** Runs the CLI: one-line errors with a hint, never a stack trace for expected failures. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof WasmhostError) {
+      process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+      // wasmtime exits with 128 + SIGABRT on a trap; scripts that check for it keep working.
+      return err instanceof TrapError ? 134 : 1;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.WASMHOST_DEBUG) console.error(err);
+    return 1;
+  }
+}
