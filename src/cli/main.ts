@@ -29,7 +29,8 @@ export function buildProgram(): Command {
     .option('--no-cache', 'do not use the disk cache')
     .passThroughOptions()
     .action(async (file: string, args: string[], opts) => {
-      process.exitCode = await run(file, args, opts);
+      // `run [options] file -- args`: the separator is ours, not the guest's.
+      process.exitCode = await run(file, args[0] === '--' ? args.slice(1) : args, opts);
     });
 
   return program;

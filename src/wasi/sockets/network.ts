@@ -1,0 +1,30 @@
+import { IoError } from '../io/error.ts';
+import { ERROR_CODES, type ErrorCode } from './errors.ts';
+import type { AddressCheck } from './policy.ts';
+
+/** What holding a `network` lets a guest do; built once per instance from its policy. */
+export interface NetworkAccess {
+  readonly check: AddressCheck;
+  readonly ipNameLookup: boolean;
+}
+
+/** `wasi:sockets/network.network`: the capability passed to bind, connect and name lookup. */
+export class Network {
+  readonly #access: NetworkAccess;
+
+  constructor(access: NetworkAccess) {
+    this.#access = access;
+  }
+
+  /** @internal */
+  static access(network: Network): NetworkAccess {
+    if (!(network instanceof Network)) throw new TypeError('not a wasi:sockets/network resource');
+    return network.#access;
+  }
+}
+
+/** `network-error-code`: the socket error code behind a stream's `error`, if it came from a socket. */
+export function networkErrorCode(err: IoError): ErrorCode | undefined {
+  const code = err instanceof IoError ? err.code : undefined;
+  return code !== undefined && ERROR_CODES.has(code) ? (code as ErrorCode) : undefined;
+}
