@@ -68,9 +68,16 @@ export async function transpileComponent(bytes: Uint8Array, source: string): Pro
  * it marks the task failed and returns a promise that never settles, so the guest's call
  * hangs instead of unwinding (this is how `exit` and host-side traps must end a guest).
  * Rethrowing there lets the error unwind through the guest's frames to the export's caller.
+ * Every patch must keep the glue's behaviour otherwise identical; bump PIPELINE_VERSION.
  */
 export function patchGlue(glue: string): string {
-  return glue.replaceAll(/(task\.exit\(\);\s*)return task\.completionPromise\(\);/g, '$1throw err;');
+  return (
+    glue
+      .replaceAll(/(task\.exit\(\);\s*)return task\.completionPromise\(\);/g, '$1throw err;')
+      // The glue reads process.env.JCO_DEBUG on every internal step (a C++ getenv each time),
+      // which is most of its per-call cost; wasmhost never turns jco's debug logging on.
+      .replaceAll('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;')
+  );
 }
 
 function firstLine(err: unknown): string {

@@ -45,7 +45,10 @@ export class DirectoryEntryStream {
       }
       let type = descriptorType(entry);
       // Some filesystems do not say (DT_UNKNOWN): ask the entry itself.
-      if (type === 'unknown') type = descriptorType(await lstat(`${this.#path}/${name}`, { bigint: true }));
+      if (type === 'unknown') {
+        const st = await lstat(`${this.#path}/${name}`, { bigint: true }).catch(() => undefined);
+        if (st) type = descriptorType(st);
+      }
       return { type, name };
     });
   }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { BigIntStats, Dirent } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 
 /** `wasi:filesystem/types.descriptor-type`. */
 export type DescriptorType =
@@ -32,8 +32,10 @@ export interface MetadataHashValue {
   upper: bigint;
 }
 
-/** Works for `Stats` and `Dirent` alike (both have the `is*` predicates). */
-export function descriptorType(entry: BigIntStats | Dirent): DescriptorType {
+/** The `is*` predicates that `Stats` and `Dirent` share. */
+type TypedEntry = Pick<BigIntStats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isCharacterDevice' | 'isBlockDevice' | 'isFIFO' | 'isSocket'>;
+
+export function descriptorType(entry: TypedEntry): DescriptorType {
   if (entry.isFile()) return 'regular-file';
   if (entry.isDirectory()) return 'directory';
   if (entry.isSymbolicLink()) return 'symbolic-link';

@@ -1,26 +1,22 @@
 import type { WasiContext } from '../context.ts';
 
-export interface Closable {
-  close(): void;
-}
-
 /**
  * The sockets an instance holds open, so that ending the instance (exit, trap) releases its ports
  * even when the guest never dropped its handles.
  */
 export class OpenSockets {
-  readonly #open = new Set<Closable>();
+  readonly #open = new Set<Disposable>();
 
-  add(socket: Closable): void {
+  add(socket: Disposable): void {
     this.#open.add(socket);
   }
 
-  delete(socket: Closable): void {
+  delete(socket: Disposable): void {
     this.#open.delete(socket);
   }
 
   closeAll(): void {
-    for (const socket of [...this.#open]) socket.close();
+    for (const socket of [...this.#open]) socket[Symbol.dispose]();
     this.#open.clear();
   }
 
@@ -31,6 +27,7 @@ export class OpenSockets {
 
 const byContext = new WeakMap<WasiContext, OpenSockets>();
 
+/** The open sockets of the instance that owns `ctx`. */
 export function openSockets(ctx: WasiContext): OpenSockets {
   let open = byContext.get(ctx);
   if (!open) byContext.set(ctx, (open = new OpenSockets()));

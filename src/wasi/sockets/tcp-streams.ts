@@ -105,3 +105,14 @@ class SocketSink implements OutputSink {
 function failure(err: Error): Error {
   return (err as { code?: string }).code === 'EPIPE' ? new StreamClosed(err.message) : new SocketStreamError(err);
 }
+
+/** How long a dropped socket may take to send what the guest wrote before it is cut. */
+const LINGER_MS = 10_000;
+
+/** Closes like POSIX `close`: bytes already written still go out, then the socket is released. */
+export function closeGracefully(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.destroySoon();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
+}

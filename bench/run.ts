@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: runs every benchmark, prints a Markdown table and writes JSON to
+ * bench/results/<timestamp>.json with the machine it ran on.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem, platform, arch, release } from 'node:os';
+import { join } from 'node:path';
+import { engineBench } from './engine.ts';
+import { table } from './stats.ts';
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  os: `${platform()} ${release()} ${arch()}`,
+  node: process.version,
+};
+
+const rows = await engineBench();
+const baselineNote = 'baseline: the same core module called directly through V8, no component glue';
+process.stdout.write(`${table(rows)}\n\n${baselineNote}\nmachine: ${JSON.stringify(machine)}\n`);
+
+const dir = join(import.meta.dirname, 'results');
+await mkdir(dir, { recursive: true });
+const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+await writeFile(file, JSON.stringify({ machine, rows, baselineNote }, null, 2));
+process.stdout.write(`results: ${file}\n`);
