@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Engine, WasiContext, createWasiImports, UsageError, type Preopen, type NetworkPolicy } from '../index.ts';
+import { Engine, WasiContext, createWasiImports, UsageError, type CompiledComponent, type Instance, type Preopen, type NetworkPolicy } from '../index.ts';
 import { coerceArgs, exportParamTypes, formatValue, parseInvocation } from './wave.ts';
 
 export interface RunOptions {
@@ -28,8 +28,16 @@ export async function run(file: string, guestArgs: string[], opts: RunOptions): 
     preopens: [...opts.dir.map((d) => parseDir(d, false)), ...opts.dirRo.map((d) => parseDir(d, true))],
     network: buildNetwork(opts),
   });
-  const instance = await component.instantiate(createWasiImports(ctx));
-  if (opts.invoke === undefined) {
+  const instance = await component.instantiate(createWasiImports(ctx), { onClose: () => ctx.dispose() });
+  try {
+    return await runOrInvoke(file, component, instance, opts.invoke);
+  } finally {
+    ctx.dispose();
+  }
+}
+
+async function runOrInvoke(file: string, component: CompiledComponent, instance: Instance, invoke: string | undefined) {
+  if (invoke === undefined) {
     if (!component.exportsInterface('wasi:cli/run')) {
       throw new UsageError(`${file} does not export wasi:cli/run`, {
         hint: `call one of its exports with --invoke (exports: ${component.exports.map((e) => e.name).join(', ') || 'none'})`,
@@ -37,7 +45,7 @@ export async function run(file: string, guestArgs: string[], opts: RunOptions): 
     }
     return instance.run();
   }
-  const { name, args } = parseInvocation(opts.invoke);
+  const { name, args } = parseInvocation(invoke);
   const result = await instance.call(name, ...coerceArgs(args, exportParamTypes(component.wit, name)));
   if (result !== undefined) process.stdout.write(`${formatValue(result)}\n`);
   return 0;

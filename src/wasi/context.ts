@@ -67,6 +67,7 @@ export class WasiContext {
   readonly stderr: OutputSink;
   readonly #stdinOption: StdinOption;
   #stdin: InputSource | undefined;
+  readonly #cleanups: (() => void)[] = [];
   /** Whether the guest's stdio is the host process's own terminal. */
   readonly terminal: { stdin: boolean; stdout: boolean; stderr: boolean };
 
@@ -91,6 +92,25 @@ export class WasiContext {
   get stdin(): InputSource {
     this.#stdin ??= makeSource(this.#stdinOption);
     return this.#stdin;
+  }
+
+  /** Registers cleanup for host resources the instance holds (sockets, file handles). */
+  onDispose(fn: () => void): void {
+    this.#cleanups.push(fn);
+  }
+
+  /**
+   * Releases everything the instance still holds. Call it when the instance is done (the CLI
+   * and the host do); passing `onClose: () => ctx.dispose()` to `instantiate` covers exit and traps.
+   */
+  dispose(): void {
+    for (const fn of this.#cleanups.splice(0)) {
+      try {
+        fn();
+      } catch {
+        // Cleanup is best effort: one failing release must not keep the others from running.
+      }
+    }
   }
 
   /** What a `'capture'` stdout received. */

@@ -1,11 +1,11 @@
 import type { WasiContext } from '../context.ts';
-import { IncomingDatagramStream, OutgoingDatagramStream } from './udp-streams.ts';
 import type { IpAddressFamily } from './addresses.ts';
 import { resolveAddresses, ResolveAddressStream } from './ip-name-lookup.ts';
 import { Network, networkErrorCode, type NetworkAccess } from './network.ts';
 import { openSockets } from './open-sockets.ts';
 import { addressCheck } from './policy.ts';
 import { createTcpSocket, TcpSocket } from './tcp.ts';
+import { IncomingDatagramStream, OutgoingDatagramStream } from './udp-streams.ts';
 import { createUdpSocket, UdpSocket } from './udp.ts';
 
 export { addressCheck, parseCidr, type AddressCheck, type AddressUse } from './policy.ts';
@@ -18,6 +18,7 @@ export function socketsImports(ctx: WasiContext): Record<string, Record<string, 
   const policy = ctx.network;
   const access: NetworkAccess = { check: addressCheck(policy), ipNameLookup: policy.ipNameLookup === true };
   const open = openSockets(ctx);
+  ctx.onDispose(() => open.closeAll());
   return {
     'wasi:sockets/network': { Network, networkErrorCode },
     'wasi:sockets/instance-network': { instanceNetwork: () => new Network(access) },

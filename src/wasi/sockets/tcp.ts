@@ -301,7 +301,8 @@ export class TcpSocket {
     socket.on('error', ignoreError);
     connect.socket = socket;
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve).once('error', reject);
+      // 'close' without 'error' means the socket was dropped mid-connect: settle all the same.
+      socket.once('connect', resolve).once('error', reject).once('close', () => reject(new Error('socket closed')));
       socket.connect({ host, port, localAddress: local?.address, localPort: local?.port });
     });
     connect.outcome = 'ok';
