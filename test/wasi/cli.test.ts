@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { Engine, WasiContext, createWasiImports, TrapError, LimitExceededError, type WasiOptions } from '../../src/index.ts';
+import { Engine, WasiContext, createWasiImports, TrapError, InstanceClosedError, LimitExceededError, type WasiOptions } from '../../src/index.ts';
 import { randomImports, MAX_RANDOM_BYTES } from '../../src/wasi/random/index.ts';
 import { clocksImports } from '../../src/wasi/clocks/index.ts';
 import { poll } from '../../src/wasi/io/poll.ts';
@@ -57,7 +57,7 @@ test('wasi:cli/stdin: bytes, strings and Node streams', async () => {
 
 test('wasi:cli/stdout and stderr: captured separately, or sent to a callback', async () => {
   const r = await runApp(['stderr', 'to stderr']);
-  assert.equal(r.stderr, 'to stderr');
+  assert.equal(r.stderr, 'to stderr\n');
   assert.equal(r.stdout, '');
   const chunks: string[] = [];
   const ctx = new WasiContext({ args: ['cli-app', 'args', 'cb'], stdout: (c) => chunks.push(Buffer.from(c).toString()) });
@@ -78,8 +78,14 @@ test('wasi:cli/terminal-*: not a terminal unless the host stdio is inherited fro
   assert.equal(t.getTerminalStdout(), undefined);
 });
 
-test('a guest trap inside a command is a TrapError', async () => {
-  await assert.rejects(runApp(['trap']), TrapError);
+test('a componentize-js guest that throws traps; its instance is closed, others carry on', async () => {
+  const greeter = await engine.compile(fixturePath('greeter'));
+  const instance = await greeter.instantiate({ 'test:greeter/host': { log: () => {} } });
+  assert.equal(await instance.call('transform', '{"b":1,"a":2}'), '{"a":2,"b":1}');
+  await assert.rejects(instance.call('transform', 'not json'), TrapError);
+  await assert.rejects(instance.call('greet', 'x'), InstanceClosedError);
+  const fresh = await greeter.instantiate({ 'test:greeter/host': { log: () => {} } });
+  assert.equal(await fresh.call('greet', 'world'), 'Hello, world!');
 });
 
 test('blocking calls suspend only their own instance: 20 concurrent sleeps take about one sleep', async () => {
