@@ -1,0 +1,53 @@
+/**
+ * The dependency rule of DESIGN.md, checked on every run: one folder per part, and a part may
+ * import only the parts below it (`cli` -> ... -> `wasi` -> `engine`; shared base modules
+ * such as errors.ts are open to all). Nothing imports `cli`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const SRC = resolve(import.meta.dirname, '../src');
+
+/** Part -> the parts it may import. Base modules (files directly in src/) are always allowed. */
+const ALLOWED: Record<string, string[]> = {
+  engine: [],
+  wasi: ['engine'],
+  cli: ['engine', 'wasi'],
+};
+
+async function* sourceFiles(dir: string): AsyncGenerator<string> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* sourceFiles(path);
+    else if (entry.name.endsWith('.ts')) yield path;
+  }
+}
+
+function partOf(file: string): string | undefined {
+  const rel = relative(SRC, file).split('/');
+  return rel.length > 1 ? rel[0] : undefined;
+}
+
+test('source folders import only the parts below them', async () => {
+  const violations: string[] = [];
+  for await (const file of sourceFiles(SRC)) {
+    const from = partOf(file);
+    const text = await readFile(file, 'utf8');
+    for (const m of text.matchAll(/(?:import|export)[^'"]*from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g)) {
+      const target = resolve(dirname(file), m[1] ?? m[2]);
+      const to = partOf(target);
+      if (to === undefined || to === from) continue;
+      if (relative(SRC, target) === 'index.ts' && from !== 'cli') violations.push(`${relative(SRC, file)} imports the public entry point`);
+      if (from === undefined) continue; // src/index.ts re-exports every part
+      if (!(ALLOWED[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} (${from}) imports ${relative(SRC, target)} (${to})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('every part has a rule', async () => {
+  const parts = (await readdir(SRC, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  assert.deepEqual(parts.filter((p) => !(p in ALLOWED)), []);
+});
