@@ -24,8 +24,9 @@ import {
   type DescriptorType,
   type MetadataHashValue,
 } from './metadata.ts';
-import { resolvePath, type FinalMode } from './paths.ts';
-import { FileSink, FileSource, SharedFile, toPosition } from './streams.ts';
+import { HostDir, withPath, type FinalMode, type Target } from './paths.ts';
+import type { OpenResources } from './resources.ts';
+import { FileSink, FileSource, SharedFile, readPosition, toPosition } from './streams.ts';
 import { setTimes, type NewTimestamp } from './times.ts';
 
 /** `descriptor-flags`, `path-flags`, `open-flags`: jco passes flags as objects of booleans. */
@@ -44,15 +45,15 @@ export type Advice = 'normal' | 'sequential' | 'random' | 'will-need' | 'dont-ne
 /** The largest buffer one `read` call allocates (the guest may ask for up to 2^64 - 1 bytes). */
 const MAX_READ = 4 * 1024 * 1024;
 
-type State =
-  | { kind: 'directory'; path: string }
-  | { kind: 'file'; path: string; file: SharedFile };
+type State = { kind: 'directory'; dir: HostDir } | { kind: 'file'; file: SharedFile };
 
 interface Init {
   state: State;
   flags: DescriptorFlags;
   /** From a read-only preopen: every mutation is refused, whatever the flags say. */
   readOnly: boolean;
+  /** The instance's open files and directories, closed together when it ends. */
+  resources: OpenResources;
 }
 
 /** Descriptors are made by `get-directories` and `open-at` only. */
@@ -71,20 +72,23 @@ export class Descriptor {
   readonly #state: State;
   readonly #flags: DescriptorFlags;
   readonly #readOnly: boolean;
+  readonly #resources: OpenResources;
 
   constructor(token: symbol, init: Init) {
     if (token !== INTERNAL) throw new TypeError('Descriptor is created by get-directories and open-at');
     this.#state = init.state;
     this.#flags = init.flags;
     this.#readOnly = init.readOnly;
+    this.#resources = init.resources;
   }
 
   /** A preopened directory: readable, and mutable unless the preopen is read-only. */
-  static preopen(hostPath: string, readOnly: boolean): Descriptor {
+  static async preopen(hostPath: string, readOnly: boolean, resources: OpenResources): Promise<Descriptor> {
     return new Descriptor(INTERNAL, {
-      state: { kind: 'directory', path: hostPath },
+      state: { kind: 'directory', dir: await HostDir.open(hostPath, resources.set) },
       flags: { ...NO_FLAGS, read: true, mutateDirectory: !readOnly },
       readOnly,
+      resources,
     });
   }
 
@@ -137,7 +141,7 @@ export class Descriptor {
   setTimes(atime: NewTimestamp, mtime: NewTimestamp): Promise<void> {
     if (this.#readOnly) throw 'not-permitted' satisfies ErrorCode;
     const s = this.#state;
-    return guard(() => setTimes(s.kind === 'file' ? { handle: s.file.handle } : { path: s.path, follow: true }, atime, mtime));
+    return guard(() => setTimes(s.kind === 'file' ? { handle: s.file.handle } : { path: `${s.dir.path}/.`, follow: false }, atime, mtime));
   }
 
   read(length: bigint, offset: bigint): Promise<[Uint8Array, boolean]> {
@@ -146,7 +150,7 @@ export class Descriptor {
     return guard(async () => {
       const size = length > BigInt(MAX_READ) ? MAX_READ : Number(length);
       const buffer = Buffer.allocUnsafe(size);
-      const { bytesRead } = await file.handle.read(buffer, 0, size, offset);
+      const { bytesRead } = await file.handle.read(buffer, 0, size, readPosition(offset));
       // As wasmtime: end of file is reported by the read that finds nothing.
       return [buffer.subarray(0, bytesRead), bytesRead === 0];
     });
@@ -166,25 +170,24 @@ export class Descriptor {
 
   readDirectory(): Promise<DirectoryEntryStream> {
     const dir = this.#directory();
-    return guard(() => openDirectoryStream(dir));
+    return guard(() => openDirectoryStream(dir.path, this.#resources.set));
   }
 
   createDirectoryAt(path: string): Promise<void> {
-    return this.#mutateAt(path, 'entry', async (host) => void (await mkdir(host, 0o777)));
+    return this.#mutateAt(path, 'entry', async ({ host }) => void (await mkdir(host, 0o777)));
   }
 
   stat(): Promise<DescriptorStat> {
-    const s = this.#state;
-    return guard(async () => toDescriptorStat(await (s.kind === 'file' ? s.file.handle.stat({ bigint: true }) : stat(s.path, { bigint: true }))));
+    return guard(async () => toDescriptorStat(await this.#stat()));
   }
 
   statAt(pathFlags: PathFlags, path: string): Promise<DescriptorStat> {
     // `lstat` even when following: the resolver already expanded every symlink it was asked to.
-    return this.#at(path, follow(pathFlags), async (host) => toDescriptorStat(await lstat(host, { bigint: true })));
+    return this.#at(path, follow(pathFlags), async ({ host }) => toDescriptorStat(await lstat(host, { bigint: true })));
   }
 
   setTimesAt(pathFlags: PathFlags, path: string, atime: NewTimestamp, mtime: NewTimestamp): Promise<void> {
-    return this.#mutateAt(path, follow(pathFlags), (host) => setTimes({ path: host, follow: false }, atime, mtime));
+    return this.#mutateAt(path, follow(pathFlags), ({ host }) => setTimes({ path: host, follow: false }, atime, mtime));
   }
 
   linkAt(oldPathFlags: PathFlags, oldPath: string, newDescriptor: Descriptor, newPath: string): Promise<void> {
@@ -193,11 +196,9 @@ export class Descriptor {
     if (this.#readOnly || newDescriptor.#readOnly) throw 'not-permitted' satisfies ErrorCode;
     // wasmtime refuses to follow here: a hard link to what a symlink names is not portable.
     if (oldPathFlags.symlinkFollow) throw 'invalid' satisfies ErrorCode;
-    return guard(async () => {
-      const from = await resolvePath(oldDir, oldPath, 'nofollow');
-      const to = await resolvePath(newDir, newPath, 'entry');
-      await link(from.host, to.host);
-    });
+    return guard(() =>
+      withPath(oldDir, oldPath, 'nofollow', (from) => withPath(newDir, newPath, 'entry', (to) => link(from.host, to.host))),
+    );
   }
 
   openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, requested: Partial<DescriptorFlags>): Promise<Descriptor> {
@@ -211,78 +212,75 @@ export class Descriptor {
     const read = flags.read || !flags.write;
     if (this.#readOnly && write) throw 'not-permitted' satisfies ErrorCode;
     if (flags.mutateDirectory && !this.#flags.mutateDirectory) throw 'read-only' satisfies ErrorCode;
-    return guard(async () => {
-      const target = await resolvePath(dir, path, follow(pathFlags));
-      let osFlags = (read && write ? constants.O_RDWR : write ? constants.O_WRONLY : constants.O_RDONLY) | constants.O_NOFOLLOW;
-      // A FIFO would otherwise block a libuv worker thread in open() until a writer appears.
-      osFlags |= constants.O_NONBLOCK;
-      if (create) osFlags |= constants.O_CREAT | (exclusive ? constants.O_EXCL : 0);
-      if (truncate) osFlags |= constants.O_TRUNC;
-      if (directory) osFlags |= constants.O_DIRECTORY;
-      if (flags.fileIntegritySync || flags.requestedWriteSync) osFlags |= constants.O_SYNC;
-      if (flags.dataIntegritySync) osFlags |= constants.O_DSYNC;
+    const resources = this.#resources;
+    const readOnly = this.#readOnly;
+    return guard(() =>
+      withPath(dir, path, follow(pathFlags), async (target) => {
+        // The walk checked a trailing slash named a directory (the OS is not given the slash).
+        if (target.trailingSlash && target.missing) throw (create ? 'is-directory' : 'no-entry') satisfies ErrorCode;
+        let osFlags = (read && write ? constants.O_RDWR : write ? constants.O_WRONLY : constants.O_RDONLY) | constants.O_NOFOLLOW;
+        // A FIFO would otherwise block a libuv worker thread in open() until a writer appears.
+        osFlags |= constants.O_NONBLOCK;
+        if (create) osFlags |= constants.O_CREAT | (exclusive ? constants.O_EXCL : 0);
+        if (truncate) osFlags |= constants.O_TRUNC;
+        if (directory || target.trailingSlash) osFlags |= constants.O_DIRECTORY;
+        if (flags.fileIntegritySync || flags.requestedWriteSync) osFlags |= constants.O_SYNC;
+        if (flags.dataIntegritySync) osFlags |= constants.O_DSYNC;
 
-      const handle = await open(target.host, osFlags, 0o666);
-      let isDirectory: boolean;
-      try {
-        isDirectory = (await handle.stat()).isDirectory();
-      } catch (err) {
-        await handle.close();
-        throw err;
-      }
-      const readOnly = this.#readOnly;
-      if (isDirectory) {
-        await handle.close();
-        const hostPath = target.host.endsWith('/') && target.host.length > 1 ? target.host.replace(/\/+$/, '') : target.host;
+        const handle = await open(target.host, osFlags, 0o666);
+        let isDirectory: boolean;
+        try {
+          isDirectory = (await handle.stat()).isDirectory();
+        } catch (err) {
+          await handle.close();
+          throw err;
+        }
+        if (isDirectory) {
+          return new Descriptor(INTERNAL, {
+            state: { kind: 'directory', dir: HostDir.adopt(handle, target.host, resources.set) },
+            flags: { ...NO_FLAGS, read, mutateDirectory: !readOnly },
+            readOnly,
+            resources,
+          });
+        }
         return new Descriptor(INTERNAL, {
-          state: { kind: 'directory', path: hostPath },
-          flags: { ...NO_FLAGS, read, mutateDirectory: !readOnly },
+          state: { kind: 'file', file: new SharedFile(handle, resources.set) },
+          flags: { ...flags, read, write, mutateDirectory: false },
           readOnly,
+          resources,
         });
-      }
-      return new Descriptor(INTERNAL, {
-        state: { kind: 'file', path: target.host, file: new SharedFile(handle) },
-        flags: {
-          read,
-          write,
-          fileIntegritySync: flags.fileIntegritySync,
-          dataIntegritySync: flags.dataIntegritySync,
-          requestedWriteSync: flags.requestedWriteSync,
-          mutateDirectory: false,
-        },
-        readOnly,
-      });
-    });
+      }),
+    );
   }
 
   readlinkAt(path: string): Promise<string> {
-    return this.#at(path, 'nofollow', (host) => readlink(host));
+    return this.#at(path, 'nofollow', ({ host }) => readlink(host));
   }
 
   removeDirectoryAt(path: string): Promise<void> {
-    return this.#mutateAt(path, 'entry', (host) => rmdir(host));
+    return this.#mutateAt(path, 'entry', ({ host }) => rmdir(host));
   }
 
   renameAt(oldPath: string, newDescriptor: Descriptor, newPath: string): Promise<void> {
     const oldDir = this.#directory();
     const newDir = newDescriptor.#directory();
     if (this.#readOnly || newDescriptor.#readOnly) throw 'not-permitted' satisfies ErrorCode;
-    return guard(async () => {
-      const from = await resolvePath(oldDir, oldPath, 'entry');
-      const to = await resolvePath(newDir, newPath, 'entry');
-      await rename(from.host, to.host);
-    });
+    return guard(() =>
+      withPath(oldDir, oldPath, 'entry', (from) => withPath(newDir, newPath, 'entry', (to) => rename(from.host, to.host))),
+    );
   }
 
   symlinkAt(oldPath: string, newPath: string): Promise<void> {
-    // An absolute target could never be followed inside the sandbox (cap-std refuses it too).
-    if (oldPath.startsWith('/')) throw 'not-permitted' satisfies ErrorCode;
-    if (oldPath.includes('\0')) throw 'invalid' satisfies ErrorCode;
-    return this.#mutateAt(newPath, 'entry', (host) => symlink(oldPath, host));
+    return this.#mutateAt(newPath, 'entry', async ({ host }) => {
+      // An absolute target could never be followed inside the sandbox (cap-std refuses it too).
+      if (oldPath.startsWith('/')) throw 'not-permitted' satisfies ErrorCode;
+      if (oldPath.includes('\0')) throw 'invalid' satisfies ErrorCode;
+      await symlink(oldPath, host);
+    });
   }
 
   unlinkFileAt(path: string): Promise<void> {
-    return this.#mutateAt(path, 'entry', (host) => unlink(host));
+    return this.#mutateAt(path, 'entry', ({ host }) => unlink(host));
   }
 
   isSameObject(other: Descriptor): Promise<boolean> {
@@ -294,17 +292,18 @@ export class Descriptor {
   }
 
   metadataHashAt(pathFlags: PathFlags, path: string): Promise<MetadataHashValue> {
-    return this.#at(path, follow(pathFlags), async (host) => metadataHash(await lstat(host, { bigint: true })));
+    return this.#at(path, follow(pathFlags), async ({ host }) => metadataHash(await lstat(host, { bigint: true })));
   }
 
   /** The guest dropped its handle: the file closes once no stream made from it is left. */
   [Symbol.dispose](): void {
     if (this.#state.kind === 'file') this.#state.file.release();
+    else this.#state.dir.close();
   }
 
   #stat() {
     const s = this.#state;
-    return s.kind === 'file' ? s.file.handle.stat({ bigint: true }) : stat(s.path, { bigint: true });
+    return s.kind === 'file' ? s.file.handle.stat({ bigint: true }) : stat(s.dir.path, { bigint: true });
   }
 
   /** The open file, or `onDirectory` thrown for a directory. */
@@ -321,17 +320,17 @@ export class Descriptor {
   }
 
   /** The host directory that confines this descriptor's `*-at` calls. */
-  #directory(): string {
+  #directory(): HostDir {
     if (this.#state.kind !== 'directory') throw 'not-directory' satisfies ErrorCode;
-    return this.#state.path;
+    return this.#state.dir;
   }
 
-  #at<T>(path: string, mode: FinalMode, op: (host: string) => Promise<T>): Promise<T> {
+  #at<T>(path: string, mode: FinalMode, op: (target: Target) => Promise<T>): Promise<T> {
     const dir = this.#directory();
-    return guard(async () => op((await resolvePath(dir, path, mode)).host));
+    return guard(() => withPath(dir, path, mode, op));
   }
 
-  #mutateAt<T>(path: string, mode: FinalMode, op: (host: string) => Promise<T>): Promise<T> {
+  #mutateAt<T>(path: string, mode: FinalMode, op: (target: Target) => Promise<T>): Promise<T> {
     this.#directory();
     if (this.#readOnly) throw 'not-permitted' satisfies ErrorCode;
     return this.#at(path, mode, op);
@@ -339,7 +338,7 @@ export class Descriptor {
 
   async #sync(op: (handle: FileHandle) => Promise<void>): Promise<void> {
     if (this.#state.kind === 'file') return op(this.#state.file.handle);
-    const handle = await open(this.#state.path, constants.O_RDONLY | constants.O_DIRECTORY);
+    const handle = await open(`${this.#state.dir.path}/.`, constants.O_RDONLY | constants.O_DIRECTORY);
     try {
       await op(handle);
     } finally {

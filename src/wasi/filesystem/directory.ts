@@ -2,6 +2,8 @@ import type { Dir, Dirent } from 'node:fs';
 import { lstat, opendir } from 'node:fs/promises';
 import { guard, type ErrorCode } from './errors.ts';
 import { descriptorType, type DescriptorType } from './metadata.ts';
+import { HostDir } from './paths.ts';
+import type { ResourceSet } from './resources.ts';
 
 export interface DirectoryEntry {
   type: DescriptorType;
@@ -19,13 +21,17 @@ const INTERNAL = Symbol('DirectoryEntryStream');
  */
 export class DirectoryEntryStream {
   readonly #dir: Dir;
-  readonly #path: string;
+  /** The listed directory, held open for as long as the listing (its descriptor may go first). */
+  readonly #host: HostDir;
+  readonly #resources: ResourceSet;
   #closed = false;
 
-  constructor(token: symbol, dir: Dir, path: string) {
+  constructor(token: symbol, dir: Dir, host: HostDir, resources: ResourceSet) {
     if (token !== INTERNAL) throw new TypeError('DirectoryEntryStream is created by read-directory');
     this.#dir = dir;
-    this.#path = path;
+    this.#host = host;
+    this.#resources = resources;
+    resources.add(this);
   }
 
   readDirectoryEntry(): Promise<DirectoryEntry | undefined> {
@@ -33,7 +39,7 @@ export class DirectoryEntryStream {
       if (this.#closed) return undefined;
       const entry = (await this.#dir.read()) as Dirent<Buffer> | null;
       if (entry === null) {
-        this.#close();
+        this.close();
         return undefined;
       }
       let name: string;
@@ -46,7 +52,7 @@ export class DirectoryEntryStream {
       let type = descriptorType(entry);
       // Some filesystems do not say (DT_UNKNOWN): ask the entry itself.
       if (type === 'unknown') {
-        const st = await lstat(`${this.#path}/${name}`, { bigint: true }).catch(() => undefined);
+        const st = await lstat(`${this.#host.path}/${name}`, { bigint: true }).catch(() => undefined);
         if (st) type = descriptorType(st);
       }
       return { type, name };
@@ -54,17 +60,27 @@ export class DirectoryEntryStream {
   }
 
   [Symbol.dispose](): void {
-    this.#close();
+    this.close();
   }
 
-  #close(): void {
+  /** @internal also called when the instance's resources are closed. */
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#resources.delete(this);
     this.#dir.close().catch(() => {});
+    this.#host.close();
   }
 }
 
-export async function openDirectoryStream(path: string): Promise<DirectoryEntryStream> {
-  const dir = await opendir(path, { encoding: 'buffer' as BufferEncoding, bufferSize: 128 });
-  return new DirectoryEntryStream(INTERNAL, dir, path);
+/** Lists the directory that `path` (a `HostDir` path) names. */
+export async function openDirectoryStream(path: string, resources: ResourceSet): Promise<DirectoryEntryStream> {
+  const host = await HostDir.open(`${path}/.`, resources);
+  try {
+    const dir = await opendir(host.path, { encoding: 'buffer' as BufferEncoding, bufferSize: 128 });
+    return new DirectoryEntryStream(INTERNAL, dir, host, resources);
+  } catch (err) {
+    host.close();
+    throw err;
+  }
 }

@@ -91,10 +91,14 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && CODES.has(value);
 }
 
-/** The WASI code for a Node system error (`err.code` is an errno name), or undefined for anything else. */
+/**
+ * The WASI code for a Node system error, whose `code` is an errno name (`ENOENT`; a closed
+ * `FileHandle` says `EBADF` without an `errno` number), or undefined for anything else (Node's
+ * own `ERR_*` codes are bugs of ours, not answers for the guest).
+ */
 export function errnoToCode(err: unknown): ErrorCode | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') return undefined;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return undefined;
   return ERRNO[code] ?? 'io';
 }
 

@@ -2,7 +2,7 @@ import { constants, existsSync } from 'node:fs';
 import { lstat, open, readlink, type FileHandle } from 'node:fs/promises';
 import { resolve as resolveHostPath } from 'node:path';
 import { errnoToCode, type ErrorCode } from './errors.ts';
-import type { Closable, OpenResources } from './resources.ts';
+import type { Closable, ResourceSet } from './resources.ts';
 
 /**
  * Node has no `openat`. On Linux it is emulated: a directory is held open and named through
@@ -50,22 +50,23 @@ export class HostDir implements Closable {
   /** How the OS names this directory: its procfs link, or its real host path. */
   readonly path: string;
   readonly #handle: FileHandle | undefined;
-  readonly #resources: OpenResources | undefined;
+  readonly #resources: ResourceSet | undefined;
 
-  private constructor(path: string, handle: FileHandle | undefined, resources: OpenResources | undefined) {
+  private constructor(path: string, handle: FileHandle | undefined, resources: ResourceSet | undefined) {
     this.path = path;
     this.#handle = handle;
-    this.#resources = resources?.add(this);
+    this.#resources = resources;
+    resources?.add(this);
   }
 
   /** Opens a host directory the embedder named (a preopen): its own symlinks are the host's choice. */
-  static async open(hostPath: string, resources: OpenResources): Promise<HostDir> {
+  static async open(hostPath: string, resources: ResourceSet): Promise<HostDir> {
     if (!PROCFS) return new HostDir(resolveHostPath(hostPath), undefined, undefined);
-    return new HostDir('', undefined, undefined).#reopen(await open(hostPath, WALK_FLAGS & ~constants.O_NOFOLLOW), resources);
+    return HostDir.adopt(await open(hostPath, WALK_FLAGS & ~constants.O_NOFOLLOW), hostPath, resources);
   }
 
   /** Takes over a handle open on a directory; `hostPath` names it where there is no procfs. */
-  static adopt(handle: FileHandle, hostPath: string, resources: OpenResources): HostDir {
+  static adopt(handle: FileHandle, hostPath: string, resources: ResourceSet): HostDir {
     if (!PROCFS) {
       handle.close().catch(() => {});
       return new HostDir(resolveHostPath(hostPath), undefined, undefined);
@@ -76,10 +77,6 @@ export class HostDir implements Closable {
   close(): void {
     this.#resources?.delete(this);
     this.#handle?.close().catch(() => {});
-  }
-
-  #reopen(handle: FileHandle, resources: OpenResources): HostDir {
-    return new HostDir(procPath(handle), handle, resources);
   }
 }
 

@@ -4,29 +4,37 @@ export interface Closable {
 }
 
 /**
- * Everything one instance holds open, so that all of it can be closed when the instance ends:
- * a guest that exits or traps never drops its handles, and Node only closes a forgotten
- * `FileHandle` at garbage collection (with a deprecation warning).
+ * The open things themselves. Each removes itself when it closes; it refers to this set, never
+ * to its `OpenResources` owner, so that the owner can be collected while they are still open.
+ */
+export type ResourceSet = Set<Closable>;
+
+/** Closes what an instance forgot, once nothing can use it any more (before Node's own GC close warns). */
+const finalizer = new FinalizationRegistry<ResourceSet>(closeEach);
+
+/**
+ * Everything one instance holds open. A guest that exits or traps never drops its handles:
+ * the embedder calls `closeAll` when the instance ends, and a forgotten instance's files are
+ * closed when it is garbage collected.
  */
 export class OpenResources {
-  readonly #open = new Set<Closable>();
+  readonly set: ResourceSet = new Set();
 
-  add<T extends Closable>(resource: T): T {
-    this.#open.add(resource);
-    return resource;
-  }
-
-  delete(resource: Closable): void {
-    this.#open.delete(resource);
+  constructor() {
+    finalizer.register(this, this.set);
   }
 
   get size(): number {
-    return this.#open.size;
+    return this.set.size;
   }
 
   closeAll(): void {
-    const all = [...this.#open];
-    this.#open.clear();
-    for (const r of all) r.close();
+    closeEach(this.set);
   }
+}
+
+function closeEach(set: ResourceSet): void {
+  const all = [...set];
+  set.clear();
+  for (const r of all) r.close();
 }

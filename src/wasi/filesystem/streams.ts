@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { ALWAYS_READY } from '../io/poll.ts';
 import { StreamClosed, type InputSource, type OutputSink } from '../io/streams.ts';
 import { toStreamError, type ErrorCode } from './errors.ts';
+import type { Closable, ResourceSet } from './resources.ts';
 
 /** What a file output stream offers per `check-write` (wasmtime offers 1 MiB too). */
 const WRITE_WINDOW = 1024 * 1024;
@@ -10,14 +11,19 @@ const READ_CHUNK = 1024 * 1024;
 
 /**
  * An open file shared by a descriptor and the streams made from it: streams may outlive the
- * descriptor's handle in the guest, so the file closes when the last of them lets go.
+ * descriptor's handle in the guest, so the file closes when the last of them lets go (or when
+ * the instance's resources are closed all at once).
  */
-export class SharedFile {
+export class SharedFile implements Closable {
   readonly handle: FileHandle;
+  readonly #resources: ResourceSet;
   #refs = 1;
+  #closed = false;
 
-  constructor(handle: FileHandle) {
+  constructor(handle: FileHandle, resources: ResourceSet) {
     this.handle = handle;
+    this.#resources = resources;
+    resources.add(this);
   }
 
   retain(): this {
@@ -26,14 +32,27 @@ export class SharedFile {
   }
 
   release(): void {
-    if (--this.#refs === 0) this.handle.close().catch(() => {});
+    if (--this.#refs === 0) this.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#resources.delete(this);
+    this.handle.close().catch(() => {});
   }
 }
 
-/** Node takes positions as numbers (a bigint is silently ignored on write); refuse what cannot be exact. */
+/** Node takes write positions as numbers (a bigint is silently ignored!); refuse what cannot be exact. */
 export function toPosition(offset: bigint): number {
   if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw 'file-too-large' satisfies ErrorCode;
   return Number(offset);
+}
+
+/** Read positions may be bigints, up to `off_t`'s range; past it POSIX says EINVAL. */
+export function readPosition(offset: bigint): bigint {
+  if (offset > 0x7fff_ffff_ffff_ffffn) throw 'invalid' satisfies ErrorCode;
+  return offset;
 }
 
 /** Reads a file from an offset on: `read-via-stream`. Files are always ready; each read awaits the disk. */
@@ -44,8 +63,8 @@ export class FileSource implements InputSource {
   #closed = false;
 
   constructor(file: SharedFile, offset: bigint) {
+    this.#position = readPosition(offset);
     this.#file = file.retain();
-    this.#position = offset;
   }
 
   async read(max: number): Promise<Uint8Array | null> {
@@ -54,7 +73,7 @@ export class FileSource implements InputSource {
     const buffer = Buffer.allocUnsafe(Math.min(max, READ_CHUNK));
     let bytesRead: number;
     try {
-      ({ bytesRead } = await this.#file.handle.read(buffer, 0, buffer.length, this.#position));
+      ({ bytesRead } = await this.#file.handle.read(buffer, 0, buffer.length, readPosition(this.#position)));
     } catch (err) {
       throw toStreamError(err);
     }

@@ -30,7 +30,10 @@ export async function setTimes(target: TimesTarget, atime: NewTimestamp, mtime: 
 }
 
 function validate(t: NewTimestamp): void {
-  if (t.tag === 'timestamp' && (t.val.nanoseconds < 0 || t.val.nanoseconds >= 1e9)) throw 'invalid' satisfies ErrorCode;
+  if (t.tag !== 'timestamp') return;
+  if (t.val.nanoseconds < 0 || t.val.nanoseconds >= 1e9) throw 'invalid' satisfies ErrorCode;
+  // Past `time_t`'s range, as wasmtime reports it.
+  if (t.val.seconds > 0x7fff_ffff_ffff_ffffn) throw 'overflow' satisfies ErrorCode;
 }
 
 function statOf(target: TimesTarget): Promise<BigIntStats> {
@@ -39,11 +42,17 @@ function statOf(target: TimesTarget): Promise<BigIntStats> {
 }
 
 const TOUCH = process.platform === 'linux' ? ['/usr/bin/touch', '/bin/touch'].find((p) => existsSync(p)) : undefined;
-let touchWorks = TOUCH !== undefined;
+let probe: Promise<boolean> | undefined;
+
+/** Whether exact times are available here: GNU `touch` (BusyBox's has no nanoseconds). Asked once. */
+export function preciseTimes(): Promise<boolean> {
+  probe ??= TOUCH ? run(TOUCH, ['--version']).then((out) => out !== undefined && out.includes('GNU coreutils')) : Promise.resolve(false);
+  return probe;
+}
 
 /** Answers false when `touch` is unusable here, so the caller falls back to Node. */
 async function setWithTouch(target: TimesTarget, atime: NewTimestamp, mtime: NewTimestamp): Promise<boolean> {
-  if (!touchWorks || !TOUCH) return false;
+  if (!TOUCH || !(await preciseTimes())) return false;
   // An open file is reached through its /proc link, which follows it across renames.
   const path = 'handle' in target ? `/proc/${process.pid}/fd/${target.handle.fd}` : target.path;
   const noDeref = 'handle' in target ? [] : ['-h'];
@@ -55,11 +64,8 @@ async function setWithTouch(target: TimesTarget, atime: NewTimestamp, mtime: New
     if (mtime.tag !== 'no-change') calls.push(['-m', ...dateArgs(mtime)]);
   }
   for (const args of calls) {
-    const ok = await run(TOUCH, ['-c', ...noDeref, ...args, '--', path]);
-    if (!ok) {
-      // Leave the real error (permissions, read-only filesystem) to the Node call.
-      return false;
-    }
+    // On failure, leave the real error (permissions, read-only filesystem) to the Node call.
+    if ((await run(TOUCH, ['-c', ...noDeref, ...args, '--', path])) === undefined) return false;
   }
   return true;
 }
@@ -74,12 +80,10 @@ function dateArgs(t: NewTimestamp): string[] {
   return ['-d', `@${t.val.seconds}.${String(t.val.nanoseconds).padStart(9, '0')}`];
 }
 
-function run(file: string, args: string[]): Promise<boolean> {
+/** Runs a program without a shell; answers its stdout, or undefined if it failed. */
+function run(file: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: { LC_ALL: 'C', TZ: 'UTC' }, timeout: 10_000 }, (err) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') touchWorks = false;
-      resolve(!err);
-    });
+    execFile(file, args, { env: { LC_ALL: 'C', TZ: 'UTC' }, timeout: 10_000 }, (err, stdout) => resolve(err ? undefined : stdout));
   });
 }
 
