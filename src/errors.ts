@@ -83,3 +83,25 @@ export class UsageError extends WasmhostError {
 export class CacheCorruptError extends WasmhostError {
   override readonly code = 'WASMHOST_CACHE_CORRUPT';
 }
+
+/** One problem in a workload manifest: where (the field's path as written) and what. */
+export interface ManifestIssue {
+  /** `witWorld.components[1].localResources.memoryLimitMb`; empty for the document as a whole. */
+  path: string;
+  message: string;
+  /** 1-based position in the manifest text, when the workload came from one. */
+  line?: number;
+  column?: number;
+}
+
+/** A workload (a manifest file, or one given in code or over the wire) that fails validation. Lists every problem. */
+export class ManifestError extends WasmhostError {
+  override readonly code = 'WASMHOST_INVALID_MANIFEST';
+  readonly issues: readonly ManifestIssue[];
+  constructor(issues: ManifestIssue[], options?: { source?: string; cause?: unknown; hint?: string }) {
+    const where = (i: ManifestIssue) => (i.line === undefined ? '' : ` (line ${i.line}, column ${i.column})`);
+    const lines = issues.map((i) => `\n  ${i.path ? `${i.path}: ` : ''}${i.message}${where(i)}`);
+    super(`invalid workload${options?.source ? ` in ${options.source}` : ''}:${lines.join('')}`, options);
+    this.issues = issues;
+  }
+}

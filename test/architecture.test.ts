@@ -14,6 +14,7 @@ const SRC = resolve(import.meta.dirname, '../src');
 const ALLOWED: Record<string, string[]> = {
   engine: [],
   wasi: ['engine'],
+  workload: ['engine'],
   cli: ['engine', 'wasi'],
 };
 

@@ -1,0 +1,189 @@
+/**
+ * The workload data model and the Host API messages, in the shape of the reference's protobuf
+ * (`wasmcloud.runtime.v2`) as proto3 canonical JSON: lowerCamelCase fields, enums by name. A
+ * manifest file, an embedding program and a cluster operator all speak this one shape.
+ *
+ * These are the *validated* forms: every default is filled in. `validateWorkload` turns any
+ * accepted input (snake_case names, short enum names, missing defaults) into them.
+ */
+
+export const IMAGE_PULL_POLICIES = [
+  'IMAGE_PULL_POLICY_UNSPECIFIED',
+  'IMAGE_PULL_POLICY_ALWAYS',
+  'IMAGE_PULL_POLICY_IF_NOT_PRESENT',
+  'IMAGE_PULL_POLICY_NEVER',
+] as const;
+
+/** Proto enum names. UNSPECIFIED means IF_NOT_PRESENT; validation writes the latter. */
+export type ImagePullPolicy = (typeof IMAGE_PULL_POLICIES)[number];
+
+/** The short names also accepted on input (`policy: ALWAYS` in a manifest). */
+export type ImagePullPolicyShortName = 'UNSPECIFIED' | 'ALWAYS' | 'IF_NOT_PRESENT' | 'NEVER';
+
+export interface ImagePullSecret {
+  username: string;
+  password: string;
+}
+
+/**
+ * Where the Wasm comes from: exactly one of a file (manifest or embedding), bytes (embedding
+ * only: a manifest cannot carry them) or an OCI image reference.
+ */
+export type ComponentSource =
+  | { file: string; bytes?: never; image?: never }
+  | { bytes: Uint8Array; file?: never; image?: never }
+  | { image: string; file?: never; bytes?: never };
+
+export interface VolumeMount {
+  /** The name of a volume declared in `Workload.volumes`. */
+  name: string;
+  /** Where the guest sees it, an absolute guest path such as `/data`. */
+  mountPath: string;
+  readOnly: boolean;
+}
+
+export interface LocalResources {
+  /** MiB; -1 = no limit. */
+  memoryLimitMb: number;
+  /** -1 = no limit. */
+  cpuLimit: number;
+  /** Low-level key/value configuration for the component. */
+  config: Record<string, string>;
+  /** The guest's whole environment (`wasi:cli/environment`); never the host's. */
+  environment: Record<string, string>;
+  volumeMounts: VolumeMount[];
+  /** Outgoing network destinations; `*.example.com` matches subdomains, not the apex. */
+  allowedHosts: string[];
+}
+
+interface ImageOptions {
+  imagePullSecret?: ImagePullSecret;
+  imagePullPolicy: ImagePullPolicy;
+}
+
+export type Component = ComponentSource &
+  ImageOptions & {
+    /** Unique within its workload. */
+    name: string;
+    /** Expected digest of the image (`sha256:...`), checked when set. */
+    digest?: string;
+    localResources: LocalResources;
+    /** Warm instances kept for reuse; 0 = a fresh instance per invocation. */
+    poolSize: number;
+    /** Invocations an instance serves before it is replaced; 0 = no limit. */
+    maxInvocations: number;
+  };
+
+/** One long-lived instance calling `wasi:cli/run`, restarted fresh up to `maxRestarts` times. */
+export type Service = ComponentSource &
+  ImageOptions & {
+    localResources: LocalResources;
+    maxRestarts: number;
+  };
+
+/** `wasi:keyvalue/store,atomics@0.2.0-draft` as data. */
+export interface WitInterface {
+  namespace: string;
+  package: string;
+  interfaces: string[];
+  /** Empty = any version. */
+  version: string;
+  /** Per-workload settings for the plugin that serves this interface. */
+  config: Record<string, string>;
+}
+
+export interface WitWorld {
+  components: Component[];
+  hostInterfaces: WitInterface[];
+}
+
+export interface HostPathVolume {
+  /** A directory on the host; relative paths in a manifest are resolved against its folder. */
+  localPath: string;
+}
+
+/** A fresh temporary directory per workload. */
+export type EmptyDirVolume = Record<string, never>;
+
+export type Volume = { name: string } & (
+  | { hostPath: HostPathVolume; emptyDir?: never }
+  | { emptyDir: EmptyDirVolume; hostPath?: never }
+);
+
+export interface Workload {
+  namespace: string;
+  name: string;
+  annotations: Record<string, string>;
+  service?: Service;
+  witWorld: WitWorld;
+  volumes: Volume[];
+}
+
+export const WORKLOAD_STATES = [
+  'WORKLOAD_STATE_UNSPECIFIED',
+  'WORKLOAD_STATE_STARTING',
+  'WORKLOAD_STATE_RUNNING',
+  'WORKLOAD_STATE_COMPLETED',
+  'WORKLOAD_STATE_STOPPING',
+  'WORKLOAD_STATE_ERROR',
+  'WORKLOAD_STATE_NOT_FOUND',
+] as const;
+
+export type WorkloadState = (typeof WORKLOAD_STATES)[number];
+
+export interface WorkloadStatus {
+  workloadId: string;
+  workloadState: WorkloadState;
+  /** Why, for ERROR (a failed start answers ERROR, not a transport error). */
+  message: string;
+}
+
+export interface WorkloadStartRequest {
+  workloadId: string;
+  workload: Workload;
+}
+
+export interface WorkloadStartResponse {
+  workloadStatus: WorkloadStatus;
+}
+
+export interface WorkloadStatusRequest {
+  workloadId: string;
+}
+
+export interface WorkloadStatusResponse {
+  workloadStatus: WorkloadStatus;
+}
+
+export interface WorkloadStopRequest {
+  workloadId: string;
+}
+
+export interface WorkloadStopResponse {
+  workloadStatus: WorkloadStatus;
+}
+
+/** What `heartbeat` answers. 64-bit counters are numbers here; the wire writes them as strings. */
+export interface HostHeartbeat {
+  id: string;
+  hostname: string;
+  httpPort: number;
+  friendlyName: string;
+  version: string;
+  labels: Record<string, string>;
+  /** RFC 3339. */
+  startedAt: string;
+  osArch: string;
+  osName: string;
+  osKernel: string;
+  /** 0-100. */
+  systemCpuUsage: number;
+  systemMemoryTotal: number;
+  systemMemoryFree: number;
+  componentCount: number;
+  workloadCount: number;
+  /** Interfaces the host's plugins provide to components. */
+  imports: WitInterface[];
+  /** Interfaces the host's plugins call on components. */
+  exports: WitInterface[];
+}
