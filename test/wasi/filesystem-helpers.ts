@@ -8,19 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WasiContext } from '../../src/wasi/context.ts';
-import type { Descriptor, DescriptorFlags } from '../../src/wasi/filesystem/descriptor.ts';
+import { NO_FLAGS, type Descriptor, type DescriptorFlags } from '../../src/wasi/filesystem/descriptor.ts';
 import { closeFilesystem, filesystemImports } from '../../src/wasi/filesystem/index.ts';
 import type { IoError } from '../../src/wasi/io/error.ts';
 import type { InputStream } from '../../src/wasi/io/streams.ts';
 
-const NO_FLAGS: DescriptorFlags = {
-  read: false,
-  write: false,
-  fileIntegritySync: false,
-  dataIntegritySync: false,
-  requestedWriteSync: false,
-  mutateDirectory: false,
-};
 export const READ: DescriptorFlags = { ...NO_FLAGS, read: true };
 export const WRITE: DescriptorFlags = { ...NO_FLAGS, write: true };
 export const READ_WRITE: DescriptorFlags = { ...NO_FLAGS, read: true, write: true };

@@ -347,7 +347,7 @@ export class Descriptor {
   }
 }
 
-const NO_FLAGS: DescriptorFlags = Object.freeze({
+export const NO_FLAGS: DescriptorFlags = Object.freeze({
   read: false,
   write: false,
   fileIntegritySync: false,
