@@ -49,6 +49,7 @@ export async function transpileComponent(bytes: Uint8Array, source: string): Pro
   let wit: string;
   try {
     wit = await componentWit(bytes);
+    // Fresh arrays: jco's option handling appends to them. (Its typings lag its options: cast.)
     out = await transpile(bytes, { ...TRANSPILE_OPTIONS, asyncImports: ['*'], asyncExports: ['*'] } as never);
   } catch (err) {
     throw new InvalidComponentError(`${source} is not a valid component: ${firstLine(err)}`, { cause: err });
@@ -80,11 +81,12 @@ export function patchGlue(glue: string): string {
   );
 }
 
+/** jco's messages carry a "Caused by:" chain on many lines: keep the first and the innermost. */
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  // jco's messages carry a "Caused by:" chain; the most specific reason is the last line.
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^(Caused by:|Stack backtrace:)/.test(l));
-  const specific = lines.filter((l) => !/^\d+:/.test(l) || lines.length === 1);
-  const reasons = lines.map((l) => l.replace(/^\d+:\s*/, ''));
-  return [...new Set([specific[0] ?? reasons[0], reasons.at(-1)].filter(Boolean))].join(': ') || 'unknown error';
+  const reasons = text
+    .split('\n')
+    .map((l) => l.trim().replace(/^\d+:\s*/, ''))
+    .filter((l) => l && !/^(Caused by:|Stack backtrace:)/.test(l));
+  return [...new Set([reasons[0], reasons.at(-1)])].filter(Boolean).join(': ') || 'unknown error';
 }

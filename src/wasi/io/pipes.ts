@@ -119,7 +119,8 @@ export class MemorySink implements OutputSink {
   }
 
   checkWrite(): number {
-    return Math.max(0, Math.min(WRITE_WINDOW, this.#limit - this.#size)) || (this.#size >= this.#limit ? failFull(this.#limit) : 0);
+    if (this.#size >= this.#limit) failFull(this.#limit);
+    return Math.min(WRITE_WINDOW, this.#limit - this.#size);
   }
 
   write(bytes: Uint8Array): void {

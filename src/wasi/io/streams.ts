@@ -1,4 +1,4 @@
-import { Pollable, type Readiness } from './poll.ts';
+import { ALWAYS_READY, Pollable, type Readiness } from './poll.ts';
 import { IoError } from './error.ts';
 
 /** `wasi:io/streams.stream-error`, thrown (jco's convention for `result` errors) as a plain value. */
@@ -87,7 +87,7 @@ export class InputStream {
   }
 
   subscribe(): Pollable {
-    return new Pollable(this.#ended ? { ready: () => true, wait: () => Promise.resolve() } : this.#source.readiness);
+    return new Pollable(this.#ended ? ALWAYS_READY : this.#source.readiness);
   }
 
   [Symbol.dispose](): void {
