@@ -79,11 +79,6 @@ export class UsageError extends WasmhostError {
   override readonly code = 'WASMHOST_USAGE';
 }
 
-/** The disk cache holds an entry that fails its integrity check. Handled inside the engine. */
-export class CacheCorruptError extends WasmhostError {
-  override readonly code = 'WASMHOST_CACHE_CORRUPT';
-}
-
 /** One problem in a workload manifest: where (the field's path as written) and what. */
 export interface ManifestIssue {
   /** `witWorld.components[1].localResources.memoryLimitMb`; empty for the document as a whole. */

@@ -9,8 +9,6 @@ export class StreamClosed extends Error {}
 
 /** The most one read hands to a guest, whatever length it asks for (lengths are u64). */
 export const MAX_READ = 4 * 1024 * 1024;
-/** The most `blocking-write-and-flush` and friends accept in one call (the WIT's own figure). */
-export const BLOCKING_WRITE_MAX = 4096;
 
 /** Where an input stream's bytes come from. */
 export interface InputSource {
