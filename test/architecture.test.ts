@@ -15,7 +15,11 @@ const ALLOWED: Record<string, string[]> = {
   engine: [],
   wasi: ['engine'],
   workload: ['engine'],
-  cli: ['engine', 'wasi'],
+  plugin: ['workload', 'wasi', 'engine'],
+  // A plugin sees only the contract; plugins never import each other (checked below).
+  plugins: ['plugin'],
+  host: ['plugin', 'workload', 'wasi', 'engine'],
+  cli: ['host', 'plugins', 'plugin', 'workload', 'wasi', 'engine'],
 };
 
 async function* sourceFiles(dir: string): AsyncGenerator<string> {

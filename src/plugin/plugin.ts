@@ -1,0 +1,108 @@
+/**
+ * The plugin contract: the only way a host grows. A plugin declares the interfaces it serves to
+ * components (`imports`, from the component's point of view) and those it calls on components
+ * (`exports`, e.g. a message handler), and the host drives it through the lifecycle hooks below.
+ *
+ * Implementations follow jco's JavaScript conventions (DESIGN.md): functions in camelCase,
+ * resources as classes, records as objects, variants as `{tag, val}`, `option` as value or
+ * `undefined`, and a `result` error thrown as its plain payload (throwing an `Error` instance
+ * traps the guest instead). Any function may be async: JSPI makes it blocking for the guest.
+ */
+import type { Logger } from 'pino';
+import type { WitInterface } from '../workload/types.ts';
+import { parseWitInterface } from '../workload/wit-interface.ts';
+
+export type { Logger, WitInterface };
+
+/** An interface a plugin serves or calls: `wasi:keyvalue/store,atomics@0.2.0-draft` as data. */
+export type PluginInterface = Pick<WitInterface, 'namespace' | 'package' | 'interfaces' | 'version'>;
+
+/** `pluginInterface('wasi:keyvalue/store,atomics,batch@0.2.0-draft')`: the declaration form. */
+export function pluginInterface(text: string): PluginInterface {
+  const { namespace, package: pkg, interfaces, version } = parseWitInterface(text);
+  return { namespace, package: pkg, interfaces, version };
+}
+
+/**
+ * What `onComponentBind` returns: interface name (`wasi:keyvalue/store@0.2.0-draft`, any version
+ * or none) to the functions and resource classes of that interface.
+ */
+export type Implementations = Record<string, Record<string, unknown>>;
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** What a plugin learns when the host starts it. */
+export interface PluginStartContext {
+  hostId: string;
+  /** The host's logger, with a `plugin` field set. */
+  logger: Logger;
+}
+
+/** A workload as a plugin sees it at bind time. */
+export interface PluginWorkload {
+  /** The id the workload was started with: unique on this host while it runs. */
+  id: string;
+  namespace: string;
+  name: string;
+  annotations: Readonly<Record<string, string>>;
+  /** The workload's host interfaces this plugin serves or calls, each with its `config` map. */
+  interfaces: readonly WitInterface[];
+  /** A logger with `workload` fields set. */
+  logger: Logger;
+}
+
+/** One component (or the service) of a workload, as a plugin sees it at bind time. */
+export interface PluginComponent {
+  workload: PluginWorkload;
+  /** The component's name in its workload; the service is called `service`. */
+  name: string;
+  /** `localResources.config` of the component. */
+  config: Readonly<Record<string, string>>;
+  /** `localResources.environment` of the component (the guest's whole environment). */
+  environment: Readonly<Record<string, string>>;
+  /** The host interfaces this component needs that this plugin serves, with their config. */
+  interfaces: readonly WitInterface[];
+  /** Everything the component imports and exports, as versioned names. */
+  imports: readonly string[];
+  exports: readonly string[];
+  /** A logger with `workload` and `component` fields set. */
+  logger: Logger;
+}
+
+/** A running invocation: one fresh instance of a component, its linked components on demand. */
+export interface Invocation {
+  /** Calls an export: `wasmcloud:messaging/handler@0.2.0#handle-message`, or a world function. */
+  call(target: string, ...args: unknown[]): Promise<unknown>;
+  /** Ends the invocation: its instances are dropped and their WASI contexts released. */
+  close(): Promise<void>;
+}
+
+/** A workload whose components are compiled, bound and linked: trigger plugins start here. */
+export interface ResolvedWorkload extends PluginWorkload {
+  components: readonly PluginComponent[];
+  /** Starts an invocation of one component (a fresh instance, per message or request). */
+  instantiate(component: string): Promise<Invocation>;
+  /** `instantiate`, one `call`, then `close`, whatever the call does. */
+  invoke(component: string, target: string, ...args: unknown[]): Promise<unknown>;
+}
+
+export interface Plugin {
+  /** Unique per host (`wasi-keyvalue`, `my-company-audit`). */
+  readonly id: string;
+  /** Interfaces the plugin provides to components. */
+  readonly imports: readonly PluginInterface[];
+  /** Interfaces the plugin calls on components (triggers). */
+  readonly exports?: readonly PluginInterface[];
+
+  start?(context: PluginStartContext): MaybePromise<void>;
+  /** Once per workload that needs one of the plugin's interfaces, before any component bind. */
+  onWorkloadBind?(workload: PluginWorkload): MaybePromise<void>;
+  /** Once per component that needs one of the plugin's interfaces: its implementations. */
+  onComponentBind?(component: PluginComponent): MaybePromise<Implementations | void>;
+  /** Every component is bound and linked; trigger plugins subscribe here. */
+  onWorkloadResolved?(workload: ResolvedWorkload): MaybePromise<void>;
+  /** The workload stopped, or its start failed. May be called more than once: be idempotent. */
+  onWorkloadUnbind?(workloadId: string): MaybePromise<void>;
+  /** The host is stopping; the host waits a bounded time, then goes on. */
+  stop?(): MaybePromise<void>;
+}
