@@ -24,6 +24,11 @@ export class InvalidComponentError extends WasmhostError {
   override readonly code = 'WASMHOST_INVALID_COMPONENT';
 }
 
+/** The components of a workload cannot be linked: a cycle, or two exporters of one import. */
+export class LinkError extends WasmhostError {
+  override readonly code = 'WASMHOST_LINK_ERROR';
+}
+
 /** A core module that cannot run as a WASI command (imports something other than wasi_snapshot_preview1). */
 export class UnsupportedModuleError extends WasmhostError {
   override readonly code = 'WASMHOST_UNSUPPORTED_MODULE';

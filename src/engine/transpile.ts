@@ -73,12 +73,45 @@ export async function transpileComponent(bytes: Uint8Array, source: string): Pro
  */
 export function patchGlue(glue: string): string {
   return (
-    glue
+    asyncResourceConstructors(glue)
       .replaceAll(/(task\.exit\(\);\s*)return task\.completionPromise\(\);/g, '$1throw err;')
       // The glue reads process.env.JCO_DEBUG on every internal step (a C++ getenv each time),
       // which is most of its per-call cost; wasmhost never turns jco's debug logging on.
       .replaceAll('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;')
   );
+}
+
+/**
+ * With async exports, jco 1.35 emits the constructor of an exported resource class with `await`
+ * in its (necessarily synchronous) body, a syntax error. The body is wrapped in an async arrow
+ * (which keeps `this` and `new.target`), so `new Counter(n)` returns a promise of the resource:
+ * host code awaits it, and an importing component's glue already awaits what a constructor gives.
+ */
+function asyncResourceConstructors(glue: string): string {
+  const head = /\bclass \w+\{\s*constructor\([^)]*\) \{/g;
+  let out = '';
+  let from = 0;
+  for (const m of glue.matchAll(head)) {
+    const open = m.index + m[0].length - 1;
+    const close = matchingBrace(glue, open);
+    if (close === -1 || !/\bawait\b/.test(glue.slice(open, close))) continue;
+    out += glue.slice(from, open + 1) + ' return (async () => {' + glue.slice(open + 1, close) + '})(); ';
+    from = close;
+  }
+  return out + glue.slice(from);
+}
+
+/** Index of the `}` closing the `{` at `open`, skipping quoted strings; -1 if unbalanced. */
+function matchingBrace(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'" || ch === '"') {
+      for (i++; i < text.length && text[i] !== ch; i++) if (text[i] === '\\') i++;
+    } else if (ch === '{') depth++;
+    else if (ch === '}' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 /** jco's messages carry a "Caused by:" chain on many lines: keep the first and the innermost. */
