@@ -1,0 +1,338 @@
+/**
+ * The Host and its API (the reference's whole control surface): heartbeat, workload start,
+ * status and stop. A start that fails answers ERROR with what failed; an id that is already
+ * running is refused and the running workload left untouched; unknown ids answer NOT_FOUND.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { pino, type Logger } from 'pino';
+import { Engine } from '../engine/engine.ts';
+import { UsageError, WasmhostError } from '../errors.ts';
+import type { Plugin } from '../plugin/plugin.ts';
+import type {
+  HostHeartbeat,
+  WitInterface,
+  WorkloadStartRequest,
+  WorkloadStartResponse,
+  WorkloadState,
+  WorkloadStatus,
+  WorkloadStatusRequest,
+  WorkloadStatusResponse,
+  WorkloadStopRequest,
+  WorkloadStopResponse,
+} from '../workload/types.ts';
+import { validateWorkload } from '../workload/validate.ts';
+import { CpuUsage, friendlyName, osArch, osName } from './heartbeat.ts';
+import { NoHttpHandler, type HttpHandler } from './http.ts';
+import { RunningWorkload, type HostServices } from './running-workload.ts';
+import type { ImageFetcher } from './sources.ts';
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+/** How long `stop` gives each plugin (and the HTTP handler) before going on without it. */
+const PLUGIN_STOP_MS = 5000;
+
+export interface HostOptions {
+  engine?: Engine;
+  http?: HttpHandler;
+  plugins?: Plugin[];
+  hostname?: string;
+  friendlyName?: string;
+  labels?: Record<string, string>;
+  logger?: Logger;
+  imageFetcher?: ImageFetcher;
+  guestOutput?: HostServices['guestOutput'];
+}
+
+/** Builds a Host step by step: `new HostBuilder().withPlugin(p).build()`. */
+export class HostBuilder {
+  readonly #options: HostOptions = { plugins: [], labels: {} };
+
+  withEngine(engine: Engine): this {
+    this.#options.engine = engine;
+    return this;
+  }
+
+  withHttpHandler(http: HttpHandler): this {
+    this.#options.http = http;
+    return this;
+  }
+
+  /** Adds a plugin; a second plugin with the same id is an error at `build()`. */
+  withPlugin(plugin: Plugin): this {
+    this.#options.plugins!.push(plugin);
+    return this;
+  }
+
+  withHostname(hostname: string): this {
+    this.#options.hostname = hostname;
+    return this;
+  }
+
+  withFriendlyName(name: string): this {
+    this.#options.friendlyName = name;
+    return this;
+  }
+
+  withLabel(key: string, value: string): this {
+    this.#options.labels![key] = value;
+    return this;
+  }
+
+  withLogger(logger: Logger): this {
+    this.#options.logger = logger;
+    return this;
+  }
+
+  withImageFetcher(fetcher: ImageFetcher): this {
+    this.#options.imageFetcher = fetcher;
+    return this;
+  }
+
+  /** Where guests' stdout/stderr go: 'inherit' (default), 'log' or 'ignore'. */
+  withGuestOutput(mode: HostServices['guestOutput']): this {
+    this.#options.guestOutput = mode;
+    return this;
+  }
+
+  build(): Host {
+    return new Host(this.#options);
+  }
+}
+
+interface Entry {
+  state: WorkloadState;
+  message: string;
+  running?: RunningWorkload;
+  /** Settles when a start or stop in progress is done. */
+  busy?: Promise<unknown>;
+}
+
+export class Host {
+  readonly id = randomUUID();
+  readonly hostname: string;
+  readonly friendlyName: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly version = VERSION;
+  readonly engine: Engine;
+  readonly logger: Logger;
+  readonly #http: HttpHandler;
+  readonly #plugins: readonly Plugin[];
+  readonly #services: HostServices;
+  readonly #workloads = new Map<string, Entry>();
+  readonly #cpu = new CpuUsage();
+  #startedAt: Date | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: HostOptions = {}) {
+    const plugins = options.plugins ?? [];
+    const seen = new Set<string>();
+    for (const p of plugins) {
+      if (!p.id) throw new UsageError('a plugin needs a non-empty id');
+      if (seen.has(p.id)) throw new UsageError(`two plugins have the id "${p.id}"`, { hint: 'plugin ids must be unique on a host' });
+      seen.add(p.id);
+    }
+    this.hostname = options.hostname ?? os.hostname();
+    this.friendlyName = options.friendlyName ?? friendlyName();
+    this.labels = { ...options.labels };
+    this.engine = options.engine ?? new Engine();
+    this.logger = options.logger ?? pino({ name: 'wasmhost' });
+    this.#http = options.http ?? new NoHttpHandler();
+    this.#plugins = plugins;
+    this.#services = {
+      engine: this.engine,
+      plugins,
+      http: this.#http,
+      fetcher: options.imageFetcher,
+      logger: this.logger,
+      guestOutput: options.guestOutput ?? 'inherit',
+    };
+  }
+
+  get plugins(): readonly Plugin[] {
+    return this.#plugins;
+  }
+
+  /** Starts the HTTP handler, then every plugin in order. */
+  async start(): Promise<void> {
+    if (this.#startedAt) return;
+    await this.#http.start();
+    for (const plugin of this.#plugins) {
+      try {
+        await plugin.start?.({ hostId: this.id, logger: this.logger.child({ plugin: plugin.id }) });
+      } catch (err) {
+        throw new WasmhostError(`plugin "${plugin.id}" failed to start: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    this.#startedAt = new Date();
+    this.logger.info({ hostId: this.id, friendlyName: this.friendlyName, plugins: this.#plugins.map((p) => p.id) }, 'host started');
+  }
+
+  /** Stops every workload, then the plugins and the HTTP handler, each with a bounded wait. Never hangs. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await Promise.all([...this.#workloads.keys()].map((workloadId) => this.workloadStop({ workloadId })));
+    for (const plugin of [...this.#plugins].reverse()) {
+      const outcome = await bounded(() => plugin.stop?.(), PLUGIN_STOP_MS);
+      if (outcome !== 'ok') this.logger.warn({ plugin: plugin.id }, `plugin stop ${outcome}`);
+    }
+    const outcome = await bounded(() => this.#http.stop(), PLUGIN_STOP_MS);
+    if (outcome !== 'ok') this.logger.warn(`HTTP handler stop ${outcome}`);
+    this.logger.info({ hostId: this.id }, 'host stopped');
+  }
+
+  heartbeat(): HostHeartbeat {
+    const running = [...this.#workloads.values()].filter((e) => e.running && e.state === 'WORKLOAD_STATE_RUNNING');
+    return {
+      id: this.id,
+      hostname: this.hostname,
+      httpPort: this.#http.port,
+      friendlyName: this.friendlyName,
+      version: this.version,
+      labels: { ...this.labels },
+      startedAt: (this.#startedAt ?? new Date()).toISOString(),
+      osArch: osArch(),
+      osName: osName(),
+      osKernel: os.release(),
+      systemCpuUsage: this.#cpu.read(),
+      systemMemoryTotal: os.totalmem(),
+      systemMemoryFree: os.freemem(),
+      componentCount: running.reduce((n, e) => n + e.running!.componentCount, 0),
+      workloadCount: running.length,
+      imports: this.#plugins.flatMap((p) => p.imports.map(withConfig)),
+      exports: this.#plugins.flatMap((p) => (p.exports ?? []).map(withConfig)),
+    };
+  }
+
+  async workloadStart(request: WorkloadStartRequest): Promise<WorkloadStartResponse> {
+    const { workloadId } = request;
+    const answer = (state: WorkloadState, message: string) => ({ workloadStatus: { workloadId, workloadState: state, message } });
+    if (typeof workloadId !== 'string' || workloadId === '') return answer('WORKLOAD_STATE_ERROR', 'workloadId must be a non-empty string');
+    if (this.#stopping) return answer('WORKLOAD_STATE_ERROR', 'the host is stopping');
+    const existing = this.#workloads.get(workloadId);
+    if (existing && isLive(existing.state)) {
+      return answer(
+        'WORKLOAD_STATE_ERROR',
+        `workload ${workloadId} is already ${describe(existing.state)}; it was left as it is (stop it first to replace it)`,
+      );
+    }
+    if (existing) await this.#remove(workloadId, existing);
+
+    let workload;
+    try {
+      workload = validateWorkload(request.workload, { source: `workload ${workloadId}` });
+    } catch (err) {
+      return this.#failed(workloadId, `invalid workload: ${(err as Error).message}`);
+    }
+    const entry: Entry = { state: 'WORKLOAD_STATE_STARTING', message: 'starting' };
+    this.#workloads.set(workloadId, entry);
+    const start = RunningWorkload.start(workloadId, workload, this.#services, (outcome) => {
+      if (this.#workloads.get(workloadId) !== entry || entry.state !== 'WORKLOAD_STATE_RUNNING') return;
+      entry.state = outcome.state === 'completed' && workload.witWorld.components.length === 0 ? 'WORKLOAD_STATE_COMPLETED' : entry.state;
+      if (outcome.state === 'failed') entry.state = 'WORKLOAD_STATE_ERROR';
+      entry.message = outcome.message;
+    });
+    entry.busy = start;
+    try {
+      entry.running = await start;
+    } catch (err) {
+      return this.#failed(workloadId, `start failed: ${describeError(err)}`, entry);
+    } finally {
+      entry.busy = undefined;
+    }
+    if (this.#workloads.get(workloadId) !== entry) {
+      // Stopped while starting: the stop already answered; undo this start.
+      await entry.running.stop();
+      return answer('WORKLOAD_STATE_NOT_FOUND', `workload ${workloadId} was stopped while it started`);
+    }
+    entry.state = 'WORKLOAD_STATE_RUNNING';
+    entry.message = 'running';
+    this.logger.info({ workloadId }, 'workload running');
+    return { workloadStatus: this.#status(workloadId, entry) };
+  }
+
+  workloadStatus(request: WorkloadStatusRequest): WorkloadStatusResponse {
+    const entry = this.#workloads.get(request.workloadId);
+    return { workloadStatus: entry ? this.#status(request.workloadId, entry) : notFound(request.workloadId) };
+  }
+
+  async workloadStop(request: WorkloadStopRequest): Promise<WorkloadStopResponse> {
+    const { workloadId } = request;
+    const entry = this.#workloads.get(workloadId);
+    if (!entry) return { workloadStatus: notFound(workloadId) };
+    if (entry.state === 'WORKLOAD_STATE_STOPPING') await entry.busy;
+    else {
+      entry.state = 'WORKLOAD_STATE_STOPPING';
+      entry.message = 'stopping';
+      const done = this.#remove(workloadId, entry);
+      entry.busy = done;
+      await done;
+    }
+    return { workloadStatus: { workloadId, workloadState: 'WORKLOAD_STATE_COMPLETED', message: 'stopped' } };
+  }
+
+  async #remove(workloadId: string, entry: Entry): Promise<void> {
+    if (this.#workloads.get(workloadId) === entry) this.#workloads.delete(workloadId);
+    await entry.busy?.catch(() => undefined);
+    const errors = (await entry.running?.stop()) ?? [];
+    for (const err of errors) this.logger.warn({ workloadId, err }, 'while stopping the workload');
+    this.logger.info({ workloadId }, 'workload stopped');
+  }
+
+  #failed(workloadId: string, message: string, entry: Entry = { state: 'WORKLOAD_STATE_ERROR', message }): WorkloadStartResponse {
+    entry.state = 'WORKLOAD_STATE_ERROR';
+    entry.message = message;
+    if (!this.#workloads.has(workloadId) || this.#workloads.get(workloadId) === entry) this.#workloads.set(workloadId, entry);
+    this.logger.error({ workloadId }, message);
+    return { workloadStatus: { workloadId, workloadState: 'WORKLOAD_STATE_ERROR', message } };
+  }
+
+  #status(workloadId: string, entry: Entry): WorkloadStatus {
+    return { workloadId, workloadState: entry.state, message: entry.message };
+  }
+
+  /** The running workload behind an id, for embedding programs (calls into its components). */
+  workload(workloadId: string): RunningWorkload | undefined {
+    const entry = this.#workloads.get(workloadId);
+    return entry?.state === 'WORKLOAD_STATE_RUNNING' ? entry.running : undefined;
+  }
+}
+
+const isLive = (state: WorkloadState) =>
+  state === 'WORKLOAD_STATE_STARTING' || state === 'WORKLOAD_STATE_RUNNING' || state === 'WORKLOAD_STATE_STOPPING';
+
+const describe = (state: WorkloadState) => state.replace('WORKLOAD_STATE_', '').toLowerCase();
+
+function notFound(workloadId: string): WorkloadStatus {
+  return { workloadId, workloadState: 'WORKLOAD_STATE_NOT_FOUND', message: `no workload with id ${workloadId} on this host` };
+}
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const hint = (err as WasmhostError).hint;
+  return hint ? `${err.message} (${hint})` : err.message;
+}
+
+function withConfig(i: Pick<WitInterface, 'namespace' | 'package' | 'interfaces' | 'version'>): WitInterface {
+  return { namespace: i.namespace, package: i.package, interfaces: [...i.interfaces], version: i.version, config: {} };
+}
+
+/** Runs `body`, waiting at most `ms`: 'ok', 'failed: …' or 'timed out after …'. */
+async function bounded(body: () => unknown, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`timed out after ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(body).then(() => 'ok'), timeout]);
+  } catch (err) {
+    return `failed: ${(err as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}

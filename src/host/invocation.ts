@@ -1,0 +1,119 @@
+/**
+ * One invocation of a workload component (an HTTP request, a message, a service run): a fresh
+ * instance of the entry component, and each linked component instantiated lazily, once, at its
+ * first call, each with its own WASI context. Closing the invocation releases them all.
+ */
+import type { CompiledComponent, ImportObject } from '../engine/component.ts';
+import type { Instance } from '../engine/instance.ts';
+import { unversioned } from '../engine/interface-name.ts';
+import { InstanceClosedError, MissingExportError } from '../errors.ts';
+import type { Invocation } from '../plugin/plugin.ts';
+import type { ImportProvider } from './link-plan.ts';
+import { ResourceBridge } from './resource-bridge.ts';
+
+/** Everything needed to instantiate one component of a resolved workload. */
+export interface ComponentRuntime {
+  name: string;
+  compiled: CompiledComponent;
+  /** Unversioned import key -> provider, from the link plan. */
+  providers: ReadonlyMap<string, ImportProvider>;
+  /**
+   * The imports the host serves (WASI with a fresh context, HTTP, plugins) for one new
+   * instance, and how to release that instance's host state.
+   */
+  hostImports(): { imports: ImportObject; release: () => void };
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+export class InvocationScope implements Invocation {
+  readonly root: string;
+  readonly #runtimes: ReadonlyMap<string, ComponentRuntime>;
+  readonly #instances = new Map<string, Promise<Instance>>();
+  readonly #releases: (() => void)[] = [];
+  readonly #bridge = new ResourceBridge();
+  #closed = false;
+
+  constructor(runtimes: ReadonlyMap<string, ComponentRuntime>, root: string) {
+    if (!runtimes.has(root)) throw new MissingExportError(`no component named "${root}" in this workload`);
+    this.#runtimes = runtimes;
+    this.root = root;
+  }
+
+  /** The components instantiated so far, in order of first use. */
+  get instantiated(): string[] {
+    return [...this.#instances.keys()];
+  }
+
+  /** The instance of a component in this invocation, created on first use. */
+  instance(name: string): Promise<Instance> {
+    if (this.#closed) return Promise.reject(new InstanceClosedError(`the invocation of "${this.root}" is closed`));
+    let instance = this.#instances.get(name);
+    if (!instance) {
+      instance = this.#create(name);
+      this.#instances.set(name, instance);
+    }
+    return instance;
+  }
+
+  async call(target: string, ...args: unknown[]): Promise<unknown> {
+    return (await this.instance(this.root)).call(target, ...args);
+  }
+
+  /** Runs the root's `wasi:cli/run`: its exit code (see `Instance.run`). */
+  async run(): Promise<number> {
+    return (await this.instance(this.root)).run();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const release of this.#releases.splice(0)) release();
+  }
+
+  async #create(name: string): Promise<Instance> {
+    const runtime = this.#runtimes.get(name)!;
+    const { imports, release } = runtime.hostImports();
+    this.#releases.push(release);
+    for (const [key, provider] of runtime.providers) {
+      if (provider.kind === 'component') imports[key] = this.#linked(runtime, provider.component, provider.name);
+    }
+    const instance = await runtime.compiled.instantiate(imports, { onClose: release });
+    this.#bridge.registerExports(name, instance.exports);
+    return instance;
+  }
+
+  /**
+   * The import object entry of `importer` for an interface `exporter` exports: functions that
+   * instantiate the exporter on first call, and resource classes standing in for its own.
+   */
+  #linked(importer: ComponentRuntime, exporter: string, name: string): Record<string, unknown> {
+    const members = importer.compiled.requiredImports.get(unversioned(name)) ?? [];
+    const target = async () => {
+      const instance = await this.instance(exporter);
+      return { instance, members: exportedInterface(instance, name) };
+    };
+    const linked: Record<string, unknown> = {};
+    for (const member of members) {
+      linked[member] = isResourceName(member)
+        ? this.#bridge.proxyClass(importer.name, exporter, name, member, target)
+        : async (...args: unknown[]) => {
+            const { instance, members } = await target();
+            return this.#bridge.cross(importer.name, exporter, instance, members[member] as Fn, args);
+          };
+    }
+    return linked;
+  }
+}
+
+/** jco names resources in PascalCase and functions in camelCase. */
+function isResourceName(member: string): boolean {
+  return /^[A-Z]/.test(member);
+}
+
+function exportedInterface(instance: Instance, name: string): Record<string, unknown> {
+  const exports = instance.exports as Record<string, Record<string, unknown>>;
+  const found = exports[name] ?? Object.entries(exports).find(([k]) => unversioned(k) === unversioned(name))?.[1];
+  if (!found) throw new MissingExportError(`component does not export ${name}`);
+  return found;
+}

@@ -1,0 +1,274 @@
+/**
+ * One workload brought to life (the reference's resolution): compile every component and the
+ * service, prepare volumes, bind plugins, link components, notify plugins and the HTTP handler,
+ * then run the service. `stop` undoes all of it, and so does a start that fails half way.
+ */
+import type { Logger } from 'pino';
+import type { CompiledComponent, ImportObject } from '../engine/component.ts';
+import type { Engine } from '../engine/engine.ts';
+import { unversioned, versionsCompatible } from '../engine/interface-name.ts';
+import type { WorldItem } from '../engine/world.ts';
+import { WasmhostError } from '../errors.ts';
+import type { Plugin, PluginComponent, PluginWorkload, ResolvedWorkload } from '../plugin/plugin.ts';
+import { WasiContext, type OutputOption } from '../wasi/context.ts';
+import { createWasiImports } from '../wasi/imports.ts';
+import type { Component, Service, Workload } from '../workload/types.ts';
+import { PluginBinder, type BindUnit } from './bind.ts';
+import type { HttpHandler } from './http.ts';
+import { InvocationScope, type ComponentRuntime } from './invocation.ts';
+import { planLinks, type HostProviders } from './link-plan.ts';
+import { ServiceRunner, type ServiceOutcome } from './service.ts';
+import { loadSource, type ImageFetcher } from './sources.ts';
+import { PreparedVolumes } from './volumes.ts';
+
+/** What the host lends a workload. */
+export interface HostServices {
+  engine: Engine;
+  plugins: readonly Plugin[];
+  http: HttpHandler;
+  fetcher?: ImageFetcher;
+  logger: Logger;
+  /** Where guests' stdout and stderr go: the host log (one entry per write), the host's own, or nowhere. */
+  guestOutput: 'log' | 'inherit' | 'ignore';
+}
+
+/** The name the service has in logs, plugin binds and link errors. */
+export const SERVICE_NAME = 'service';
+
+type Unit = {
+  name: string;
+  spec: Component | Service;
+  compiled: CompiledComponent;
+  info: PluginComponent;
+};
+
+export class RunningWorkload {
+  readonly id: string;
+  readonly workload: Workload;
+  readonly #services: HostServices;
+  readonly #binder: PluginBinder;
+  #volumes: PreparedVolumes | undefined;
+  #runtimes = new Map<string, ComponentRuntime>();
+  #service: ServiceRunner | undefined;
+  #httpBound = false;
+  #stopped = false;
+
+  private constructor(id: string, workload: Workload, services: HostServices) {
+    this.id = id;
+    this.workload = workload;
+    this.#services = services;
+    this.#binder = new PluginBinder(services.plugins, id);
+  }
+
+  /** Resolves and starts a workload; throws (after cleaning up) naming what failed. */
+  static async start(
+    id: string,
+    workload: Workload,
+    services: HostServices,
+    onServiceEnd: (outcome: ServiceOutcome) => void,
+  ): Promise<RunningWorkload> {
+    const running = new RunningWorkload(id, workload, services);
+    try {
+      await running.#resolve(onServiceEnd);
+      return running;
+    } catch (err) {
+      await running.stop();
+      throw err;
+    }
+  }
+
+  get componentCount(): number {
+    return this.workload.witWorld.components.length + (this.workload.service ? 1 : 0);
+  }
+
+  /** A fresh invocation of one component (instances created on demand). */
+  invocation(component: string): InvocationScope {
+    return new InvocationScope(this.#runtimes, component);
+  }
+
+  async #resolve(onServiceEnd: (outcome: ServiceOutcome) => void): Promise<void> {
+    const { workload } = this;
+    const log = this.#services.logger.child({ workload: `${workload.namespace}/${workload.name}`, workloadId: this.id });
+    const pluginWorkload: PluginWorkload = {
+      id: this.id,
+      namespace: workload.namespace,
+      name: workload.name,
+      annotations: workload.annotations,
+      interfaces: workload.witWorld.hostInterfaces,
+      logger: log,
+    };
+
+    // 1. Initialize: compile everything (in parallel) and prepare volumes.
+    const specs: [string, Component | Service][] = workload.witWorld.components.map((c) => [c.name, c]);
+    if (workload.service) specs.push([SERVICE_NAME, workload.service]);
+    const compiled = await Promise.all(specs.map(([name, spec]) => this.#compile(name, spec)));
+    this.#volumes = await PreparedVolumes.prepare(workload.volumes, workload.name);
+    const units: Unit[] = specs.map(([name, spec], i) => ({
+      name,
+      spec,
+      compiled: compiled[i],
+      info: {
+        workload: pluginWorkload,
+        name,
+        config: spec.localResources.config,
+        environment: spec.localResources.environment,
+        interfaces: [],
+        imports: compiled[i].imports.map((x) => x.name),
+        exports: compiled[i].exports.map((x) => x.name),
+        logger: log.child({ component: name }),
+      },
+    }));
+    // Volume mounts are checked before anything is bound.
+    for (const unit of units) this.#volumes.preopens(unit.spec.localResources.volumeMounts);
+
+    // 2. Bind plugins.
+    const bindUnits: BindUnit[] = units.map((u) => ({ info: u.info, imports: u.compiled.imports, exports: u.compiled.exports }));
+    const bindings = await this.#binder.bind(pluginWorkload, workload.witWorld.hostInterfaces, bindUnits);
+
+    // 3. Link: who serves every import, in dependency order; a gap, cycle or ambiguity fails here.
+    const byName = new Map(units.map((u, i) => [u.name, { unit: u, binding: bindings[i] }]));
+    const providers: HostProviders = {
+      plugin: (component, item) => {
+        const served = byName.get(component)!.binding.servedBy.get(unversioned(item.name));
+        return served && versionsCompatible(item.interfaceName?.version ?? '', served.version) ? served.pluginId : undefined;
+      },
+      http: (item) => this.#services.http.serves(item),
+      hint: (component, item) => this.#undeclaredHint(item),
+    };
+    const plan = planLinks(
+      units.map((u) => ({ name: u.name, imports: u.compiled.imports, exports: u.compiled.exports, linkable: u.name !== SERVICE_NAME || !workload.service })),
+      providers,
+    );
+
+    for (const name of plan.order) {
+      const { unit, binding } = byName.get(name)!;
+      const own = plan.providers.get(name)!;
+      const hostOwned: ImportObject = { ...binding.implementations };
+      if ([...own.values()].some((p) => p.kind === 'http')) Object.assign(hostOwned, this.#services.http.imports(unit.info));
+      const runtime: ComponentRuntime = {
+        name,
+        compiled: unit.compiled,
+        providers: own,
+        hostImports: () => this.#hostImports(unit, hostOwned),
+      };
+      checkComplete(unit, runtime, hostOwned);
+      this.#runtimes.set(name, runtime);
+    }
+
+    // 4. Notify: plugins (triggers subscribe here) and the HTTP handler.
+    const resolved = this.#resolved(pluginWorkload, units.filter((u) => u.name !== SERVICE_NAME || !workload.service));
+    for (const plugin of this.#binder.bound) await plugin.onWorkloadResolved?.({ ...resolved, interfaces: pluginWorkload.interfaces });
+    this.#httpBound = true;
+    await this.#services.http.onWorkloadResolved(resolved);
+    log.info({ components: plan.order }, 'workload resolved');
+
+    // 5. Run the service.
+    if (workload.service) {
+      this.#service = new ServiceRunner({
+        start: () => this.invocation(SERVICE_NAME),
+        maxRestarts: workload.service.maxRestarts,
+        logger: log.child({ component: SERVICE_NAME }),
+        onEnd: onServiceEnd,
+      });
+      this.#service.start();
+    }
+  }
+
+  async #compile(name: string, spec: Component | Service): Promise<CompiledComponent> {
+    const what = name === SERVICE_NAME && this.workload.service === spec ? 'the service' : `component "${name}"`;
+    try {
+      const bytes = await loadSource(spec, this.#services.fetcher);
+      return await this.#services.engine.compile(bytes, spec.file ?? name);
+    } catch (err) {
+      const e = err as WasmhostError;
+      throw new WasmhostError(`${what}: ${e.message}`, { cause: err, hint: e.hint });
+    }
+  }
+
+  /** WASI with a fresh context for one instance, plus the host-owned implementations. */
+  #hostImports(unit: Unit, hostOwned: ImportObject): { imports: ImportObject; release: () => void } {
+    const resources = unit.spec.localResources;
+    const ctx = new WasiContext({
+      args: [unit.name],
+      env: resources.environment,
+      preopens: this.#volumes!.preopens(resources.volumeMounts),
+      stdout: this.#output(unit.name, 'stdout'),
+      stderr: this.#output(unit.name, 'stderr'),
+    });
+    return { imports: { ...createWasiImports(ctx), ...hostOwned }, release: () => ctx.dispose() };
+  }
+
+  #output(component: string, stream: 'stdout' | 'stderr'): OutputOption {
+    const mode = this.#services.guestOutput;
+    if (mode !== 'log') return mode;
+    const log = this.#services.logger.child({ workloadId: this.id, component, stream });
+    const decoder = new TextDecoder();
+    return (chunk: Uint8Array) => log.info(decoder.decode(chunk).replace(/\n$/, ''));
+  }
+
+  /** For an import nothing serves: a plugin would, had the workload declared it. */
+  #undeclaredHint(item: WorldItem): string | undefined {
+    const n = item.interfaceName;
+    if (!n) return undefined;
+    const host = { namespace: n.namespace, package: n.package, interfaces: [n.interface], version: n.version };
+    const plugin = this.#services.plugins.find((p) =>
+      p.imports.some((i) => i.namespace === n.namespace && i.package === n.package && i.interfaces.includes(n.interface) && versionsCompatible(n.version, i.version)),
+    );
+    if (!plugin) return undefined;
+    return `plugin "${plugin.id}" serves it: declare "${n.namespace}:${n.package}/${n.interface}${n.version ? `@${n.version}` : ''}" in witWorld.hostInterfaces (${JSON.stringify(host.interfaces)})`;
+  }
+
+  #resolved(workload: PluginWorkload, units: Unit[]): ResolvedWorkload {
+    return {
+      ...workload,
+      components: units.map((u) => u.info),
+      instantiate: async (component) => this.#invocationChecked(component),
+      invoke: async (component, target, ...args) => {
+        const invocation = this.#invocationChecked(component);
+        try {
+          return await invocation.call(target, ...args);
+        } finally {
+          await invocation.close();
+        }
+      },
+    };
+  }
+
+  #invocationChecked(component: string): InvocationScope {
+    if (this.#stopped) throw new WasmhostError(`workload ${this.id} is stopped`);
+    return this.invocation(component);
+  }
+
+  /** Stops the service, unbinds plugins and the HTTP route, removes empty dirs. Idempotent. */
+  async stop(): Promise<Error[]> {
+    if (this.#stopped) return [];
+    this.#stopped = true;
+    const errors: Error[] = [];
+    await this.#service?.stop();
+    if (this.#httpBound) {
+      await this.#services.http.onWorkloadUnbind(this.id).catch((err: Error) => errors.push(err));
+    }
+    errors.push(...(await this.#binder.unbind()));
+    await this.#volumes?.release();
+    return errors;
+  }
+}
+
+/** Every import the glue needs is there (WASI, plugins, links), before any instance exists. */
+function checkComplete(unit: Unit, runtime: ComponentRuntime, hostOwned: ImportObject): void {
+  const probe: ImportObject = { ...WASI_PROBE, ...hostOwned };
+  for (const [key, provider] of runtime.providers) {
+    if (provider.kind === 'component') {
+      probe[key] = Object.fromEntries((unit.compiled.requiredImports.get(key) ?? []).map((m) => [m, true]));
+    }
+  }
+  try {
+    unit.compiled.checkImports(probe);
+  } catch (err) {
+    const e = err as WasmhostError;
+    throw new WasmhostError(`component "${unit.name}": ${e.message}`, { cause: err, hint: e.hint });
+  }
+}
+
+/** WASI's import object shape, for `checkComplete` (a context with nothing granted). */
+const WASI_PROBE: ImportObject = createWasiImports(new WasiContext({}));
