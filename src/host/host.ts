@@ -30,7 +30,7 @@ import type { ImageFetcher } from './sources.ts';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
-/** How long `stop` gives each plugin (and the HTTP handler) before going on without it. */
+/** How long `stop` gives each plugin (and the HTTP handler) by default before going on without it. */
 const PLUGIN_STOP_MS = 5000;
 
 export interface HostOptions {
@@ -43,6 +43,8 @@ export interface HostOptions {
   logger?: Logger;
   imageFetcher?: ImageFetcher;
   guestOutput?: HostServices['guestOutput'];
+  /** How long `stop` waits for each plugin and the HTTP handler (default 5 s). */
+  stopTimeoutMs?: number;
 }
 
 /** Builds a Host step by step: `new HostBuilder().withPlugin(p).build()`. */
@@ -96,6 +98,12 @@ export class HostBuilder {
     return this;
   }
 
+  /** How long `stop` waits for each plugin and the HTTP handler before going on (default 5 s). */
+  withStopTimeout(ms: number): this {
+    this.#options.stopTimeoutMs = ms;
+    return this;
+  }
+
   build(): Host {
     return new Host(this.#options);
   }
@@ -122,6 +130,7 @@ export class Host {
   readonly #services: HostServices;
   readonly #workloads = new Map<string, Entry>();
   readonly #cpu = new CpuUsage();
+  readonly #stopTimeoutMs: number;
   #startedAt: Date | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -140,6 +149,7 @@ export class Host {
     this.logger = options.logger ?? pino({ name: 'wasmhost' });
     this.#http = options.http ?? new NoHttpHandler();
     this.#plugins = plugins;
+    this.#stopTimeoutMs = options.stopTimeoutMs ?? PLUGIN_STOP_MS;
     this.#services = {
       engine: this.engine,
       plugins,
@@ -178,10 +188,10 @@ export class Host {
   async #stop(): Promise<void> {
     await Promise.all([...this.#workloads.keys()].map((workloadId) => this.workloadStop({ workloadId })));
     for (const plugin of [...this.#plugins].reverse()) {
-      const outcome = await bounded(() => plugin.stop?.(), PLUGIN_STOP_MS);
+      const outcome = await bounded(() => plugin.stop?.(), this.#stopTimeoutMs);
       if (outcome !== 'ok') this.logger.warn({ plugin: plugin.id }, `plugin stop ${outcome}`);
     }
-    const outcome = await bounded(() => this.#http.stop(), PLUGIN_STOP_MS);
+    const outcome = await bounded(() => this.#http.stop(), this.#stopTimeoutMs);
     if (outcome !== 'ok') this.logger.warn(`HTTP handler stop ${outcome}`);
     this.logger.info({ hostId: this.id }, 'host stopped');
   }

@@ -23,7 +23,7 @@ export function memoryLogger(): { logger: Logger; entries: LogEntry[] } {
 
 export async function startedHost(...plugins: Plugin[]): Promise<{ host: Host; entries: LogEntry[] }> {
   const { logger, entries } = memoryLogger();
-  const builder = new HostBuilder().withEngine(engine).withLogger(logger).withGuestOutput('log');
+  const builder = new HostBuilder().withEngine(engine).withLogger(logger).withGuestOutput('log').withStopTimeout(300);
   for (const p of plugins) builder.withPlugin(p);
   const host = builder.build();
   await host.start();
