@@ -23,6 +23,8 @@ export interface UnitBinding {
   implementations: Record<string, Record<string, unknown>>;
   /** Unversioned interface -> id of the plugin serving it to this unit. */
   servedBy: Map<string, { pluginId: string; version: string }>;
+  /** The workload's host interfaces this unit needs (every plugin's), with their config. */
+  interfaces: WitInterface[];
 }
 
 export class PluginBindError extends WasmhostError {
@@ -114,7 +116,7 @@ export class PluginBinder {
 
     const bindings: UnitBinding[] = [];
     for (const [i, unit] of units.entries()) {
-      const binding: UnitBinding = { implementations: {}, servedBy: new Map() };
+      const binding: UnitBinding = { implementations: {}, servedBy: new Map(), interfaces: [...plan[i].values()].flat() };
       for (const [plugin, interfaces] of plan[i]) {
         const info = { ...unit.info, interfaces, workload: { ...unit.info.workload, interfaces } };
         const provided = await guarded(plugin, 'onComponentBind', () => plugin.onComponentBind?.(info), unit.info.name);

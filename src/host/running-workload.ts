@@ -124,6 +124,7 @@ export class RunningWorkload {
     // 2. Bind plugins.
     const bindUnits: BindUnit[] = units.map((u) => ({ info: u.info, imports: u.compiled.imports, exports: u.compiled.exports }));
     const bindings = await this.#binder.bind(pluginWorkload, workload.witWorld.hostInterfaces, bindUnits);
+    units.forEach((u, i) => (u.info = { ...u.info, interfaces: bindings[i].interfaces }));
 
     // 3. Link: who serves every import, in dependency order; a gap, cycle or ambiguity fails here.
     const byName = new Map(units.map((u, i) => [u.name, { unit: u, binding: bindings[i] }]));

@@ -1,0 +1,2 @@
+export { configPlugin, type ConfigPluginOptions } from './plugin.ts';
+export { INCLUDE_ENVIRONMENT_KEY } from './values.ts';

@@ -1,0 +1,1 @@
+export { loggingPlugin, type LoggingPluginOptions } from './plugin.ts';

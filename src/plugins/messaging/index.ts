@@ -1,0 +1,5 @@
+export { messagingPlugin, type MessagingPluginOptions } from './plugin.ts';
+export type { BrokerMessage, MessageHandler, MessagingBackend, Subscription } from './backend.ts';
+export { InMemoryBroker, type InMemoryBrokerOptions } from './backends/memory.ts';
+export { BackendClosedError, InvalidSubjectError, NoRespondersError, RequestTimeoutError } from './errors.ts';
+export { SUBSCRIPTIONS_KEY } from './subscriptions.ts';

@@ -1,0 +1,122 @@
+import { pluginInterface, type Plugin, type PluginComponent, type ResolvedWorkload } from '../../plugin/plugin.ts';
+import type { BrokerMessage, MessagingBackend, Subscription } from './backend.ts';
+import { InMemoryBroker } from './backends/memory.ts';
+import { consumerFunctions } from './consumer.ts';
+import { MessageDispatcher } from './dispatcher.ts';
+import { exportsHandler, subscriptionSubjects } from './subscriptions.ts';
+
+export interface MessagingPluginOptions {
+  /** Where messages go. Default: a new `InMemoryBroker`. */
+  backend?: MessagingBackend;
+  /** Whether `stop` closes the backend. Default: true for the plugin's own broker, false for a given backend. */
+  ownsBackend?: boolean;
+  /** Messages of one subscription handled at the same time, each in its own instance. Default 64. */
+  maxConcurrentMessages?: number;
+  /** Messages of one subscription waiting for a free slot; more are dropped with a warning. Default 10,000. */
+  maxQueuedMessages?: number;
+}
+
+const CONSUMER = 'wasmcloud:messaging/consumer@0.2.0';
+/** Only a record type: nothing to implement, but served so that the component links. */
+const TYPES = 'wasmcloud:messaging/types@0.2.0';
+const HANDLER = 'wasmcloud:messaging/handler@0.2.0';
+const HANDLE_MESSAGE = `${HANDLER}#handle-message`;
+
+interface ActiveSubscription {
+  subscription: Subscription;
+  dispatcher: MessageDispatcher;
+}
+
+/**
+ * Serves `wasmcloud:messaging/consumer` to components and, as a trigger, calls the
+ * `wasmcloud:messaging/handler` of every component that exports it for each message on the
+ * subjects of its host interface's `subscriptions`: each message in a fresh instance, many at once.
+ */
+export function messagingPlugin(options: MessagingPluginOptions = {}): Plugin {
+  const backend = options.backend ?? new InMemoryBroker();
+  const ownsBackend = options.ownsBackend ?? options.backend === undefined;
+  const limits = {
+    maxInFlight: positive(options.maxConcurrentMessages ?? 64, 'maxConcurrentMessages'),
+    maxQueued: nonNegative(options.maxQueuedMessages ?? 10_000, 'maxQueuedMessages'),
+  };
+  const active = new Map<string, ActiveSubscription[]>();
+
+  function unsubscribeWorkload(workloadId: string): void {
+    for (const { subscription, dispatcher } of active.get(workloadId) ?? []) {
+      subscription.unsubscribe();
+      dispatcher.close();
+    }
+    active.delete(workloadId);
+  }
+
+  function subscribe(workload: ResolvedWorkload, component: PluginComponent, subject: string): ActiveSubscription {
+    const dispatcher = new MessageDispatcher(
+      (msg) => handleMessage(workload, component, msg),
+      limits,
+      (msg) => component.logger.warn({ subject: msg.subject, maxQueued: limits.maxQueued }, 'message dropped: the handler queue is full'),
+    );
+    const subscription = backend.subscribe(subject, (msg) => dispatcher.push(msg));
+    return { subscription, dispatcher };
+  }
+
+  return {
+    id: 'wasmcloud-messaging',
+    imports: [pluginInterface('wasmcloud:messaging/consumer,types@0.2.0')],
+    exports: [pluginInterface(HANDLER)],
+
+    onComponentBind() {
+      return { [CONSUMER]: consumerFunctions(backend), [TYPES]: {} };
+    },
+
+    onWorkloadResolved(workload) {
+      unsubscribeWorkload(workload.id); // resolved again: never subscribe twice
+      // Every component's subjects are checked before the first subscription is made.
+      const plans = workload.components.filter(exportsHandler).map((c) => ({ component: c, subjects: subscriptionSubjects(c) }));
+      const subscriptions: ActiveSubscription[] = [];
+      active.set(workload.id, subscriptions);
+      try {
+        for (const { component, subjects } of plans) {
+          if (subjects.length === 0) component.logger.warn(`exports ${HANDLER} but its host interface has no subscriptions`);
+          for (const subject of subjects) subscriptions.push(subscribe(workload, component, subject));
+          if (subjects.length > 0) component.logger.debug({ subjects }, 'subscribed');
+        }
+      } catch (error) {
+        unsubscribeWorkload(workload.id);
+        throw error;
+      }
+    },
+
+    onWorkloadUnbind(workloadId) {
+      unsubscribeWorkload(workloadId);
+    },
+
+    async stop() {
+      for (const workloadId of [...active.keys()]) unsubscribeWorkload(workloadId);
+      if (ownsBackend) await backend.close();
+    },
+  };
+}
+
+/** One message, one invocation. A returned error or a trap is logged; it never ends the subscription. */
+async function handleMessage(workload: ResolvedWorkload, component: PluginComponent, msg: BrokerMessage): Promise<void> {
+  try {
+    await workload.invoke(component.name, HANDLE_MESSAGE, { subject: msg.subject, body: msg.body, replyTo: msg.replyTo });
+  } catch (error) {
+    // jco throws a guest's `err` value as an Error carrying it in `payload`.
+    if (error instanceof Error && 'payload' in error) {
+      component.logger.error({ subject: msg.subject, error: String(error.payload) }, 'message handler returned an error');
+    } else {
+      component.logger.error({ subject: msg.subject, err: error }, 'message handler failed');
+    }
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`messagingPlugin: ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`messagingPlugin: ${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
