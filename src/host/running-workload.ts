@@ -211,12 +211,10 @@ export class RunningWorkload {
   #undeclaredHint(item: WorldItem): string | undefined {
     const n = item.interfaceName;
     if (!n) return undefined;
-    const host = { namespace: n.namespace, package: n.package, interfaces: [n.interface], version: n.version };
     const plugin = this.#services.plugins.find((p) =>
       p.imports.some((i) => i.namespace === n.namespace && i.package === n.package && i.interfaces.includes(n.interface) && versionsCompatible(n.version, i.version)),
     );
-    if (!plugin) return undefined;
-    return `plugin "${plugin.id}" serves it: declare "${n.namespace}:${n.package}/${n.interface}${n.version ? `@${n.version}` : ''}" in witWorld.hostInterfaces (${JSON.stringify(host.interfaces)})`;
+    return plugin && `plugin "${plugin.id}" serves it: declare "${item.name}" in witWorld.hostInterfaces`;
   }
 
   #resolved(workload: PluginWorkload, units: Unit[]): ResolvedWorkload {
