@@ -24,4 +24,33 @@ export {
   type OutputOption,
 } from './wasi/context.ts';
 export { createWasiImports } from './wasi/imports.ts';
+export { Host, HostBuilder, type HostOptions } from './host/host.ts';
+export type { RunningWorkload } from './host/running-workload.ts';
+export type { InvocationScope } from './host/invocation.ts';
+export { NoHttpHandler, type HttpHandler } from './host/http.ts';
+export type { ImageFetcher } from './host/sources.ts';
+export {
+  pluginInterface,
+  type Plugin,
+  type PluginInterface,
+  type PluginComponent,
+  type PluginWorkload,
+  type PluginStartContext,
+  type ResolvedWorkload,
+  type Invocation,
+  type Implementations,
+} from './plugin/plugin.ts';
+export { configPlugin, type ConfigPluginOptions } from './plugins/config/index.ts';
+export { loggingPlugin, type LoggingPluginOptions } from './plugins/logging/index.ts';
+export {
+  messagingPlugin,
+  InMemoryBroker,
+  type MessagingPluginOptions,
+  type MessagingBackend,
+  type BrokerMessage,
+} from './plugins/messaging/index.ts';
+export type * from './workload/types.ts';
+export { validateWorkload } from './workload/validate.ts';
+export { parseWorkloadManifest, loadWorkloadManifest } from './workload/manifest.ts';
+export { parseWitInterface, formatWitInterface } from './workload/wit-interface.ts';
 export * from './errors.ts';

@@ -52,6 +52,19 @@ test('source folders import only the parts below them', async () => {
   assert.deepEqual(violations, []);
 });
 
+test('plugins never import each other', async () => {
+  const violations: string[] = [];
+  for await (const file of sourceFiles(join(SRC, 'plugins'))) {
+    const own = relative(join(SRC, 'plugins'), file).split('/')[0];
+    const text = await readFile(file, 'utf8');
+    for (const m of text.matchAll(/from\s+'(\.[^']+)'/g)) {
+      const target = relative(join(SRC, 'plugins'), resolve(dirname(file), m[1])).split('/');
+      if (!target[0].startsWith('..') && target.length > 1 && target[0] !== own) violations.push(`${relative(SRC, file)} imports plugins/${target.join('/')}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
 test('every part has a rule', async () => {
   const parts = (await readdir(SRC, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
   assert.deepEqual(parts.filter((p) => !(p in ALLOWED)), []);

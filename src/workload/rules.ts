@@ -40,6 +40,13 @@ export function checkWorkloadRules(workload: unknown, ctx: z.RefinementCtx): voi
     });
   }
 
+  // The service is called "service" in logs, plugin binds and link errors.
+  if (isRecord(at(workload, ['service']))) {
+    listAt(workload, ['witWorld', 'components']).forEach((item, i) => {
+      if (nameOf(item) === 'service') report(['witWorld', 'components', i, 'name'], 'the name "service" is reserved for the workload\'s service');
+    });
+  }
+
   const declared = new Set(listAt(workload, ['volumes']).map(nameOf).filter((n) => n !== undefined));
   const users: Path[] = listAt(workload, ['witWorld', 'components']).map((_, i) => ['witWorld', 'components', i]);
   if (isRecord(at(workload, ['service']))) users.push(['service']);

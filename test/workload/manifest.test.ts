@@ -443,3 +443,15 @@ test('a validated workload validates to itself (the host may check one twice)', 
   const w = parseWorkloadManifest(FULL, { baseDir: '/srv/app' });
   assert.deepEqual(validateWorkload(w, { baseDir: '/elsewhere' }), FULL_PARSED);
 });
+
+test('a component may not be called "service" when the workload has a service', () => {
+  const value = { namespace: 'n', name: 'w', service: { file: 's.wasm' }, witWorld: { components: [{ name: 'service', file: 'c.wasm' }] } };
+  assert.throws(() => validateWorkload(value), (err: unknown) => {
+    assert.ok(err instanceof ManifestError);
+    assert.deepEqual(err.issues.map((i) => i.path), ['witWorld.components[0].name']);
+    assert.match(err.issues[0].message, /reserved for the workload's service/);
+    return true;
+  });
+  const withoutService = { namespace: 'n', name: 'w', witWorld: { components: [{ name: 'service', file: 'c.wasm' }] } };
+  assert.equal(validateWorkload(withoutService).witWorld.components[0].name, 'service');
+});
