@@ -1,0 +1,16 @@
+export { blobstorePlugin, type BlobstorePluginOptions } from './plugin.ts';
+export {
+  BlobstoreError,
+  checkName,
+  type BlobstoreBackend,
+  type ContainerInfo,
+  type ObjectInfo,
+  type ObjectRef,
+} from './backend.ts';
+export { MemoryBlobstoreBackend, DEFAULT_MEMORY_MAX_OBJECT_SIZE, type MemoryBlobstoreOptions } from './backends/memory.ts';
+export {
+  FilesystemBlobstoreBackend,
+  DEFAULT_FILESYSTEM_MAX_OBJECT_SIZE,
+  type FilesystemBlobstoreOptions,
+} from './backends/filesystem.ts';
+export type { BlobstoreConfig } from './config.ts';

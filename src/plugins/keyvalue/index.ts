@@ -1,0 +1,5 @@
+export { keyValuePlugin, type KeyValuePluginOptions } from './plugin.ts';
+export { KeyValueError, checkBucketName, checkKey, type KeyValueBackend, type KeyValueErrorKind, type KeyPage } from './backend.ts';
+export { MemoryKeyValueBackend } from './backends/memory.ts';
+export { FilesystemKeyValueBackend, type FilesystemKeyValueOptions } from './backends/filesystem.ts';
+export type { KeyValueConfig } from './config.ts';

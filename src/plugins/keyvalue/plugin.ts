@@ -1,0 +1,82 @@
+import { pluginInterface, type Implementations, type Plugin } from '../../plugin/plugin.ts';
+import { KeyValueError, type KeyValueBackend } from './backend.ts';
+import { Bucket, storeError, type BucketContext } from './bucket.ts';
+import { keyValueConfig } from './config.ts';
+
+export interface KeyValuePluginOptions {
+  backend: KeyValueBackend;
+  /** Default `wasi-keyvalue`. */
+  id?: string;
+  /** Keys per `list-keys` page; default 1000. */
+  listPageSize?: number;
+}
+
+const VERSION = '0.2.0-draft';
+const DEFAULT_LIST_PAGE_SIZE = 1000;
+
+/**
+ * `wasi:keyvalue/store,atomics,batch@0.2.0-draft` over one backend. Each workload is its own
+ * scope (its id); `open` creates a bucket the backend does not have yet, unless config `buckets`
+ * restricts the identifiers (see `config.ts`). Unbinding a workload drops its scope.
+ */
+export function keyValuePlugin(options: KeyValuePluginOptions): Plugin {
+  const { backend } = options;
+  const id = options.id ?? 'wasi-keyvalue';
+  const pageSize = options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`${id}: listPageSize must be a positive integer`);
+  // Workloads bound and not yet unbound: a call still running after its workload stopped must
+  // not recreate the scope that unbind just freed.
+  const bound = new Set<string>();
+
+  return {
+    id,
+    imports: [pluginInterface(`wasi:keyvalue/store,atomics,batch@${VERSION}`)],
+
+    onWorkloadBind(workload) {
+      keyValueConfig(id, workload.interfaces);
+      bound.add(workload.id);
+    },
+
+    onComponentBind(component): Implementations {
+      const config = keyValueConfig(id, component.interfaces);
+      const scope = component.workload.id;
+      bound.add(scope);
+      const ctx: BucketContext = { backend, scope, pageSize, logger: component.logger };
+
+      async function open(identifier: string): Promise<Bucket> {
+        try {
+          if (!bound.has(scope)) throw new KeyValueError('no-such-store', 'the workload is no longer running');
+          if (config.buckets && !config.buckets.has(identifier)) {
+            throw new KeyValueError('access-denied', `bucket ${JSON.stringify(identifier)} is not in the workload's config "buckets"`);
+          }
+          const name = config.prefix + identifier;
+          await backend.openBucket(scope, name);
+          return new Bucket(ctx, name);
+        } catch (err) {
+          throw storeError(component.logger, `open ${JSON.stringify(identifier)}`, err);
+        }
+      }
+
+      return {
+        [`wasi:keyvalue/store@${VERSION}`]: { open, Bucket },
+        [`wasi:keyvalue/atomics@${VERSION}`]: {
+          increment: (bucket: Bucket, key: string, delta: bigint) => bucket.increment(key, delta),
+        },
+        [`wasi:keyvalue/batch@${VERSION}`]: {
+          getMany: (bucket: Bucket, keys: string[]) => bucket.getMany(keys),
+          setMany: (bucket: Bucket, entries: [string, Uint8Array][]) => bucket.setMany(entries),
+          deleteMany: (bucket: Bucket, keys: string[]) => bucket.deleteMany(keys),
+        },
+      };
+    },
+
+    async onWorkloadUnbind(workloadId) {
+      bound.delete(workloadId);
+      await backend.dropScope(workloadId);
+    },
+
+    async stop() {
+      await backend.close?.();
+    },
+  };
+}

@@ -1,0 +1,339 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { WasiContext, createWasiImports } from '../../src/index.ts';
+import { UsageError } from '../../src/errors.ts';
+import type { Plugin, PluginWorkload, WitInterface } from '../../src/plugin/plugin.ts';
+import { InputStream, OutputStream } from '../../src/plugin/streams.ts';
+import { MemoryBlobstoreBackend, blobstorePlugin, type BlobstoreBackend } from '../../src/plugins/blobstore/index.ts';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array) => new TextDecoder().decode(value);
+
+function blobstoreInterface(config: Record<string, string> = {}): WitInterface {
+  return { namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft', config };
+}
+
+function workloadOf(id: string, config: Record<string, string> = {}, logger = pino({ level: 'silent' })): PluginWorkload {
+  return { id, namespace: 'default', name: id, annotations: {}, interfaces: [blobstoreInterface(config)], logger };
+}
+
+/** The guest's view of the resources, typed for the tests. */
+interface Container {
+  name(): string;
+  info(): Promise<{ name: string; createdAt: bigint }>;
+  getData(name: string, start: bigint, end: bigint): Promise<IncomingValue>;
+  writeData(name: string, data: OutgoingValue): Promise<void>;
+  listObjects(): Promise<StreamObjectNames>;
+  deleteObject(name: string): Promise<void>;
+  deleteObjects(names: string[]): Promise<void>;
+  hasObject(name: string): Promise<boolean>;
+  objectInfo(name: string): Promise<{ name: string; container: string; createdAt: bigint; size: bigint }>;
+  clear(): Promise<void>;
+}
+interface StreamObjectNames {
+  readStreamObjectNames(len: bigint): [string[], boolean];
+  skipStreamObjectNames(num: bigint): [bigint, boolean];
+}
+interface OutgoingValue {
+  outgoingValueWriteBody(): OutputStream;
+  [Symbol.dispose](): void;
+}
+interface IncomingValue {
+  size(): bigint;
+}
+interface ObjectId {
+  container: string;
+  object: string;
+}
+interface BlobstoreImports {
+  createContainer(name: string): Promise<Container>;
+  getContainer(name: string): Promise<Container>;
+  deleteContainer(name: string): Promise<void>;
+  containerExists(name: string): Promise<boolean>;
+  copyObject(src: ObjectId, dest: ObjectId): Promise<void>;
+  moveObject(src: ObjectId, dest: ObjectId): Promise<void>;
+  OutgoingValue: { newOutgoingValue(): OutgoingValue; finish(value: OutgoingValue): Promise<void> };
+  IncomingValue: { incomingValueConsumeSync(value: IncomingValue): Uint8Array; incomingValueConsumeAsync(value: IncomingValue): InputStream };
+}
+
+/** Binds `plugin` to one component of `workload` the way the host does, and answers its imports. */
+async function bind(plugin: Plugin, workload: PluginWorkload): Promise<BlobstoreImports> {
+  await plugin.onWorkloadBind?.(workload);
+  const impl = (await plugin.onComponentBind?.({
+    workload,
+    name: 'component',
+    config: {},
+    environment: {},
+    interfaces: workload.interfaces,
+    imports: [],
+    exports: [],
+    logger: workload.logger,
+  })) as Record<string, Record<string, unknown>>;
+  return {
+    ...impl['wasi:blobstore/blobstore@0.2.0-draft'],
+    ...impl['wasi:blobstore/types@0.2.0-draft'],
+  } as unknown as BlobstoreImports;
+}
+
+/** Writes `data` as object `name` of `container` the way a guest does: value, body stream, write-data, finish. */
+async function put(bs: BlobstoreImports, container: Container, name: string, data: Uint8Array): Promise<void> {
+  const value = bs.OutgoingValue.newOutgoingValue();
+  const body = value.outgoingValueWriteBody();
+  await body.blockingWriteAndFlush(data);
+  body[Symbol.dispose]();
+  await container.writeData(name, value);
+  await bs.OutgoingValue.finish(value);
+}
+
+async function get(bs: BlobstoreImports, container: Container, name: string, start: bigint, end: bigint): Promise<string> {
+  return text(bs.IncomingValue.incomingValueConsumeSync(await container.getData(name, start, end)));
+}
+
+/** Asserts that `promise` fails with the WIT error string matching `message` (a plain string: the guest gets `err`, not a trap). */
+async function rejectsWithString(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.equal(typeof err, 'string', `expected a string error, got ${String(err)}`);
+    assert.match(err as string, message);
+    return true;
+  });
+}
+
+test('the plugin serves wasi:blobstore/blobstore,container,types@0.2.0-draft under the id wasi-blobstore', async () => {
+  const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
+  assert.equal(plugin.id, 'wasi-blobstore');
+  assert.equal(blobstorePlugin({ backend: new MemoryBlobstoreBackend(), id: 'blobs-2' }).id, 'blobs-2');
+  assert.deepEqual(plugin.imports, [{ namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft' }]);
+  const workload = workloadOf('w1');
+  const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
+  assert.deepEqual(Object.keys(impl).sort(), ['wasi:blobstore/blobstore@0.2.0-draft', 'wasi:blobstore/container@0.2.0-draft', 'wasi:blobstore/types@0.2.0-draft']);
+  assert.deepEqual(Object.keys(impl['wasi:blobstore/blobstore@0.2.0-draft']).sort(), [
+    'containerExists',
+    'copyObject',
+    'createContainer',
+    'deleteContainer',
+    'getContainer',
+    'moveObject',
+  ]);
+  assert.deepEqual(Object.keys(impl['wasi:blobstore/container@0.2.0-draft']).sort(), ['Container', 'StreamObjectNames']);
+  assert.deepEqual(Object.keys(impl['wasi:blobstore/types@0.2.0-draft']).sort(), ['IncomingValue', 'OutgoingValue']);
+});
+
+test('outgoing-value: the body is a WASI output stream, stored on finish, in either order of write-data', async () => {
+  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const container = await bs.createContainer('c');
+  await put(bs, container, 'first', bytes('hello'));
+  assert.equal(await get(bs, container, 'first', 0n, 4n), 'hello');
+
+  // write-data before the body is written; nothing is stored until finish.
+  const value = bs.OutgoingValue.newOutgoingValue();
+  await container.writeData('second', value);
+  const body = value.outgoingValueWriteBody();
+  assert.ok(body instanceof OutputStream);
+  const wasiStreams = createWasiImports(new WasiContext())['wasi:io/streams'] as { OutputStream: unknown };
+  assert.equal(wasiStreams.OutputStream, OutputStream, "the guest's wasi:io import accepts this stream");
+  assert.throws(() => value.outgoingValueWriteBody(), (err: unknown) => err === undefined, 'the body is handed out once');
+  await body.blockingWriteAndFlush(bytes('part one, '));
+  await body.blockingWriteAndFlush(bytes('part two'));
+  assert.equal(await container.hasObject('second'), false);
+  body[Symbol.dispose]();
+  await bs.OutgoingValue.finish(value);
+  assert.equal(await get(bs, container, 'second', 0n, 100n), 'part one, part two');
+  // After finish the stream is closed.
+  assert.throws(() => body.checkWrite(), (err: unknown) => (err as { tag: string }).tag === 'closed');
+});
+
+test('outgoing-value: one value may go to several places; dropped unfinished, it goes nowhere', async () => {
+  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const a = await bs.createContainer('a');
+  const b = await bs.createContainer('b');
+  const value = bs.OutgoingValue.newOutgoingValue();
+  await value.outgoingValueWriteBody().blockingWriteAndFlush(bytes('twice'));
+  await a.writeData('x', value);
+  await b.writeData('y', value);
+  await bs.OutgoingValue.finish(value);
+  assert.equal(await get(bs, a, 'x', 0n, 10n), 'twice');
+  assert.equal(await get(bs, b, 'y', 0n, 10n), 'twice');
+
+  const dropped = bs.OutgoingValue.newOutgoingValue();
+  const body = dropped.outgoingValueWriteBody();
+  await body.blockingWriteAndFlush(bytes('lost'));
+  await a.writeData('never', dropped);
+  dropped[Symbol.dispose]();
+  assert.equal(await a.hasObject('never'), false);
+  assert.throws(() => body.write(bytes('more')), (err: unknown) => (err as { tag: string }).tag === 'closed');
+
+  // A value finished without write-data stores nothing and is not an error (as in wasmCloud).
+  await bs.OutgoingValue.finish(bs.OutgoingValue.newOutgoingValue());
+  assert.deepEqual((await a.listObjects()).readStreamObjectNames(10n), [['x'], true]);
+});
+
+test("outgoing-value: a body past the backend's size limit fails the write with a clear stream error", async () => {
+  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend({ maxObjectSize: 10 }) }), workloadOf('w1'));
+  const container = await bs.createContainer('c');
+  await put(bs, container, 'ten', bytes('0123456789'));
+  const value = bs.OutgoingValue.newOutgoingValue();
+  const body = value.outgoingValueWriteBody();
+  await body.blockingWriteAndFlush(bytes('01234'));
+  await assert.rejects(body.blockingWriteAndFlush(bytes('567890')), (err: { tag: string; val?: { toDebugString(): string } }) => {
+    assert.equal(err.tag, 'last-operation-failed');
+    assert.match(err.val!.toDebugString(), /object of 11 bytes exceeds the blobstore's limit of 10 bytes/);
+    return true;
+  });
+});
+
+test('get-data: start and end are inclusive, cut to the object; incoming values are consumed sync or as a stream', async () => {
+  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const container = await bs.createContainer('c');
+  await put(bs, container, 'digits', bytes('0123456789'));
+  assert.equal(await get(bs, container, 'digits', 0n, 0n), '0');
+  assert.equal(await get(bs, container, 'digits', 2n, 4n), '234');
+  assert.equal(await get(bs, container, 'digits', 0n, 9n), '0123456789');
+  assert.equal(await get(bs, container, 'digits', 5n, 2n ** 64n - 1n), '56789');
+  assert.equal(await get(bs, container, 'digits', 10n, 20n), '');
+  await rejectsWithString(container.getData('digits', 5n, 4n), /^invalid range: start 5 is after end 4$/);
+  await rejectsWithString(container.getData('nope', 0n, 1n), /^object "nope" does not exist in container "c"$/);
+
+  const incoming = await container.getData('digits', 1n, 3n);
+  assert.equal(incoming.size(), 3n);
+  const stream = bs.IncomingValue.incomingValueConsumeAsync(incoming);
+  assert.ok(stream instanceof InputStream);
+  assert.equal(text(await stream.blockingRead(100n)), '123');
+  await assert.rejects(async () => stream.read(1n), (err: unknown) => (err as { tag: string }).tag === 'closed');
+});
+
+test('container: name, info, list-objects paging and skipping, has, info, delete and clear', async () => {
+  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const before = BigInt(Math.floor(Date.now() / 1000));
+  const container = await bs.createContainer('c');
+  assert.equal(container.name(), 'c');
+  const info = await container.info();
+  assert.equal(info.name, 'c');
+  assert.ok(info.createdAt >= before, String(info.createdAt));
+  for (const name of ['d', 'b', 'a', 'c']) await put(bs, container, name, bytes(`object ${name}`));
+
+  const names = await container.listObjects();
+  assert.deepEqual(names.readStreamObjectNames(2n), [['a', 'b'], false]);
+  assert.deepEqual(names.skipStreamObjectNames(1n), [1n, false]);
+  assert.deepEqual(names.readStreamObjectNames(10n), [['d'], true]);
+  assert.deepEqual(names.readStreamObjectNames(10n), [[], true]);
+  assert.deepEqual(names.skipStreamObjectNames(5n), [0n, true]);
+  assert.deepEqual((await container.listObjects()).skipStreamObjectNames(2n ** 64n - 1n), [4n, true]);
+
+  assert.equal(await container.hasObject('a'), true);
+  const objectInfo = await container.objectInfo('a');
+  assert.deepEqual({ ...objectInfo, createdAt: typeof objectInfo.createdAt }, { name: 'a', container: 'c', size: 8n, createdAt: 'bigint' });
+  await container.deleteObject('a');
+  await container.deleteObject('a');
+  assert.equal(await container.hasObject('a'), false);
+  await container.deleteObjects(['b', 'missing']);
+  assert.deepEqual((await container.listObjects()).readStreamObjectNames(10n), [['c', 'd'], true]);
+  await container.clear();
+  assert.deepEqual((await container.listObjects()).readStreamObjectNames(10n), [[], true]);
+});
+
+test('blobstore: create fails when the container exists, get when it does not; delete, exists, copy and move', async () => {
+  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  await rejectsWithString(bs.getContainer('c'), /^container "c" does not exist$/);
+  assert.equal(await bs.containerExists('c'), false);
+  const c = await bs.createContainer('c');
+  await rejectsWithString(bs.createContainer('c'), /^container "c" already exists$/);
+  assert.equal(await bs.containerExists('c'), true);
+  assert.equal((await bs.getContainer('c')).name(), 'c');
+
+  await put(bs, c, 'o', bytes('payload'));
+  const d = await bs.createContainer('d');
+  await bs.copyObject({ container: 'c', object: 'o' }, { container: 'd', object: 'copied' });
+  await bs.moveObject({ container: 'c', object: 'o' }, { container: 'd', object: 'moved' });
+  assert.equal(await c.hasObject('o'), false);
+  assert.equal(await get(bs, d, 'copied', 0n, 100n), 'payload');
+  assert.equal(await get(bs, d, 'moved', 0n, 100n), 'payload');
+  await rejectsWithString(bs.copyObject({ container: 'd', object: 'moved' }, { container: 'missing', object: 'x' }), /container "missing" does not exist/);
+
+  await bs.deleteContainer('d');
+  assert.equal(await bs.containerExists('d'), false);
+  await rejectsWithString(d.hasObject('moved'), /container "d" does not exist/);
+});
+
+test('config "buckets" allows only the named containers', async () => {
+  const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
+  const bs = await bind(plugin, workloadOf('w1', { buckets: 'uploads, thumbs' }));
+  const uploads = await bs.createContainer('uploads');
+  await bs.createContainer('thumbs');
+  await put(bs, uploads, 'o', bytes('x'));
+  const refused = /^container "other" is not in the workload's config "buckets"$/;
+  await rejectsWithString(bs.createContainer('other'), refused);
+  await rejectsWithString(bs.getContainer('other'), refused);
+  await rejectsWithString(bs.containerExists('other'), refused);
+  await rejectsWithString(bs.deleteContainer('other'), refused);
+  await rejectsWithString(bs.copyObject({ container: 'uploads', object: 'o' }, { container: 'other', object: 'o' }), refused);
+  await rejectsWithString(bs.moveObject({ container: 'other', object: 'o' }, { container: 'uploads', object: 'o' }), refused);
+  await bs.copyObject({ container: 'uploads', object: 'o' }, { container: 'thumbs', object: 'o' });
+  const none = await bind(plugin, workloadOf('w2', { buckets: '' }));
+  await rejectsWithString(none.createContainer('uploads'), /not in the workload's config "buckets"/);
+});
+
+test('config "read_only" refuses every change and allows every read', async () => {
+  const backend = new MemoryBlobstoreBackend();
+  await backend.createContainer('w1', 'c');
+  await backend.writeObject('w1', 'c', 'o', bytes('0123456789'));
+  const bs = await bind(blobstorePlugin({ backend }), workloadOf('w1', { read_only: 'true' }));
+
+  const container = await bs.getContainer('c');
+  assert.equal(await bs.containerExists('c'), true);
+  assert.equal(await get(bs, container, 'o', 3n, 5n), '345');
+  assert.deepEqual((await container.listObjects()).readStreamObjectNames(10n), [['o'], true]);
+  assert.equal(await container.hasObject('o'), true);
+  assert.equal((await container.objectInfo('o')).size, 10n);
+  assert.equal((await container.info()).name, 'c');
+
+  const refused = (operation: string) => new RegExp(`^${operation} refused: the blobstore is read-only for this workload$`);
+  await rejectsWithString(bs.createContainer('new'), refused('create-container'));
+  await rejectsWithString(bs.deleteContainer('c'), refused('delete-container'));
+  await rejectsWithString(bs.copyObject({ container: 'c', object: 'o' }, { container: 'c', object: 'p' }), refused('copy-object'));
+  await rejectsWithString(bs.moveObject({ container: 'c', object: 'o' }, { container: 'c', object: 'p' }), refused('move-object'));
+  await rejectsWithString(container.writeData('p', bs.OutgoingValue.newOutgoingValue()), refused('write-data'));
+  await rejectsWithString(container.deleteObject('o'), refused('delete-object'));
+  await rejectsWithString(container.deleteObjects(['o']), refused('delete-objects'));
+  await rejectsWithString(container.clear(), refused('clear'));
+  assert.deepEqual(await backend.listObjects('w1', 'c'), ['o'], 'nothing changed');
+  assert.equal(await backend.containerExists('w1', 'new'), false);
+});
+
+test('bad config fails the bind, naming the plugin and the key', async () => {
+  const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
+  assert.throws(
+    () => plugin.onWorkloadBind!(workloadOf('w1', { readonly: 'true' })),
+    (err: unknown) => err instanceof UsageError && /wasi-blobstore: unknown config key "readonly"/.test(err.message) && /buckets, read_only/.test(err.hint ?? ''),
+  );
+  assert.throws(() => plugin.onWorkloadBind!(workloadOf('w1', { read_only: 'yes' })), /read_only on wasi:blobstore must be "true" or "false", not "yes"/);
+  await plugin.onWorkloadBind!(workloadOf('w1', { read_only: 'FALSE' }));
+});
+
+test('workloads are isolated, and unbinding drops a workload (idempotently)', async () => {
+  const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
+  const one = await bind(plugin, workloadOf('w1'));
+  const two = await bind(plugin, workloadOf('w2'));
+  const c = await one.createContainer('c');
+  assert.equal(await two.containerExists('c'), false);
+  await plugin.onWorkloadUnbind!('w1');
+  await plugin.onWorkloadUnbind!('w1');
+  await rejectsWithString(one.createContainer('c'), /^the workload is no longer running$/);
+  await rejectsWithString(c.hasObject('o'), /container "c" does not exist/);
+  await two.createContainer('c');
+});
+
+test('an unexpected backend failure reaches the guest without host details and is logged', async () => {
+  class BrokenBackend extends MemoryBlobstoreBackend {
+    override async listObjects(): Promise<string[]> {
+      throw new Error("EACCES: permission denied, scandir '/srv/secret/blobs'");
+    }
+  }
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const bs = await bind(blobstorePlugin({ backend: new BrokenBackend() as BlobstoreBackend }), workloadOf('w1', {}, logger));
+  const container = await bs.createContainer('c');
+  await rejectsWithString(container.listObjects(), /^list-objects failed: internal error in the blobstore$/);
+  const warning = lines.find((l) => l.msg === 'blobstore backend failed');
+  assert.match(JSON.stringify(warning?.err), /\/srv\/secret\/blobs/);
+});

@@ -1,0 +1,152 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { FilesystemKeyValueBackend, MemoryKeyValueBackend } from '../../src/plugins/keyvalue/index.ts';
+import { keyValueBackendSuite, rejectsWith } from './keyvalue-backend-suite.ts';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array | undefined) => (value === undefined ? undefined : new TextDecoder().decode(value));
+
+/** A temporary directory with `root` inside it, so that anything written beside the root shows. */
+async function tempRoot(): Promise<{ parent: string; root: string; remove(): Promise<void> }> {
+  const parent = await mkdtemp(join(tmpdir(), 'wasmhost-kv-'));
+  return { parent, root: join(parent, 'root'), remove: () => rm(parent, { recursive: true, force: true }) };
+}
+
+/** Every file under `dir`, relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+}
+
+keyValueBackendSuite('memory', async () => ({ backend: new MemoryKeyValueBackend(), close: async () => {} }));
+
+keyValueBackendSuite('filesystem', async () => {
+  const dir = await tempRoot();
+  return { backend: new FilesystemKeyValueBackend({ root: dir.root }), close: dir.remove };
+});
+
+test('memory: each scope (workload) has its own buckets', async () => {
+  const kv = new MemoryKeyValueBackend();
+  await kv.openBucket('w1', 'b');
+  await kv.set('w1', 'b', 'k', bytes('w1 value'));
+  await rejectsWith(kv.get('w2', 'b', 'k'), 'no-such-store');
+  await kv.openBucket('w2', 'b');
+  assert.equal(await kv.get('w2', 'b', 'k'), undefined);
+  assert.equal(text(await kv.get('w1', 'b', 'k')), 'w1 value');
+});
+
+test('memory: dropScope frees the workload and does not touch others', async () => {
+  const kv = new MemoryKeyValueBackend();
+  await kv.openBucket('w1', 'b');
+  await kv.openBucket('w2', 'b');
+  await kv.set('w1', 'b', 'k', bytes('1'));
+  await kv.set('w2', 'b', 'k', bytes('2'));
+  await kv.dropScope('w1');
+  await rejectsWith(kv.get('w1', 'b', 'k'), 'no-such-store', /not open/);
+  assert.equal(text(await kv.get('w2', 'b', 'k')), '2');
+  await kv.openBucket('w1', 'b');
+  assert.equal(await kv.get('w1', 'b', 'k'), undefined, 'a reopened scope starts empty');
+});
+
+test('filesystem: a new backend over the same root sees the data (host restart)', async () => {
+  const dir = await tempRoot();
+  try {
+    const first = new FilesystemKeyValueBackend({ root: dir.root });
+    await first.openBucket('w1', 'b');
+    await first.set('w1', 'b', 'greeting', bytes('hello'));
+    await first.set('w1', 'b', '../odd/key', bytes('odd'));
+    assert.equal(await first.increment('w1', 'b', 'visits', 3n), 3n);
+
+    // Another workload id after the restart: the filesystem store is not scoped per workload.
+    const second = new FilesystemKeyValueBackend({ root: dir.root });
+    await second.openBucket('w2', 'b');
+    assert.equal(text(await second.get('w2', 'b', 'greeting')), 'hello');
+    assert.equal(text(await second.get('w2', 'b', '../odd/key')), 'odd');
+    assert.equal(await second.increment('w2', 'b', 'visits', 1n), 4n);
+    assert.deepEqual((await second.listKeys('w2', 'b', undefined, 10)).keys, ['../odd/key', 'greeting', 'visits']);
+    await second.dropScope('w2');
+    assert.equal(text(await second.get('w2', 'b', 'greeting')), 'hello', 'dropScope keeps persistent data');
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('filesystem: no key or bucket name can leave the root', async () => {
+  const dir = await tempRoot();
+  try {
+    const kv = new FilesystemKeyValueBackend({ root: dir.root });
+    const buckets = ['..', '../outside', '/tmp/abs', 'a/b', '.'];
+    const keys = ['..', '../../escape', '/etc/passwd', 'a/../../b', 'nul\0', 'back\\slash', '.hidden'];
+    for (const bucket of buckets) {
+      await kv.openBucket('w', bucket);
+      for (const key of keys) await kv.set('w', bucket, key, bytes(`${bucket}|${key}`));
+    }
+    for (const bucket of buckets) {
+      for (const key of keys) assert.equal(text(await kv.get('w', bucket, key)), `${bucket}|${key}`);
+      assert.deepEqual((await kv.listKeys('w', bucket, undefined, 100)).keys, [...keys].sort());
+    }
+    // Nothing beside the root, and inside it exactly one directory level of buckets holding files.
+    assert.deepEqual(await readdir(dir.parent), ['root']);
+    const files = await filesUnder(dir.root);
+    assert.equal(files.length, buckets.length * keys.length);
+    for (const file of files) assert.equal(file.split('/').length, 2, file);
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('filesystem: keys differing only by case stay apart; names that are too long are refused', async () => {
+  const dir = await tempRoot();
+  try {
+    const kv = new FilesystemKeyValueBackend({ root: dir.root });
+    await kv.openBucket('w', 'b');
+    await kv.set('w', 'b', 'Key', bytes('upper'));
+    await kv.set('w', 'b', 'key', bytes('lower'));
+    assert.equal(text(await kv.get('w', 'b', 'Key')), 'upper');
+    assert.equal(text(await kv.get('w', 'b', 'key')), 'lower');
+    await kv.set('w', 'b', 'k'.repeat(255), bytes('fits'));
+    await rejectsWith(kv.set('w', 'b', 'k'.repeat(256), bytes('v')), 'other', /too long for the filesystem store/);
+    await rejectsWith(kv.set('w', 'b', 'É'.repeat(50), bytes('v')), 'other', /too long/); // 4 bytes per char once encoded
+    await rejectsWith(kv.openBucket('w', '/'.repeat(100)), 'other', /too long once encoded/);
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('filesystem: stray files are not keys, and a bucket removed behind its back is no-such-store', async () => {
+  const dir = await tempRoot();
+  try {
+    const kv = new FilesystemKeyValueBackend({ root: dir.root });
+    await kv.openBucket('w', 'b');
+    await kv.set('w', 'b', 'real', bytes('1'));
+    await writeFile(join(dir.root, 'b', '.tmp-leftover'), 'half-written');
+    await writeFile(join(dir.root, 'b', 'NOT ENCODED'), 'foreign');
+    assert.deepEqual((await kv.listKeys('w', 'b', undefined, 10)).keys, ['real']);
+    await rm(join(dir.root, 'b'), { recursive: true });
+    await rejectsWith(kv.get('w', 'b', 'real'), 'no-such-store');
+    await rejectsWith(kv.set('w', 'b', 'real', bytes('2')), 'no-such-store');
+    await rejectsWith(kv.exists('w', 'b', 'real'), 'no-such-store');
+    await rejectsWith(kv.delete('w', 'b', 'real'), 'no-such-store');
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('filesystem: I/O failures name the error code, never a host path', async () => {
+  const dir = await tempRoot();
+  try {
+    // The root is a file: creating a bucket under it fails.
+    await writeFile(dir.root, 'not a directory');
+    const kv = new FilesystemKeyValueBackend({ root: dir.root });
+    await assert.rejects(kv.openBucket('w', 'b'), (err: Error) => {
+      assert.match(err.message, /storage I\/O failed \((EEXIST|ENOTDIR)\)/);
+      assert.ok(!err.message.includes(dir.parent), err.message);
+      return true;
+    });
+  } finally {
+    await dir.remove();
+  }
+});
