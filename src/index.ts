@@ -49,6 +49,22 @@ export {
   type MessagingBackend,
   type BrokerMessage,
 } from './plugins/messaging/index.ts';
+export {
+  keyValuePlugin,
+  MemoryKeyValueBackend,
+  FilesystemKeyValueBackend,
+  KeyValueError,
+  type KeyValuePluginOptions,
+  type KeyValueBackend,
+} from './plugins/keyvalue/index.ts';
+export {
+  blobstorePlugin,
+  MemoryBlobstoreBackend,
+  FilesystemBlobstoreBackend,
+  BlobstoreError,
+  type BlobstorePluginOptions,
+  type BlobstoreBackend,
+} from './plugins/blobstore/index.ts';
 export type * from './workload/types.ts';
 export { validateWorkload } from './workload/validate.ts';
 export { parseWorkloadManifest, loadWorkloadManifest } from './workload/manifest.ts';
