@@ -31,3 +31,11 @@ export function decodeFileName(file: string): string | undefined {
     return undefined;
   }
 }
+
+/** Why a store name (a bucket, a container, an object) is unusable: empty, too long, control characters. */
+export function nameProblem(name: string, maxLength: number): string | undefined {
+  if (name.length === 0) return 'it is empty';
+  if (name.length > maxLength) return `it is longer than ${maxLength} characters`;
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'it contains a control character';
+  return undefined;
+}

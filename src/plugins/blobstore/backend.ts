@@ -9,6 +9,7 @@
  * the WIT `error` string. Anything else thrown is logged on the host and reaches the guest as a
  * generic message, so host paths and addresses never leak into a guest.
  */
+import { nameProblem } from '../../plugin/file-names.ts';
 import { WasmhostError } from '../../errors.ts';
 
 export class BlobstoreError extends WasmhostError {
@@ -70,14 +71,7 @@ export const MAX_NAME_LENGTH = 1024;
 
 /** The rule every backend applies to container and object names: non-empty, bounded, no control characters. */
 export function checkName(kind: 'container' | 'object', name: string): void {
-  const problem =
-    name.length === 0
-      ? 'it is empty'
-      : name.length > MAX_NAME_LENGTH
-        ? `it is longer than ${MAX_NAME_LENGTH} characters`
-        : /[\u0000-\u001f\u007f]/.test(name)
-          ? 'it contains a control character'
-          : undefined;
+  const problem = nameProblem(name, MAX_NAME_LENGTH);
   if (problem) throw new BlobstoreError(`invalid ${kind} name ${JSON.stringify(name.slice(0, 64))}: ${problem}`);
 }
 

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.ts';
 import type { WitInterface } from '../../plugin/plugin.ts';
+import { hostInterfaceConfig, listSetting } from '../../plugin/config.ts';
 
 /**
  * Per-workload settings, from the `config` map of the workload's `wasi:blobstore` host interface:
@@ -12,31 +13,13 @@ export interface BlobstoreConfig {
   readOnly: boolean;
 }
 
-const KNOWN_KEYS = ['buckets', 'read_only'];
-
 /** Merges the config of every `wasi:blobstore` interface given; an unknown key or a bad value is an error. */
 export function blobstoreConfig(pluginId: string, interfaces: readonly WitInterface[]): BlobstoreConfig {
-  const merged: Record<string, string> = {};
-  for (const i of interfaces) if (i.namespace === 'wasi' && i.package === 'blobstore') Object.assign(merged, i.config);
-  for (const key of Object.keys(merged)) {
-    if (!KNOWN_KEYS.includes(key)) {
-      throw new UsageError(`${pluginId}: unknown config key ${JSON.stringify(key)} on wasi:blobstore`, {
-        hint: `known keys: ${KNOWN_KEYS.join(', ')}`,
-      });
-    }
-  }
+  const merged = hostInterfaceConfig(pluginId, interfaces, { namespace: 'wasi', package: 'blobstore' }, ['buckets', 'read_only']);
   const readOnly = (merged.read_only ?? 'false').trim().toLowerCase();
   if (readOnly !== 'true' && readOnly !== 'false') {
     throw new UsageError(`${pluginId}: config read_only on wasi:blobstore must be "true" or "false", not ${JSON.stringify(merged.read_only)}`);
   }
-  const buckets =
-    merged.buckets === undefined
-      ? undefined
-      : new Set(
-          merged.buckets
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0),
-        );
+  const buckets = merged.buckets === undefined ? undefined : new Set(listSetting(merged.buckets));
   return { buckets, readOnly: readOnly === 'true' };
 }

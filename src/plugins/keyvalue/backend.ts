@@ -10,6 +10,7 @@
  * its message the text of `other`). Anything else thrown is logged on the host and reaches the
  * guest as a generic `other`, so host paths and addresses never leak into a guest.
  */
+import { nameProblem } from '../../plugin/file-names.ts';
 import { WasmhostError } from '../../errors.ts';
 
 /** The cases of `wasi:keyvalue/store.error`. */
@@ -62,14 +63,7 @@ export const MAX_BUCKET_NAME_LENGTH = 255;
 
 /** The rule every backend applies to bucket names: non-empty, bounded, no control characters. */
 export function checkBucketName(bucket: string): void {
-  const problem =
-    bucket.length === 0
-      ? 'it is empty'
-      : bucket.length > MAX_BUCKET_NAME_LENGTH
-        ? `it is longer than ${MAX_BUCKET_NAME_LENGTH} characters`
-        : /[\u0000-\u001f\u007f]/.test(bucket)
-          ? 'it contains a control character'
-          : undefined;
+  const problem = nameProblem(bucket, MAX_BUCKET_NAME_LENGTH);
   if (problem) throw new KeyValueError('other', `invalid bucket name ${JSON.stringify(bucket.slice(0, 64))}: ${problem}`);
 }
 

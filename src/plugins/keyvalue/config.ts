@@ -1,5 +1,5 @@
-import { UsageError } from '../../errors.ts';
 import type { WitInterface } from '../../plugin/plugin.ts';
+import { hostInterfaceConfig, listSetting } from '../../plugin/config.ts';
 
 /**
  * Per-workload settings, from the `config` map of the workload's `wasi:keyvalue` host interface:
@@ -13,26 +13,9 @@ export interface KeyValueConfig {
   prefix: string;
 }
 
-const KNOWN_KEYS = ['buckets', 'prefix'];
-
 /** Merges the config of every `wasi:keyvalue` interface given; an unknown key is an error. */
 export function keyValueConfig(pluginId: string, interfaces: readonly WitInterface[]): KeyValueConfig {
-  const merged: Record<string, string> = {};
-  for (const i of interfaces) if (i.namespace === 'wasi' && i.package === 'keyvalue') Object.assign(merged, i.config);
-  for (const key of Object.keys(merged)) {
-    if (!KNOWN_KEYS.includes(key)) {
-      throw new UsageError(`${pluginId}: unknown config key ${JSON.stringify(key)} on wasi:keyvalue`, {
-        hint: `known keys: ${KNOWN_KEYS.join(', ')}`,
-      });
-    }
-  }
-  const buckets = merged.buckets === undefined ? undefined : new Set(splitList(merged.buckets));
+  const merged = hostInterfaceConfig(pluginId, interfaces, { namespace: 'wasi', package: 'keyvalue' }, ['buckets', 'prefix']);
+  const buckets = merged.buckets === undefined ? undefined : new Set(listSetting(merged.buckets));
   return { buckets, prefix: merged.prefix ?? '' };
-}
-
-function splitList(text: string): string[] {
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
 }

@@ -1,4 +1,5 @@
 import type { PluginComponent } from '../../plugin/plugin.ts';
+import { listSetting } from '../../plugin/config.ts';
 import { ManifestError } from '../../errors.ts';
 import { InvalidSubjectError } from './errors.ts';
 import { patternTokens } from './subjects.ts';
@@ -20,10 +21,7 @@ export function subscriptionSubjects(component: PluginComponent): string[] {
   const subjects = new Set<string>();
   for (const iface of component.interfaces) {
     if (iface.namespace !== 'wasmcloud' || iface.package !== 'messaging') continue;
-    for (const entry of (iface.config[SUBSCRIPTIONS_KEY] ?? '').split(',')) {
-      const subject = entry.trim();
-      if (subject !== '') subjects.add(subject);
-    }
+    for (const subject of listSetting(iface.config[SUBSCRIPTIONS_KEY] ?? '')) subjects.add(subject);
   }
   for (const subject of subjects) {
     try {
