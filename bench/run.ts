@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, platform, arch, release } from 'node:os';
 import { join } from 'node:path';
 import { engineBench } from './engine.ts';
+import { hostBench } from './host.ts';
 import { table } from './stats.ts';
 
 const machine = {
@@ -16,8 +17,9 @@ const machine = {
   node: process.version,
 };
 
-const rows = await engineBench();
-const baselineNote = 'baseline: the same core module called directly through V8, no component glue';
+const rows = [...(await engineBench()), ...(await hostBench())];
+const baselineNote =
+  'baseline: engine rows, the same core module called directly through V8 (no component glue); host rows, the same components instantiated and linked by hand with the engine alone';
 process.stdout.write(`${table(rows)}\n\n${baselineNote}\nmachine: ${JSON.stringify(machine)}\n`);
 
 const dir = join(import.meta.dirname, 'results');

@@ -1,10 +1,12 @@
 // The Host API: heartbeat, start / status / stop with the reference's states and messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { HostBuilder } from '../../src/host/host.ts';
 import { pluginInterface, type Plugin } from '../../src/plugin/plugin.ts';
 import { UsageError } from '../../src/errors.ts';
+import { fixturePath } from '../fixtures/index.ts';
 import { component, engine, memoryLogger, startedHost, workload } from './helpers.ts';
 
 const plugin = (id: string): Plugin => ({ id, imports: [pluginInterface('test:calc/host')] });
@@ -153,6 +155,20 @@ test('a component file that does not exist, or is not a component, fails naming 
     assert.match(junk.workloadStatus.message, /component "junk": .*not a WebAssembly/i);
     const image = await host.workloadStart({ workloadId: 'i', workload: workload([{ name: 'img', image: 'ghcr.io/x/y:1' }]) as never });
     assert.match(image.workloadStatus.message, /component "img": cannot pull image ghcr\.io\/x\/y:1: this host has no OCI client/);
+  } finally {
+    await host.stop();
+  }
+});
+
+test('a component given as bytes (the embedding API) runs like one from a file', async () => {
+  const { host } = await startedHost();
+  try {
+    const bytes = await readFile(fixturePath('chain-callee'));
+    const status = (await host.workloadStart({ workloadId: 'b', workload: workload([{ name: 'callee', bytes }]) as never })).workloadStatus;
+    assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
+    const invocation = host.workload('b')!.invocation('callee');
+    assert.equal(await invocation.call('test:chain/store@1.0.0#whoami'), 'callee:<unset>');
+    await invocation.close();
   } finally {
     await host.stop();
   }
