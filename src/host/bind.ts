@@ -4,7 +4,7 @@
  * interface hears `onWorkloadBind` once per workload and `onComponentBind` once per component,
  * which returns the implementations. When a bind fails, every plugin bound so far is unbound.
  */
-import { unversioned, versionsCompatible } from '../engine/interface-name.ts';
+import { parseInterfaceName, unversioned, versionsCompatible } from '../engine/interface-name.ts';
 import type { WorldItem } from '../engine/world.ts';
 import { MissingImportError, WasmhostError } from '../errors.ts';
 import type { Implementations, Plugin, PluginComponent, PluginInterface, PluginWorkload } from '../plugin/plugin.ts';
@@ -57,10 +57,8 @@ export function covers(plugin: Plugin, host: Pick<WitInterface, 'namespace' | 'p
 
 /** The version a plugin serves an interface at, if it serves it to components. */
 function servedVersion(plugin: Plugin, name: string): string | undefined {
-  const [pkg, iface] = unversioned(name).split('/');
-  const [namespace, packageName] = pkg.split(':');
-  return plugin.imports.find((p: PluginInterface) => p.namespace === namespace && p.package === packageName && p.interfaces.includes(iface))
-    ?.version;
+  const n = parseInterfaceName(name);
+  return n && plugin.imports.find((p: PluginInterface) => p.namespace === n.namespace && p.package === n.package && p.interfaces.includes(n.interface))?.version;
 }
 
 export class PluginBinder {

@@ -243,8 +243,9 @@ export class Host {
     this.#workloads.set(workloadId, entry);
     const start = RunningWorkload.start(workloadId, workload, this.#services, (outcome) => {
       if (this.#workloads.get(workloadId) !== entry || entry.state !== 'WORKLOAD_STATE_RUNNING') return;
-      entry.state = outcome.state === 'completed' && workload.witWorld.components.length === 0 ? 'WORKLOAD_STATE_COMPLETED' : entry.state;
+      // A workload with components keeps serving them after its service completed.
       if (outcome.state === 'failed') entry.state = 'WORKLOAD_STATE_ERROR';
+      else if (workload.witWorld.components.length === 0) entry.state = 'WORKLOAD_STATE_COMPLETED';
       entry.message = outcome.message;
     });
     entry.busy = start;

@@ -96,7 +96,7 @@ export class InvocationScope implements Invocation {
     const linked: Record<string, unknown> = {};
     for (const member of members) {
       linked[member] = isResourceName(member)
-        ? this.#bridge.proxyClass(importer.name, exporter, name, member, target)
+        ? this.#bridge.standInClass(importer.name, exporter, name, member, target)
         : async (...args: unknown[]) => {
             const { instance, members } = await target();
             return this.#bridge.cross(importer.name, exporter, instance, members[member] as Fn, args);

@@ -53,7 +53,7 @@ export class ResourceBridge {
   }
 
   /** The class `importer` is given for resource `name` of `iface`, exported by `owner`. */
-  proxyClass(importer: string, owner: string, iface: string, name: string, target: () => Promise<Target>): Class {
+  standInClass(importer: string, owner: string, iface: string, name: string, target: () => Promise<Target>): Class {
     const key = `${importer}|${owner}|${iface}|${name}`;
     let standIn = this.#standIns.get(key);
     if (!standIn) {

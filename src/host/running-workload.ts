@@ -10,7 +10,7 @@ import { unversioned, versionsCompatible } from '../engine/interface-name.ts';
 import type { WorldItem } from '../engine/world.ts';
 import { WasmhostError } from '../errors.ts';
 import type { Plugin, PluginComponent, PluginWorkload, ResolvedWorkload } from '../plugin/plugin.ts';
-import { WasiContext, type OutputOption } from '../wasi/context.ts';
+import { WasiContext, type OutputOption, type WasiOptions } from '../wasi/context.ts';
 import { createWasiImports } from '../wasi/imports.ts';
 import type { Component, Service, Workload } from '../workload/types.ts';
 import { PluginBinder, type BindUnit } from './bind.ts';
@@ -38,8 +38,11 @@ export const SERVICE_NAME = 'service';
 type Unit = {
   name: string;
   spec: Component | Service;
+  isService: boolean;
   compiled: CompiledComponent;
   info: PluginComponent;
+  /** What each of its instances gets from WASI: worked out once, a fresh context per instance. */
+  wasi: WasiOptions;
 };
 
 export class RunningWorkload {
@@ -103,9 +106,12 @@ export class RunningWorkload {
     if (workload.service) specs.push([SERVICE_NAME, workload.service]);
     const compiled = await Promise.all(specs.map(([name, spec]) => this.#compile(name, spec)));
     this.#volumes = await PreparedVolumes.prepare(workload.volumes, workload.name);
+    const volumes = this.#volumes;
+    // Volume mounts are checked here, before anything is bound.
     const units: Unit[] = specs.map(([name, spec], i) => ({
       name,
       spec,
+      isService: spec === workload.service,
       compiled: compiled[i],
       info: {
         workload: pluginWorkload,
@@ -117,9 +123,14 @@ export class RunningWorkload {
         exports: compiled[i].exports.map((x) => x.name),
         logger: log.child({ component: name }),
       },
+      wasi: {
+        args: [name],
+        env: spec.localResources.environment,
+        preopens: volumes.preopens(spec.localResources.volumeMounts),
+        stdout: this.#output(name, 'stdout'),
+        stderr: this.#output(name, 'stderr'),
+      },
     }));
-    // Volume mounts are checked before anything is bound.
-    for (const unit of units) this.#volumes.preopens(unit.spec.localResources.volumeMounts);
 
     // 2. Bind plugins.
     const bindUnits: BindUnit[] = units.map((u) => ({ info: u.info, imports: u.compiled.imports, exports: u.compiled.exports }));
@@ -137,7 +148,7 @@ export class RunningWorkload {
       hint: (component, item) => this.#undeclaredHint(item),
     };
     const plan = planLinks(
-      units.map((u) => ({ name: u.name, imports: u.compiled.imports, exports: u.compiled.exports, linkable: u.name !== SERVICE_NAME || !workload.service })),
+      units.map((u) => ({ name: u.name, imports: u.compiled.imports, exports: u.compiled.exports, linkable: !u.isService })),
       providers,
     );
 
@@ -157,7 +168,7 @@ export class RunningWorkload {
     }
 
     // 4. Notify: plugins (triggers subscribe here) and the HTTP handler.
-    const resolved = this.#resolved(pluginWorkload, units.filter((u) => u.name !== SERVICE_NAME || !workload.service));
+    const resolved = this.#resolved(pluginWorkload, units.filter((u) => !u.isService));
     for (const plugin of this.#binder.bound) await plugin.onWorkloadResolved?.({ ...resolved, interfaces: pluginWorkload.interfaces });
     this.#httpBound = true;
     await this.#services.http.onWorkloadResolved(resolved);
@@ -176,7 +187,7 @@ export class RunningWorkload {
   }
 
   async #compile(name: string, spec: Component | Service): Promise<CompiledComponent> {
-    const what = name === SERVICE_NAME && this.workload.service === spec ? 'the service' : `component "${name}"`;
+    const what = spec === this.workload.service ? 'the service' : `component "${name}"`;
     try {
       const bytes = await loadSource(spec, this.#services.fetcher);
       return await this.#services.engine.compile(bytes, spec.file ?? name);
@@ -188,14 +199,7 @@ export class RunningWorkload {
 
   /** WASI with a fresh context for one instance, plus the host-owned implementations. */
   #hostImports(unit: Unit, hostOwned: ImportObject): { imports: ImportObject; release: () => void } {
-    const resources = unit.spec.localResources;
-    const ctx = new WasiContext({
-      args: [unit.name],
-      env: resources.environment,
-      preopens: this.#volumes!.preopens(resources.volumeMounts),
-      stdout: this.#output(unit.name, 'stdout'),
-      stderr: this.#output(unit.name, 'stderr'),
-    });
+    const ctx = new WasiContext(unit.wasi);
     return { imports: { ...createWasiImports(ctx), ...hostOwned }, release: () => ctx.dispose() };
   }
 

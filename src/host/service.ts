@@ -50,7 +50,7 @@ export class ServiceRunner {
         logger.info({ restarts: this.restarts }, 'service starting');
         const code = await scope.run();
         if (code === 0) {
-          if (!this.#stopping) this.#end({ state: 'completed', message: 'service exited with code 0' });
+          if (!this.#stopping) this.#options.onEnd({ state: 'completed', message: 'service exited with code 0' });
           return;
         }
         failure = `exited with code ${code}`;
@@ -63,7 +63,7 @@ export class ServiceRunner {
       if (this.restarts >= maxRestarts) {
         const message = `service failed: ${failure} (restarted ${this.restarts} of ${maxRestarts} times)`;
         logger.error(message);
-        this.#end({ state: 'failed', message });
+        this.#options.onEnd({ state: 'failed', message });
         return;
       }
       this.restarts++;
@@ -71,10 +71,6 @@ export class ServiceRunner {
       await pause(restartDelay(this.restarts), this.#wake.signal);
       if (this.#stopping) return;
     }
-  }
-
-  #end(outcome: ServiceOutcome): void {
-    this.#options.onEnd(outcome);
   }
 
   /** Ends the service: its invocation is closed; waits a bounded time for the guest to unwind. */

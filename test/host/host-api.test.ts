@@ -42,7 +42,7 @@ test('the heartbeat carries every field with real values', async () => {
     assert.deepEqual(hb.labels, { hostgroup: 'edge' });
     assert.equal(hb.version, '0.1.0');
     assert.ok(!Number.isNaN(Date.parse(hb.startedAt)));
-    assert.equal(hb.osArch, os.arch() === 'x64' ? 'x86_64' : hb.osArch);
+    assert.equal(hb.osArch, ({ x64: 'x86_64', arm64: 'aarch64' } as Record<string, string>)[os.arch()] ?? os.arch());
     assert.equal(hb.osName, 'linux');
     assert.equal(hb.osKernel, os.release());
     assert.ok(hb.systemCpuUsage >= 0 && hb.systemCpuUsage <= 100);
