@@ -29,6 +29,11 @@ export type { RunningWorkload } from './host/running-workload.ts';
 export type { InvocationScope } from './host/invocation.ts';
 export { NoHttpHandler, type HttpHandler } from './host/http.ts';
 export type { ImageFetcher } from './host/sources.ts';
+export { HttpServer, DEFAULT_ADDRESS, type HttpServerOptions } from './http/server.ts';
+export { DevRouter, HostRouter, type Router, type RouteMatch } from './http/router.ts';
+export type { WorkloadRoute } from './http/route.ts';
+export type { RouteConfig } from './http/route-config.ts';
+export { AllowedHosts } from './http/allowed-hosts.ts';
 export {
   pluginInterface,
   type Plugin,

@@ -19,7 +19,9 @@ const ALLOWED: Record<string, string[]> = {
   // A plugin sees only the contract; plugins never import each other (checked below).
   plugins: ['plugin'],
   host: ['plugin', 'workload', 'wasi', 'engine'],
-  cli: ['host', 'plugins', 'plugin', 'workload', 'wasi', 'engine'],
+  // The HTTP handler implements the host's HttpHandler interface; the host never imports it.
+  http: ['host', 'plugin', 'wasi', 'engine'],
+  cli: ['http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine'],
 };
 
 async function* sourceFiles(dir: string): AsyncGenerator<string> {

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { WasmhostError, TrapError } from '../errors.ts';
+import { DEFAULT_ADDRESS } from '../http/server.ts';
 import { run } from './run.ts';
+import { serve } from './serve.ts';
+import { up } from './up.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -31,6 +34,44 @@ export function buildProgram(): Command {
     .action(async (file: string, args: string[], opts) => {
       // `run [options] file -- args`: the separator is ours, not the guest's.
       process.exitCode = await run(file, args[0] === '--' ? args.slice(1) : args, opts);
+    });
+
+  program
+    .command('serve')
+    .description('serve a wasi:http component (wasi:http/incoming-handler), like `wasmtime serve`')
+    .argument('<file>', 'component (.wasm)')
+    .option('--addr <host:port>', 'address to listen on', DEFAULT_ADDRESS)
+    .option('--dir <host[::guest]>', 'preopen a host directory (guest path defaults to the host path)', collect, [])
+    .option('--dir-ro <host[::guest]>', 'preopen a host directory read-only', collect, [])
+    .option('--env <K=V|K>', 'set a guest environment variable (K alone copies it from the host)', collect, [])
+    .option('--env-inherit', 'copy the whole host environment into the guest (off by default)')
+    .option('--allow-host <host>', 'allow outgoing HTTP to this host (`*.example.com`, `api.x:8080`; repeatable); without it any host is allowed', collect, [])
+    .option('--pool-size <n>', 'warm instances reused across requests (0: a fresh instance per request)', '0')
+    .option('--max-invocations <n>', 'requests a pooled instance serves before it is replaced (0: no limit)', '0')
+    .option('--timeout <duration>', 'time limit per request, then 504 (e.g. 500ms, 30s)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key for --tls-cert')
+    .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')
+    .option('--cache-dir <dir>', 'where transpiled components are cached')
+    .option('--no-cache', 'do not use the disk cache')
+    .action(async (file: string, opts) => {
+      process.exitCode = await serve(file, opts);
+    });
+
+  program
+    .command('up')
+    .description('run a workload manifest on an embedded host with the development plugins, serving its HTTP')
+    .argument('<manifest>', 'workload manifest (.yaml or .json)')
+    .option('--addr <host:port>', 'address to listen on', DEFAULT_ADDRESS)
+    .option('--router <dev|host>', 'dev: every request to the workload; host: by Host header and path', 'dev')
+    .option('--data-dir <dir>', 'keep key-value and blobstore data on disk under this folder (default: in memory)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key for --tls-cert')
+    .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'info')
+    .option('--cache-dir <dir>', 'where transpiled components are cached')
+    .option('--no-cache', 'do not use the disk cache')
+    .action(async (manifest: string, opts) => {
+      process.exitCode = await up(manifest, opts);
     });
 
   return program;

@@ -21,7 +21,7 @@ export async function run(file: string, guestArgs: string[], opts: RunOptions): 
   const component = await engine.compile(file);
   const ctx = new WasiContext({
     args: [file, ...guestArgs],
-    env: buildEnv(opts),
+    env: parseEnv(opts.env, opts.envInherit),
     stdin: 'inherit',
     stdout: 'inherit',
     stderr: 'inherit',
@@ -52,7 +52,7 @@ async function runOrInvoke(file: string, component: CompiledComponent, instance:
 }
 
 /** `HOST[::GUEST]`: the guest path defaults to the host path, as in wasmtime. */
-function parseDir(spec: string, readOnly: boolean): Preopen {
+export function parseDir(spec: string, readOnly: boolean): Preopen {
   const [host, guest] = spec.split('::');
   const hostPath = resolve(host);
   let isDir = false;
@@ -66,10 +66,10 @@ function parseDir(spec: string, readOnly: boolean): Preopen {
 }
 
 /** `--env K=V` sets, `--env K` copies K from the host; `--env-inherit` copies everything first. */
-function buildEnv(opts: RunOptions): Record<string, string> {
+export function parseEnv(entries: string[], inherit = false): Record<string, string> {
   const env: Record<string, string> = {};
-  if (opts.envInherit) Object.assign(env, process.env);
-  for (const e of opts.env) {
+  if (inherit) Object.assign(env, process.env);
+  for (const e of entries) {
     const eq = e.indexOf('=');
     if (eq === 0) throw new UsageError(`--env ${e}: missing variable name`);
     if (eq === -1) {

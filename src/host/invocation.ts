@@ -30,6 +30,7 @@ export class InvocationScope implements Invocation {
   readonly root: string;
   readonly #runtimes: ReadonlyMap<string, ComponentRuntime>;
   readonly #instances = new Map<string, Promise<Instance>>();
+  readonly #created: Instance[] = [];
   readonly #releases: (() => void)[] = [];
   readonly #bridge = new ResourceBridge();
   #closed = false;
@@ -65,6 +66,19 @@ export class InvocationScope implements Invocation {
     return (await this.instance(this.root)).run();
   }
 
+  /**
+   * Whether it may serve another call: open, and none of its instances trapped, exited or was
+   * closed (a guest that failed is never entered again).
+   */
+  get reusable(): boolean {
+    return !this.#closed && this.#created.every((i) => i.closedReason === undefined);
+  }
+
+  /** Same as `close` here; a pooled invocation uses it to say "do not reuse". */
+  discard(): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -79,6 +93,7 @@ export class InvocationScope implements Invocation {
       if (provider.kind === 'component') imports[key] = this.#linked(runtime, provider.component, provider.name);
     }
     const instance = await runtime.compiled.instantiate(imports, { onClose: release });
+    this.#created.push(instance);
     this.#bridge.registerExports(name, instance.exports);
     return instance;
   }

@@ -8,13 +8,14 @@ import type { CompiledComponent, ImportObject } from '../engine/component.ts';
 import type { Engine } from '../engine/engine.ts';
 import { unversioned, versionsCompatible } from '../engine/interface-name.ts';
 import type { WorldItem } from '../engine/world.ts';
-import { WasmhostError } from '../errors.ts';
-import type { Plugin, PluginComponent, PluginWorkload, ResolvedWorkload } from '../plugin/plugin.ts';
+import { MissingExportError, WasmhostError } from '../errors.ts';
+import type { Invocation, Plugin, PluginComponent, PluginWorkload, ResolvedWorkload } from '../plugin/plugin.ts';
 import { WasiContext, type OutputOption, type WasiOptions } from '../wasi/context.ts';
 import { createWasiImports } from '../wasi/imports.ts';
 import type { Component, Service, Workload } from '../workload/types.ts';
 import { PluginBinder, type BindUnit } from './bind.ts';
 import type { HttpHandler } from './http.ts';
+import { InstancePool } from './instance-pool.ts';
 import { InvocationScope, type ComponentRuntime } from './invocation.ts';
 import { planLinks, type HostProviders } from './link-plan.ts';
 import { ServiceRunner, type ServiceOutcome } from './service.ts';
@@ -52,6 +53,8 @@ export class RunningWorkload {
   readonly #binder: PluginBinder;
   #volumes: PreparedVolumes | undefined;
   #runtimes = new Map<string, ComponentRuntime>();
+  /** Per component (not the service): where its invocations come from. */
+  #pools = new Map<string, InstancePool>();
   #service: ServiceRunner | undefined;
   #httpBound = false;
   #stopped = false;
@@ -118,6 +121,7 @@ export class RunningWorkload {
         name,
         config: spec.localResources.config,
         environment: spec.localResources.environment,
+        allowedHosts: spec.localResources.allowedHosts,
         interfaces: [],
         imports: compiled[i].imports.map((x) => x.name),
         exports: compiled[i].exports.map((x) => x.name),
@@ -165,6 +169,13 @@ export class RunningWorkload {
       };
       checkComplete(unit, runtime, hostOwned);
       this.#runtimes.set(name, runtime);
+    }
+
+    // Warm instances for components with a pool, before the first request can arrive.
+    for (const component of workload.witWorld.components) {
+      const pool = new InstancePool(() => this.invocation(component.name), component);
+      this.#pools.set(component.name, pool);
+      await pool.warm();
     }
 
     // 4. Notify: plugins (triggers subscribe here) and the HTTP handler.
@@ -225,9 +236,9 @@ export class RunningWorkload {
     return {
       ...workload,
       components: units.map((u) => u.info),
-      instantiate: async (component) => this.#invocationChecked(component),
+      instantiate: async (component) => this.#pooledInvocation(component),
       invoke: async (component, target, ...args) => {
-        const invocation = this.#invocationChecked(component);
+        const invocation = this.#pooledInvocation(component);
         try {
           return await invocation.call(target, ...args);
         } finally {
@@ -237,9 +248,11 @@ export class RunningWorkload {
     };
   }
 
-  #invocationChecked(component: string): InvocationScope {
+  #pooledInvocation(component: string): Invocation {
     if (this.#stopped) throw new WasmhostError(`workload ${this.id} is stopped`);
-    return this.invocation(component);
+    const pool = this.#pools.get(component);
+    if (!pool) throw new MissingExportError(`no component named "${component}" in workload ${this.id}`);
+    return pool.take();
   }
 
   /** Stops the service, unbinds plugins and the HTTP route, removes empty dirs. Idempotent. */
@@ -252,6 +265,7 @@ export class RunningWorkload {
       await this.#services.http.onWorkloadUnbind(this.id).catch((err: Error) => errors.push(err));
     }
     errors.push(...(await this.#binder.unbind()));
+    await Promise.all([...this.#pools.values()].map((p) => p.close()));
     await this.#volumes?.release();
     return errors;
   }

@@ -60,6 +60,8 @@ export interface PluginComponent {
   config: Readonly<Record<string, string>>;
   /** `localResources.environment` of the component (the guest's whole environment). */
   environment: Readonly<Record<string, string>>;
+  /** `localResources.allowedHosts`: where its outgoing network requests may go. */
+  allowedHosts: readonly string[];
   /** The host interfaces this component needs that this plugin serves, with their config. */
   interfaces: readonly WitInterface[];
   /** Everything the component imports and exports, as versioned names. */
@@ -69,18 +71,26 @@ export interface PluginComponent {
   logger: Logger;
 }
 
-/** A running invocation: one fresh instance of a component, its linked components on demand. */
+/**
+ * An invocation: an instance of a component (fresh, or a warm one from the component's pool when
+ * it has `poolSize`), its linked components instantiated on demand.
+ */
 export interface Invocation {
   /** Calls an export: `wasmcloud:messaging/handler@0.2.0#handle-message`, or a world function. */
   call(target: string, ...args: unknown[]): Promise<unknown>;
-  /** Ends the invocation: its instances are dropped and their WASI contexts released. */
+  /**
+   * Done with it: a pooled instance goes back to its pool unless it trapped, exited or used up
+   * `maxInvocations`; otherwise its instances are dropped and their WASI contexts released.
+   */
   close(): Promise<void>;
+  /** Done with it, and never reuse it (it timed out, or its state is suspect). */
+  discard(): Promise<void>;
 }
 
 /** A workload whose components are compiled, bound and linked: trigger plugins start here. */
 export interface ResolvedWorkload extends PluginWorkload {
   components: readonly PluginComponent[];
-  /** Starts an invocation of one component (a fresh instance, per message or request). */
+  /** An invocation of one component, per message or request (fresh, or warm from its pool). */
   instantiate(component: string): Promise<Invocation>;
   /** `instantiate`, one `call`, then `close`, whatever the call does. */
   invoke(component: string, target: string, ...args: unknown[]): Promise<unknown>;

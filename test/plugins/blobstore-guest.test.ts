@@ -29,6 +29,7 @@ async function startApp(plugin: Plugin, workloadId: string, config: Record<strin
     name: 'blobs',
     config: {},
     environment: {},
+    allowedHosts: [],
     interfaces,
     imports: ['wasi:blobstore/blobstore@0.2.0-draft', 'wasi:blobstore/container@0.2.0-draft', 'wasi:blobstore/types@0.2.0-draft'],
     exports: [],

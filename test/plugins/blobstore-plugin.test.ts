@@ -65,6 +65,7 @@ async function bind(plugin: Plugin, workload: PluginWorkload): Promise<Blobstore
     name: 'component',
     config: {},
     environment: {},
+    allowedHosts: [],
     interfaces: workload.interfaces,
     imports: [],
     exports: [],
@@ -105,7 +106,7 @@ test('the plugin serves wasi:blobstore/blobstore,container,types@0.2.0-draft und
   assert.equal(blobstorePlugin({ backend: new MemoryBlobstoreBackend(), id: 'blobs-2' }).id, 'blobs-2');
   assert.deepEqual(plugin.imports, [{ namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft' }]);
   const workload = workloadOf('w1');
-  const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
+  const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, allowedHosts: [], interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
   assert.deepEqual(Object.keys(impl).sort(), ['wasi:blobstore/blobstore@0.2.0-draft', 'wasi:blobstore/container@0.2.0-draft', 'wasi:blobstore/types@0.2.0-draft']);
   assert.deepEqual(Object.keys(impl['wasi:blobstore/blobstore@0.2.0-draft']).sort(), [
     'containerExists',

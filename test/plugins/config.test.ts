@@ -19,6 +19,7 @@ function component(name: string, parts: Partial<PluginComponent> = {}): PluginCo
     name,
     config: {},
     environment: {},
+    allowedHosts: [],
     interfaces: [],
     imports: ['wasi:config/store@0.2.0-rc.1'],
     exports: [],

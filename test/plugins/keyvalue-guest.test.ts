@@ -33,6 +33,7 @@ async function startCounter(plugin: Plugin, workloadId: string, options: { confi
     name: 'counter',
     config: options.config ?? {},
     environment: {},
+    allowedHosts: [],
     interfaces,
     imports: ['wasi:keyvalue/store@0.2.0-draft', 'wasi:keyvalue/atomics@0.2.0-draft'],
     exports: [],

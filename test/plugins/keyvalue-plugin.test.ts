@@ -48,6 +48,7 @@ async function bind(plugin: Plugin, workload: PluginWorkload): Promise<KeyValueI
     name: 'component',
     config: {},
     environment: {},
+    allowedHosts: [],
     interfaces: workload.interfaces,
     imports: ['wasi:keyvalue/store@0.2.0-draft', 'wasi:keyvalue/atomics@0.2.0-draft', 'wasi:keyvalue/batch@0.2.0-draft'],
     exports: [],
@@ -76,7 +77,7 @@ test('the plugin serves wasi:keyvalue/store,atomics,batch@0.2.0-draft under the 
   assert.equal(keyValuePlugin({ backend: new MemoryKeyValueBackend(), id: 'kv-2' }).id, 'kv-2');
   const workload = workloadOf('w1');
   await plugin.onWorkloadBind!(workload);
-  const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
+  const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, allowedHosts: [], interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
   assert.deepEqual(Object.keys(impl).sort(), ['wasi:keyvalue/atomics@0.2.0-draft', 'wasi:keyvalue/batch@0.2.0-draft', 'wasi:keyvalue/store@0.2.0-draft']);
   assert.deepEqual(Object.keys(impl['wasi:keyvalue/store@0.2.0-draft']).sort(), ['Bucket', 'open']);
   assert.deepEqual(Object.keys(impl['wasi:keyvalue/atomics@0.2.0-draft']), ['increment']);

@@ -36,6 +36,7 @@ async function startWorkload(plugin: Plugin, id: string, subscriptions: string) 
     name: 'handler',
     config: {},
     environment: {},
+    allowedHosts: [],
     interfaces: [{ ...pluginInterface('wasmcloud:messaging/consumer,handler@0.2.0'), config: { subscriptions } }],
     imports: ['wasmcloud:messaging/types@0.2.0', 'wasmcloud:messaging/consumer@0.2.0'],
     exports: ['wasmcloud:messaging/handler@0.2.0'],

@@ -49,6 +49,7 @@ function fakeWorkload(
         name: c.name,
         config: {},
         environment: {},
+    allowedHosts: [],
         interfaces: c.subscriptions === undefined ? [] : [messagingInterface({ subscriptions: c.subscriptions })],
         imports: ['wasmcloud:messaging/consumer@0.2.0'],
         exports: c.handler ? ['wasmcloud:messaging/handler@0.2.0'] : [],

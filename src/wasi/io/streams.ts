@@ -37,7 +37,7 @@ function streamError(err: unknown): StreamError {
   const message = err instanceof Error ? err.message : String(err);
   // Filesystem and socket sources tag their errors with the WASI error code they stand for.
   const code = (err as { wasiCode?: string } | null)?.wasiCode;
-  return { tag: 'last-operation-failed', val: new IoError(message, code) };
+  return { tag: 'last-operation-failed', val: new IoError(message, code, err) };
 }
 
 function clampLength(len: bigint | number): number {

@@ -1,0 +1,94 @@
+/**
+ * Warm instances of one component (`poolSize`): each is reused by later invocations until it has
+ * served `maxInvocations` of them or fails (a trap or an exit closes it, and a closed instance
+ * is never handed out again). With `poolSize` 0, every invocation gets a fresh instance: full
+ * isolation between requests, at the cost of one instantiation each. Reuse is faster, but a
+ * guest's memory and globals carry over from one request to the next of the same component.
+ */
+import type { Invocation } from '../plugin/plugin.ts';
+import type { InvocationScope } from './invocation.ts';
+
+interface Warm {
+  scope: InvocationScope;
+  uses: number;
+}
+
+export interface PoolOptions {
+  poolSize: number;
+  /** 0 = no limit. */
+  maxInvocations: number;
+}
+
+export class InstancePool {
+  readonly #create: () => InvocationScope;
+  readonly #options: PoolOptions;
+  readonly #idle: Warm[] = [];
+  #closed = false;
+
+  constructor(create: () => InvocationScope, options: PoolOptions) {
+    this.#create = create;
+    this.#options = options;
+  }
+
+  /** Idle warm instances (for tests and status). */
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  /** Instantiates `poolSize` instances ahead of the first invocation. */
+  async warm(): Promise<void> {
+    const scopes = Array.from({ length: this.#options.poolSize }, () => this.#create());
+    await Promise.all(scopes.map((s) => s.instance(s.root)));
+    this.#idle.push(...scopes.map((scope) => ({ scope, uses: 0 })));
+  }
+
+  take(): Invocation {
+    if (this.#options.poolSize === 0) return this.#create();
+    const warm = this.#idle.pop() ?? { scope: this.#create(), uses: 0 };
+    warm.uses++;
+    return new PooledInvocation(warm, (w, reusable) => this.#giveBack(w, reusable));
+  }
+
+  #giveBack(warm: Warm, reusable: boolean): Promise<void> {
+    const { poolSize, maxInvocations } = this.#options;
+    const keep =
+      reusable && !this.#closed && warm.scope.reusable && (maxInvocations === 0 || warm.uses < maxInvocations) && this.#idle.length < poolSize;
+    if (!keep) return warm.scope.close();
+    this.#idle.push(warm);
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#idle.splice(0).map((w) => w.scope.close()));
+  }
+}
+
+class PooledInvocation implements Invocation {
+  readonly #warm: Warm;
+  readonly #giveBack: (warm: Warm, reusable: boolean) => Promise<void>;
+  #done = false;
+
+  constructor(warm: Warm, giveBack: (warm: Warm, reusable: boolean) => Promise<void>) {
+    this.#warm = warm;
+    this.#giveBack = giveBack;
+  }
+
+  call(target: string, ...args: unknown[]): Promise<unknown> {
+    return this.#warm.scope.call(target, ...args);
+  }
+
+  close(): Promise<void> {
+    return this.#end(true);
+  }
+
+  discard(): Promise<void> {
+    return this.#end(false);
+  }
+
+  #end(reusable: boolean): Promise<void> {
+    if (this.#done) return Promise.resolve();
+    this.#done = true;
+    return this.#giveBack(this.#warm, reusable);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * One HTTP exchange between Node's server and a guest: the `incoming-request` and
+ * `response-outparam` the guest is called with, and what reaches the client whatever the guest
+ * does. Headers go out when the guest sets the response (the guest then keeps writing the body);
+ * a guest that fails before that yields an empty 500, a stuck one an empty 504, and one that
+ * fails after the headers went out has its connection cut, so the client never takes a broken
+ * body for a whole one.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readableBody } from './node-body.ts';
+import type { ErrorCode } from './types/error-code.ts';
+import { Fields } from './types/fields.ts';
+import { IncomingRequest, OutgoingResponse, ResponseOutparam } from './types/messages.ts';
+
+export class Exchange {
+  readonly request: IncomingRequest;
+  readonly outparam: ResponseOutparam;
+  readonly #res: ServerResponse;
+  #response: OutgoingResponse | undefined;
+  #answered = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https') {
+    this.#res = res;
+    this.request = new IncomingRequest({
+      method: req.method ?? 'GET',
+      pathWithQuery: req.url ?? '/',
+      scheme,
+      authority: req.headers.host,
+      headers: Fields.fromRaw(req.rawHeaders),
+      body: readableBody(req, () => req.trailers),
+    });
+    this.outparam = new ResponseOutparam((response) => this.#set(response));
+  }
+
+  /** Whether the guest has answered (`response-outparam.set`). */
+  get answered(): boolean {
+    return this.#answered;
+  }
+
+  #set(response: OutgoingResponse | ErrorCode): void {
+    if (this.#answered) return; // too late: the request already timed out
+    this.#answered = true;
+    if (!(response instanceof OutgoingResponse)) return this.status(500);
+    const { status, headers, sink } = response.parts();
+    const res = this.#res;
+    try {
+      res.writeHead(status, headers.toRaw());
+    } catch {
+      // Node refused what the guest set (our Fields checks should make this unreachable).
+      res.removeHeader('content-length');
+      return this.status(500);
+    }
+    this.#response = response;
+    sink.attach({
+      writable: res,
+      end: (trailers) => {
+        if (trailers) res.addTrailers(trailers.toRecord());
+        res.end();
+      },
+      abort: (reason) => res.destroy(reason),
+    });
+    // A guest that streams sends its headers before its body: let the client see them now.
+    setImmediate(() => {
+      if (!res.headersSent && !res.writableEnded) res.flushHeaders();
+    });
+  }
+
+  /** The guest's `handle` returned: a response it never set is a 500; a body it left open ends here. */
+  handlerReturned(): void {
+    if (!this.#answered) return this.status(500);
+    const sink = this.#response?.parts().sink;
+    if (sink && !sink.ended) {
+      try {
+        sink.finish(undefined);
+      } catch {
+        // A body shorter than its content-length: `finish` aborted the connection.
+      }
+    }
+  }
+
+  /** The guest trapped, exited or failed. */
+  failed(): void {
+    if (!this.#answered) return this.status(500);
+    this.#abort();
+  }
+
+  /** The guest ran out of time. */
+  timedOut(): void {
+    if (!this.#answered) {
+      this.#answered = true;
+      return this.status(504);
+    }
+    this.#abort();
+  }
+
+  /** An empty response with this status (when nothing was sent yet). */
+  status(code: number): void {
+    this.#answered = true;
+    const res = this.#res;
+    if (res.headersSent || res.writableEnded) return this.#abort();
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.writeHead(code, { 'content-length': '0' }).end();
+  }
+
+  #abort(): void {
+    if (!this.#res.writableFinished) this.#res.destroy();
+  }
+}
+
+/** An answer the host gives by itself (no route, stopping, overloaded). */
+export function plainStatus(res: ServerResponse, code: number, extra: Record<string, string> = {}): void {
+  res.writeHead(code, { 'content-length': '0', ...extra }).end();
+}

@@ -1,0 +1,98 @@
+/**
+ * A workload's HTTP entry: its component that exports `wasi:http/incoming-handler`, with the
+ * route's limits. Each request gets an invocation from the workload (a fresh instance, or a warm
+ * one when the component has a pool), runs within its time limit, and gives the instance back
+ * only if the guest ended cleanly. A stopping route answers 503 and waits for its requests.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Invocation, ResolvedWorkload } from '../plugin/plugin.ts';
+import { Exchange, plainStatus } from './exchange.ts';
+import { Gate } from './gate.ts';
+import type { RouteConfig } from './route-config.ts';
+
+const HANDLE = 'wasi:http/incoming-handler#handle';
+const TIMED_OUT = Symbol('timed out');
+
+export class WorkloadRoute {
+  readonly workloadId: string;
+  readonly entry: string;
+  readonly config: RouteConfig;
+  readonly #workload: ResolvedWorkload;
+  readonly #gate: Gate | undefined;
+  readonly #logger: Logger;
+  readonly #scheme: 'http' | 'https';
+  #inFlight = 0;
+  #stopping = false;
+  #idle: (() => void) | undefined;
+
+  constructor(workload: ResolvedWorkload, entry: string, config: RouteConfig, scheme: 'http' | 'https', logger: Logger) {
+    this.workloadId = workload.id;
+    this.entry = entry;
+    this.config = config;
+    this.#workload = workload;
+    this.#scheme = scheme;
+    this.#gate = Number.isFinite(config.maxConcurrency) ? new Gate(config.maxConcurrency) : undefined;
+    this.#logger = logger.child({ workloadId: workload.id, component: entry });
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.#stopping) return plainStatus(res, 503, { 'retry-after': '1' });
+    if (this.#gate && !(await this.#gate.enter(this.config.queueTimeoutMs))) {
+      this.#logger.warn({ maxConcurrentRequests: this.config.maxConcurrency }, 'request turned away: too many concurrent requests');
+      return plainStatus(res, 503, { 'retry-after': '1' });
+    }
+    this.#inFlight++;
+    try {
+      await this.#run(req, res);
+    } finally {
+      this.#gate?.leave();
+      if (--this.#inFlight === 0) this.#idle?.();
+    }
+  }
+
+  async #run(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const exchange = new Exchange(req, res, this.#scheme);
+    let invocation: Invocation | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let clean = false;
+    try {
+      invocation = await this.#workload.instantiate(this.entry);
+      const deadline = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, this.config.timeoutMs, TIMED_OUT)));
+      const handled = invocation.call(HANDLE, exchange.request, exchange.outparam);
+      handled.catch(() => {}); // after a timeout nobody awaits it; its failure is already answered
+      const outcome = await Promise.race([handled, deadline]);
+      if (outcome === TIMED_OUT) {
+        this.#logger.warn({ timeoutMs: this.config.timeoutMs, url: req.url }, 'request timed out: the guest did not finish in time');
+        exchange.timedOut();
+      } else {
+        exchange.handlerReturned();
+        clean = true;
+      }
+    } catch (err) {
+      this.#logger.warn({ err, url: req.url }, 'request failed in the guest');
+      exchange.failed();
+    } finally {
+      clearTimeout(timer);
+      // A guest that failed or ran out of time is never entered again.
+      await (clean ? invocation?.close() : invocation?.discard());
+    }
+  }
+
+  /** New requests get 503; resolves when the ones in flight are done (or `timeoutMs` passed). */
+  drain(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

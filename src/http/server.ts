@@ -1,0 +1,193 @@
+/**
+ * The host's HTTP handler: a Node HTTP/1.1 server (keep-alive; TLS when given a certificate and
+ * key) that routes each request to a workload's `wasi:http/incoming-handler` component, and the
+ * `wasi:http` imports every component gets (`types`, and `outgoing-handler` bound to its own
+ * `allowedHosts`). It implements the host's `HttpHandler` interface; the host never imports it.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { unversioned } from '../engine/interface-name.ts';
+import type { WorldItem } from '../engine/world.ts';
+import { UsageError } from '../errors.ts';
+import type { HttpHandler } from '../host/http.ts';
+import { hostInterfaceConfig } from '../plugin/config.ts';
+import type { Implementations, PluginComponent, ResolvedWorkload } from '../plugin/plugin.ts';
+import { AllowedHosts } from './allowed-hosts.ts';
+import { plainStatus } from './exchange.ts';
+import { OutgoingHttp } from './outgoing.ts';
+import { ROUTE_CONFIG_KEYS, routeConfig } from './route-config.ts';
+import { WorkloadRoute } from './route.ts';
+import { DevRouter, type Router } from './router.ts';
+import { httpTypes } from './types/index.ts';
+
+export const INCOMING_HANDLER = 'wasi:http/incoming-handler';
+
+export interface HttpServerOptions {
+  /** Where to listen: `host:port`, `:port` or a port (default `127.0.0.1:8000`; port 0 picks a free one). */
+  address?: string;
+  /** Default: the dev router (every request to the most recently started workload). */
+  router?: Router;
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  logger?: Logger;
+  /** Time limit per request unless the workload sets `request-timeout` (default 30 s). */
+  requestTimeoutMs?: number;
+  /**
+   * Outgoing HTTP from components whose `allowedHosts` is empty: denied (the default, for
+   * production) or allowed to any host (development; the server logs that it is so).
+   */
+  allowAnyOutgoingHost?: boolean;
+}
+
+export const DEFAULT_ADDRESS = '127.0.0.1:8000';
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** How long `stop` waits for requests in flight before cutting their connections. */
+const STOP_GRACE_MS = 10_000;
+
+export function parseAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(address.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`invalid address "${address}"`, { hint: 'use host:port, such as 127.0.0.1:8000 or 0.0.0.0:8080' });
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export class HttpServer implements HttpHandler {
+  readonly router: Router;
+  readonly #options: HttpServerOptions;
+  readonly #logger: Logger;
+  readonly #outgoing = new OutgoingHttp();
+  readonly #routes = new Map<string, WorkloadRoute>();
+  #server: Server | undefined;
+  #port = 0;
+
+  constructor(options: HttpServerOptions = {}) {
+    this.#options = options;
+    this.router = options.router ?? new DevRouter();
+    this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ part: 'http' });
+    parseAddress(options.address ?? DEFAULT_ADDRESS); // a bad address fails here, not at start
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The base URL clients use (`http://127.0.0.1:8000/`); a wildcard address is shown as localhost. */
+  get url(): URL {
+    const { host } = parseAddress(this.#options.address ?? DEFAULT_ADDRESS);
+    const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+    return new URL(`${this.#options.tls ? 'https' : 'http'}://${shown}:${this.#port}/`);
+  }
+
+  async start(): Promise<void> {
+    if (this.#server) return;
+    const { host, port } = parseAddress(this.#options.address ?? DEFAULT_ADDRESS);
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
+    const server = this.#options.tls ? createHttpsServer({ ...this.#options.tls }, onRequest) : createHttpServer(onRequest);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the address is in use' : err.message}`, { cause: err });
+    });
+    this.#server = server;
+    this.#port = (server.address() as AddressInfo).port;
+    this.#logger.info({ url: this.url.href, router: this.router.name }, 'HTTP server listening');
+    if (this.#options.allowAnyOutgoingHost) {
+      this.#logger.warn('development mode: components without allowedHosts may send HTTP requests to any host');
+    }
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const found = this.router.match(req);
+    if (typeof found === 'number') return plainStatus(res, found);
+    found.serve(req, res).catch((err: unknown) => {
+      this.#logger.error({ err }, 'request handling failed');
+      if (!res.headersSent) plainStatus(res, 500);
+      else res.destroy();
+    });
+  }
+
+  /** Stops accepting connections, lets requests in flight finish (bounded), then closes the rest. */
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await Promise.all([...this.#routes.values()].map((r) => r.drain(STOP_GRACE_MS)));
+    server.closeAllConnections();
+    await closed;
+    await this.#outgoing.close();
+  }
+
+  serves(item: WorldItem): boolean {
+    const n = item.interfaceName;
+    return n !== undefined && n.namespace === 'wasi' && n.package === 'http' && (n.interface === 'types' || n.interface === 'outgoing-handler');
+  }
+
+  imports(component: PluginComponent): Implementations {
+    const allowed = new AllowedHosts(component.allowedHosts, this.#options.allowAnyOutgoingHost);
+    return {
+      'wasi:http/types': httpTypes,
+      'wasi:http/outgoing-handler': this.#outgoing.handlerFor(allowed, component.logger),
+    };
+  }
+
+  async onWorkloadResolved(workload: ResolvedWorkload): Promise<void> {
+    const entry = httpEntry(workload);
+    if (!entry) return;
+    const config = routeConfig(
+      hostInterfaceConfig('wasi:http', workload.interfaces, { namespace: 'wasi', package: 'http' }, ROUTE_CONFIG_KEYS),
+      this.#options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      `workload ${workload.id}`,
+    );
+    const route = new WorkloadRoute(workload, entry, config, this.#options.tls ? 'https' : 'http', this.#logger);
+    this.router.add(route);
+    this.#routes.set(workload.id, route);
+    this.#logger.info({ workloadId: workload.id, component: entry, urls: this.urls(workload.id) }, 'serving HTTP');
+  }
+
+  async onWorkloadUnbind(workloadId: string): Promise<void> {
+    const route = this.#routes.get(workloadId);
+    if (!route) return;
+    await route.drain(route.config.timeoutMs);
+    this.router.remove(workloadId);
+    this.#routes.delete(workloadId);
+  }
+
+  /** Where a workload is reachable (empty when it serves no HTTP). */
+  urls(workloadId: string): string[] {
+    const route = this.#routes.get(workloadId);
+    return route ? this.router.describe(route, this.url) : [];
+  }
+}
+
+/**
+ * The component that receives a workload's requests: the one exporting incoming-handler whose
+ * export no other component of the workload consumes (a middleware chain has one outer end).
+ * More than one candidate is an error: requests must not land on a component by chance.
+ */
+export function httpEntry(workload: ResolvedWorkload): string | undefined {
+  const exports = (c: PluginComponent) => c.exports.some((e) => unversioned(e) === INCOMING_HANDLER);
+  const exporters = workload.components.filter(exports);
+  const declared = workload.interfaces.some((i) => i.namespace === 'wasi' && i.package === 'http' && i.interfaces.includes('incoming-handler'));
+  if (exporters.length === 0) {
+    if (declared) throw new UsageError(`workload ${workload.id} declares ${INCOMING_HANDLER} but no component exports it`);
+    return undefined;
+  }
+  const consumed = (c: PluginComponent) =>
+    workload.components.some((other) => other !== c && other.imports.some((i) => unversioned(i) === INCOMING_HANDLER));
+  const outer = exporters.length === 1 ? exporters : exporters.filter((c) => !consumed(c));
+  if (outer.length !== 1) {
+    const names = (outer.length ? outer : exporters).map((c) => `"${c.name}"`).join(', ');
+    throw new UsageError(`workload ${workload.id}: more than one component exports ${INCOMING_HANDLER} (${names}); which one serves requests is ambiguous`, {
+      hint: 'keep one HTTP entry component per workload, or have one import the other\'s incoming-handler',
+    });
+  }
+  return outer[0].name;
+}
