@@ -129,8 +129,21 @@ export class OutputStream {
     }
   }
 
-  async blockingWriteAndFlush(contents: Uint8Array): Promise<void> {
+  /**
+   * Synchronous when the sink takes everything at once and flushes at once (the common case: a
+   * returned promise suspends the guest through JSPI, which costs far more than the write).
+   */
+  blockingWriteAndFlush(contents: Uint8Array): void | Promise<void> {
     this.#check();
+    if (contents.length <= Number(this.checkWrite())) {
+      const written = this.write(contents);
+      if (written instanceof Promise) return written.then(() => this.blockingFlush());
+      return this.flush();
+    }
+    return this.#writeInPieces(contents);
+  }
+
+  async #writeInPieces(contents: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < contents.length) {
       const permitted = await this.#permitted();
