@@ -22,6 +22,7 @@ export function readableBody(stream: Readable, trailers: () => TrailerRecord | u
       if (!stream.readableEnded) reject(new HttpError({ tag: 'connection-terminated' }, 'the body ended before it was complete'));
     });
   });
+  ended.catch(() => {}); // a body the guest never finishes may fail unobserved (the client went away)
   return {
     source: new ReadableSource(stream),
     trailers: ended,

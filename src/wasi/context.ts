@@ -68,6 +68,7 @@ export class WasiContext {
   readonly #stdinOption: StdinOption;
   #stdin: InputSource | undefined;
   readonly #cleanups: (() => void)[] = [];
+  readonly #lifetime = new AbortController();
   /** Whether the guest's stdio is the host process's own terminal. */
   readonly terminal: { stdin: boolean; stdout: boolean; stderr: boolean };
 
@@ -94,6 +95,11 @@ export class WasiContext {
     return this.#stdin;
   }
 
+  /** Aborted when the context is disposed: waits the guest is blocked in end with an error. */
+  get lifetime(): AbortSignal {
+    return this.#lifetime.signal;
+  }
+
   /** Registers cleanup for host resources the instance holds (sockets, file handles). */
   onDispose(fn: () => void): void {
     this.#cleanups.push(fn);
@@ -104,6 +110,7 @@ export class WasiContext {
    * and the host do); passing `onClose: () => ctx.dispose()` to `instantiate` covers exit and traps.
    */
   dispose(): void {
+    this.#lifetime.abort();
     for (const fn of this.#cleanups.splice(0)) {
       try {
         fn();

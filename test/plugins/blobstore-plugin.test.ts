@@ -176,7 +176,7 @@ test("outgoing-value: a body past the backend's size limit fails the write with 
   const value = bs.OutgoingValue.newOutgoingValue();
   const body = value.outgoingValueWriteBody();
   await body.blockingWriteAndFlush(bytes('01234'));
-  await assert.rejects(body.blockingWriteAndFlush(bytes('567890')), (err: { tag: string; val?: { toDebugString(): string } }) => {
+  await assert.rejects(async () => body.blockingWriteAndFlush(bytes('567890')), (err: { tag: string; val?: { toDebugString(): string } }) => {
     assert.equal(err.tag, 'last-operation-failed');
     assert.match(err.val!.toDebugString(), /object of 11 bytes exceeds the blobstore's limit of 10 bytes/);
     return true;

@@ -87,7 +87,7 @@ test('tcp: megabytes each way honour backpressure and arrive intact', async (t) 
   const [input, output] = await connect(socket, h.network, v4(port));
   const [received] = await Promise.all([
     readExactly(input, size),
-    output.blockingWriteAndFlush(payload).then(() => socket.shutdown('send')),
+    Promise.resolve(output.blockingWriteAndFlush(payload)).then(() => socket.shutdown('send')),
   ]);
   assert.ok(received.equals(payload));
   assert.ok((await echoed.promise).equals(payload));

@@ -71,7 +71,6 @@ export class IncomingBody {
 
   constructor(body: IncomingBodySource) {
     this.#body = body;
-    body.trailers.catch(() => {}); // observed through `finish`, if the guest asks
   }
 
   stream(): InputStream {

@@ -1,3 +1,4 @@
+import { InstanceClosedError } from '../../errors.ts';
 import { Pollable, sleep } from '../io/poll.ts';
 
 /** `wasi:clocks/wall-clock.datetime`. */
@@ -12,11 +13,19 @@ function monotonicNow(): bigint {
   return process.hrtime.bigint();
 }
 
-/** A pollable that is ready once the monotonic clock reaches `when` (nanoseconds). */
-export function instantPollable(when: bigint): Pollable {
+/**
+ * A pollable that is ready once the monotonic clock reaches `when` (nanoseconds). When the
+ * instance's `lifetime` ends first, a guest waiting on it is woken with an error, so a guest
+ * asleep when its instance is closed (a timed-out request) unwinds instead of lingering.
+ */
+export function instantPollable(when: bigint, lifetime?: AbortSignal): Pollable {
   return new Pollable({
     ready: () => monotonicNow() >= when,
-    wait: (signal) => sleep(Math.ceil(Number((when - monotonicNow()) / NS_PER_MS)) + 1, signal),
+    wait: async (signal) => {
+      const ms = Math.ceil(Number((when - monotonicNow()) / NS_PER_MS)) + 1;
+      await sleep(ms, lifetime ? AbortSignal.any([signal, lifetime]) : signal);
+      if (lifetime?.aborted) throw new InstanceClosedError('the instance was closed while it waited');
+    },
   });
 }
 
@@ -26,13 +35,13 @@ export function wallNow(): Datetime {
   return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) };
 }
 
-/** `wasi:clocks/*`: stateless, so one object serves every instance. */
-export const clocksImports = {
+/** `wasi:clocks/*`; waits end with the instance's `lifetime` (see `instantPollable`). */
+export const clocksImports = (lifetime?: AbortSignal) => ({
   'wasi:clocks/monotonic-clock': {
     now: monotonicNow,
     resolution: () => 1n,
-    subscribeInstant: (when: bigint) => instantPollable(when),
-    subscribeDuration: (duration: bigint) => instantPollable(monotonicNow() + duration),
+    subscribeInstant: (when: bigint) => instantPollable(when, lifetime),
+    subscribeDuration: (duration: bigint) => instantPollable(monotonicNow() + duration, lifetime),
   },
   'wasi:clocks/wall-clock': {
     now: wallNow,
@@ -43,4 +52,4 @@ export const clocksImports = {
     display: () => ({ utcOffset: 0, name: 'UTC', inDaylightSavingTime: false }),
     utcOffset: () => 0,
   },
-};
+});
