@@ -215,3 +215,20 @@ test('stopping a workload lets requests in flight finish, answers 503 meanwhile,
     await host.workloadStop({ workloadId: 'stopping' });
   }
 });
+
+test('instances: fresh per request by default; a pool reuses them, recycles after maxInvocations, and never reuses one that trapped', async () => {
+  const counts = async (n: number) => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(await (await fetch(`${base}/count`)).text());
+    return out;
+  };
+  assert.deepEqual(await counts(3), ['1', '1', '1'], 'the default workload starts every request fresh');
+  await host.workloadStart({ workloadId: 'pooled', workload: workload('pooled', { poolSize: 1, maxInvocations: 3 }) });
+  try {
+    assert.deepEqual(await counts(4), ['1', '2', '3', '1'], 'one warm instance, replaced after 3 requests');
+    assert.equal((await fetch(`${base}/trap`)).status, 500);
+    assert.deepEqual(await counts(2), ['1', '2'], 'the instance that trapped was dropped');
+  } finally {
+    await host.workloadStop({ workloadId: 'pooled' });
+  }
+});

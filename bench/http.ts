@@ -1,0 +1,142 @@
+/**
+ * HTTP throughput on loopback, side by side in one run, with autocannon as the load generator:
+ *   node      a bare Node `http` server answering "hello" (the ceiling on this machine)
+ *   fresh     `wasmhost serve` of the http-hello component, a fresh instance per request
+ *   pooled    the same with warm instances (`--pool-size`)
+ *   jco       `jco serve` of the same component (the JavaScript peer, shipped with jco)
+ * at concurrency 1, 10 and 100 for BENCH_HTTP_SECONDS each (default 5), then a long run per server
+ * (BENCH_HTTP_REQUESTS, default 100k, capped at BENCH_HTTP_CAP_SECONDS, default 60 s) to report
+ * errors and the server's memory (RSS) before and after. Every server runs in its own process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { fixturePath } from '../test/fixtures/index.ts';
+
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+const LONG_REQUESTS = Number(process.env.BENCH_HTTP_REQUESTS ?? 100_000);
+const LONG_CAP_SECONDS = Number(process.env.BENCH_HTTP_CAP_SECONDS ?? 60);
+const CONCURRENCY = [1, 10, 100];
+const root = join(import.meta.dirname, '..');
+const node = process.execPath;
+
+export interface HttpRow {
+  server: string;
+  connections: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+export interface HttpLongRun {
+  server: string;
+  requests: number;
+  seconds: number;
+  errors: number;
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+}
+
+interface Server {
+  name: string;
+  port: number;
+  args: string[];
+}
+
+function servers(): Server[] {
+  const wasm = fixturePath('http-hello');
+  const wasmhost = join(root, 'bin/wasmhost.js');
+  const jco = join(root, 'node_modules/@bytecodealliance/jco/dist/jco.js');
+  return [
+    { name: 'node', port: 8401, args: ['-e', "require('http').createServer((q, s) => s.end('hello')).listen(8401, '127.0.0.1')"] },
+    { name: 'wasmhost fresh', port: 8402, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8402'] },
+    { name: 'wasmhost pooled', port: 8403, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8403', '--pool-size', '100'] },
+    { name: 'jco serve', port: 8404, args: [jco, 'serve', wasm, '--host', '127.0.0.1', '--port', '8404'] },
+  ];
+}
+
+async function startServer(s: Server): Promise<ChildProcess> {
+  const child = spawn(node, s.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${s.name} exited: ${stderr.trim()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${s.port}/`);
+      if ((await res.text()).startsWith('hello')) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${s.name} did not answer within 60 s: ${stderr.trim()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+function load(port: number, options: Partial<autocannon.Options>): Promise<autocannon.Result> {
+  return autocannon({ url: `http://127.0.0.1:${port}/`, ...options });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+export async function httpBench(log: (line: string) => void = () => {}): Promise<{ rows: HttpRow[]; long: HttpLongRun[] }> {
+  const rows: HttpRow[] = [];
+  const long: HttpLongRun[] = [];
+  for (const s of servers()) {
+    log(`http: ${s.name}`);
+    const child = await startServer(s);
+    try {
+      await load(s.port, { connections: 10, duration: 1 }); // warm up
+      for (const connections of CONCURRENCY) {
+        const r = await load(s.port, { connections, duration: SECONDS });
+        rows.push({
+          server: s.name,
+          connections,
+          requestsPerSecond: Math.round(r.requests.average),
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          errors: r.errors + r.non2xx + r.timeouts,
+        });
+      }
+      const before = rssMiB(child.pid!);
+      const started = performance.now();
+      const r = await load(s.port, { connections: 10, amount: LONG_REQUESTS, duration: LONG_CAP_SECONDS });
+      long.push({
+        server: s.name,
+        requests: r.requests.total,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+        errors: r.errors + r.non2xx + r.timeouts,
+        rssBeforeMiB: before,
+        rssAfterMiB: rssMiB(child.pid!),
+      });
+    } finally {
+      await stop(child);
+    }
+  }
+  return { rows, long };
+}
+
+export function httpTables(result: { rows: HttpRow[]; long: HttpLongRun[] }): string {
+  const node = new Map(result.rows.filter((r) => r.server === 'node').map((r) => [r.connections, r.requestsPerSecond]));
+  const lines = ['| server | connections | req/s | % of bare node | p50 ms | p99 ms | errors |', '|---|---:|---:|---:|---:|---:|---:|'];
+  for (const r of result.rows) {
+    const share = ((r.requestsPerSecond / (node.get(r.connections) ?? NaN)) * 100).toFixed(1);
+    lines.push(`| ${r.server} | ${r.connections} | ${r.requestsPerSecond} | ${share}% | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} |`);
+  }
+  lines.push('', '| server | requests | seconds | errors | RSS before MiB | RSS after MiB |', '|---|---:|---:|---:|---:|---:|');
+  for (const l of result.long) lines.push(`| ${l.server} | ${l.requests} | ${l.seconds} | ${l.errors} | ${l.rssBeforeMiB} | ${l.rssAfterMiB} |`);
+  return lines.join('\n');
+}
