@@ -98,7 +98,7 @@ export class HttpServer implements HttpHandler {
     this.#port = (server.address() as AddressInfo).port;
     this.#logger.info({ url: this.url.href, router: this.router.name }, 'HTTP server listening');
     if (this.#options.allowAnyOutgoingHost) {
-      this.#logger.warn('development mode: components without allowedHosts may send HTTP requests to any host');
+      this.#logger.info('development mode: components without allowedHosts may send HTTP requests to any host');
     }
   }
 
