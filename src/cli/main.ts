@@ -7,6 +7,15 @@ import { up } from './up.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** What `run` and `serve` may grant a guest: directories and environment variables. */
+function withGuestGrants(command: Command): Command {
+  return command
+    .option('--dir <host[::guest]>', 'preopen a host directory (guest path defaults to the host path)', collect, [])
+    .option('--dir-ro <host[::guest]>', 'preopen a host directory read-only', collect, [])
+    .option('--env <K=V|K>', 'set a guest environment variable (K alone copies it from the host)', collect, [])
+    .option('--env-inherit', 'copy the whole host environment into the guest (off by default)');
+}
+
 /** Builds the `wasmhost` command; `exit` receives the process exit code. */
 export function buildProgram(): Command {
   const program = new Command('wasmhost')
@@ -16,15 +25,10 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride();
 
-  program
-    .command('run')
+  withGuestGrants(program.command('run'))
     .description('run a command component (wasi:cli/run) or a WASI preview1 module, like `wasmtime run`')
     .argument('<file>', 'component or core module (.wasm)')
     .argument('[args...]', 'arguments passed to the guest (put -- first if they start with -)')
-    .option('--dir <host[::guest]>', 'preopen a host directory (guest path defaults to the host path)', collect, [])
-    .option('--dir-ro <host[::guest]>', 'preopen a host directory read-only', collect, [])
-    .option('--env <K=V|K>', 'set a guest environment variable (K alone copies it from the host)', collect, [])
-    .option('--env-inherit', 'copy the whole host environment into the guest (off by default)')
     .option('--invoke <call>', 'call an export instead of wasi:cli/run, in WAVE syntax: add(1, 2)')
     .option('--net', 'allow TCP/UDP to any address and name lookups')
     .option('--allow-addr <cidr>', 'allow TCP/UDP to this address range (repeatable)', collect, [])
@@ -36,15 +40,10 @@ export function buildProgram(): Command {
       process.exitCode = await run(file, args[0] === '--' ? args.slice(1) : args, opts);
     });
 
-  program
-    .command('serve')
+  withGuestGrants(program.command('serve'))
     .description('serve a wasi:http component (wasi:http/incoming-handler), like `wasmtime serve`')
     .argument('<file>', 'component (.wasm)')
     .option('--addr <host:port>', 'address to listen on', DEFAULT_ADDRESS)
-    .option('--dir <host[::guest]>', 'preopen a host directory (guest path defaults to the host path)', collect, [])
-    .option('--dir-ro <host[::guest]>', 'preopen a host directory read-only', collect, [])
-    .option('--env <K=V|K>', 'set a guest environment variable (K alone copies it from the host)', collect, [])
-    .option('--env-inherit', 'copy the whole host environment into the guest (off by default)')
     .option('--allow-host <host>', 'allow outgoing HTTP to this host (`*.example.com`, `api.x:8080`; repeatable); without it any host is allowed', collect, [])
     .option('--pool-size <n>', 'warm instances reused across requests (0: a fresh instance per request)', '0')
     .option('--max-invocations <n>', 'requests a pooled instance serves before it is replaced (0: no limit)', '0')
