@@ -232,3 +232,18 @@ test('instances: fresh per request by default; a pool reuses them, recycles afte
     await host.workloadStop({ workloadId: 'pooled' });
   }
 });
+
+test('max-concurrent-requests: past the cap a request waits up to queue-timeout, then gets 503', async () => {
+  await host.workloadStart({ workloadId: 'capped', workload: workload('capped', {}, { 'max-concurrent-requests': '1', 'queue-timeout': '100ms' }) });
+  try {
+    const slow = fetch(`${base}/stream?chunks=2&delay=600`).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 150));
+    const turnedAway = await fetch(`${base}/`);
+    assert.equal(turnedAway.status, 503);
+    assert.equal(turnedAway.headers.get('retry-after'), '1');
+    assert.equal(await slow, 'chunk 0\nchunk 1\n', 'the request holding the slot is unaffected');
+    assert.equal((await fetch(`${base}/`)).status, 200, 'the slot is free again');
+  } finally {
+    await host.workloadStop({ workloadId: 'capped' });
+  }
+});
