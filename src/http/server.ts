@@ -47,7 +47,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 
 export function parseAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(address.trim());
+  // `8000`, `:8000`, `host:8000`, `[::1]:8000`: the host part, when there is one, ends at the last colon.
+  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d+)$/.exec(address.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new UsageError(`invalid address "${address}"`, { hint: 'use host:port, such as 127.0.0.1:8000 or 0.0.0.0:8080' });
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
