@@ -34,11 +34,11 @@ export interface DevHost {
   logger: Logger;
 }
 
-export function logger(level: string): Logger {
+function logger(level: string): Logger {
   return pino({ level, base: undefined }, destination(2));
 }
 
-export function developmentPlugins(dataDir: string | undefined): Plugin[] {
+function developmentPlugins(dataDir: string | undefined): Plugin[] {
   return [
     configPlugin(),
     loggingPlugin(),

@@ -23,7 +23,7 @@ export interface RouteConfig {
 
 export const ROUTE_CONFIG_KEYS = ['host', 'host-aliases', 'path', 'request-timeout', 'max-concurrent-requests', 'queue-timeout'] as const;
 
-export const DEFAULT_QUEUE_TIMEOUT_MS = 1000;
+const DEFAULT_QUEUE_TIMEOUT_MS = 1000;
 
 /** `2s`, `500ms`, `1m`, or a number of milliseconds. */
 export function parseDuration(text: string, what: string): number {

@@ -198,7 +198,7 @@ test('the guest sees only its own environment', async () => {
   assert.equal((await fetch(`${base}/env?name=PATH`)).status, 404);
 });
 
-test('stopping a workload lets requests in flight finish, answers 503 meanwhile, then 404', async () => {
+test('stopping a workload lets requests in flight finish, answers 503 meanwhile, then routes past it', async () => {
   await host.workloadStart({ workloadId: 'stopping', workload: workload('stopping') });
   try {
     const slow = fetch(`${base}/stream?chunks=2&delay=800`).then(async (r) => ({ status: r.status, body: await r.text() }));

@@ -18,8 +18,8 @@ export const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
   'http2-settings',
 ]);
 
-/** RFC 9110 token. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9110 token: a header name, and a method name too. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** A field value: visible ASCII, obs-text, space and tab; no CR, LF or NUL (RFC 9110 5.5). */
 function validValue(value: Uint8Array): boolean {

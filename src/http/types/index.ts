@@ -18,6 +18,3 @@ export const httpTypes = {
   FutureIncomingResponse,
   httpErrorCode,
 };
-
-export { Fields } from './fields.ts';
-export type { ErrorCode } from './error-code.ts';

@@ -7,13 +7,12 @@
 import type { Pollable } from '../../wasi/io/poll.ts';
 import { BodySink, IncomingBody, Later, NO_PAYLOAD, OutgoingBody, type IncomingBodySource } from './body.ts';
 import type { ErrorCode } from './error-code.ts';
-import type { Fields } from './fields.ts';
+import { TOKEN, type Fields } from './fields.ts';
 
 export type Method = { tag: 'get' | 'head' | 'post' | 'put' | 'delete' | 'connect' | 'options' | 'trace' | 'patch' } | { tag: 'other'; val: string };
 export type Scheme = { tag: 'HTTP' } | { tag: 'HTTPS' } | { tag: 'other'; val: string };
 
 const KNOWN_METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export function toMethod(name: string): Method {
   const lower = name.toLowerCase();
