@@ -89,8 +89,9 @@ test('a request nobody is subscribed to fails at once with NoRespondersError nam
 
 test('a request without a reply times out with an error naming the subject and the timeout', async () => {
   const broker = new InMemoryBroker();
-  let inbox = '';
-  broker.subscribe('slow', (msg) => void (inbox = msg.replyTo!)); // listens, never answers
+  // Listens, never answers. Delivery is asynchronous: on a loaded machine it may come after the
+  // 5 ms timeout, so the inbox is awaited rather than read at once.
+  const delivered = new Promise<string>((resolve) => broker.subscribe('slow', (msg) => resolve(msg.replyTo!)));
   await assert.rejects(broker.request('slow', bytes(''), 5), (err: unknown) => {
     assert.ok(err instanceof RequestTimeoutError);
     assert.equal(err.subject, 'slow');
@@ -99,6 +100,7 @@ test('a request without a reply times out with an error naming the subject and t
     return true;
   });
   // The reply subscription went away with the request: its inbox has no one listening now.
+  const inbox = await delivered;
   assert.match(inbox, /^_INBOX\./);
   await assert.rejects(broker.request(inbox, bytes(''), 1000), NoRespondersError);
 });
