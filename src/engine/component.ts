@@ -1,6 +1,7 @@
 import { MissingImportError, MissingExportError } from '../errors.ts';
 import { unversioned } from './interface-name.ts';
 import { Instance } from './instance.ts';
+import { LIMITS_IMPORT, Limiter } from './limits/limiter.ts';
 import type { World, WorldItem } from './world.ts';
 
 /**
@@ -17,8 +18,8 @@ type GlueInstantiate = (
 ) => Promise<Record<string, unknown>>;
 
 export interface InstantiateOptions {
-  /** Replaces `WebAssembly.instantiate` for every core module (limits hook in here). */
-  instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
+  /** Enforces memory, time and handle limits on the instance (see limits/limiter.ts). */
+  limiter?: Limiter;
   /** Called once when the instance ends by exit or trap. */
   onClose?: (reason: Error) => void;
 }
@@ -99,8 +100,11 @@ export class CompiledComponent {
       if (!m) throw new MissingExportError(`glue asked for unknown core module ${name}`);
       return m;
     };
-    const instance = new Instance(this, options.onClose);
-    const exports = await instance.guard(() => this.#instantiate(getCoreModule, imports, options.instantiateCore));
+    // Instrumented modules call their hooks table: every instance needs a limiter, if one without limits.
+    const limiter = options.limiter ?? new Limiter();
+    const instance = new Instance(this, options.onClose, limiter);
+    const withLimits = { ...imports, [LIMITS_IMPORT]: limiter as never };
+    const exports = await instance.guard(() => this.#instantiate(getCoreModule, withLimits, limiter.instantiateCore));
     instance.bind(exports);
     return instance;
   }

@@ -1,4 +1,5 @@
-import { ExitError, InstanceClosedError, MissingExportError, TrapError, WasmhostError } from '../errors.ts';
+import { ExitError, InstanceClosedError, LimitExceededError, MissingExportError, TrapError, WasmhostError } from '../errors.ts';
+import type { Limiter } from './limits/limiter.ts';
 import { unversioned } from './interface-name.ts';
 import type { CompiledComponent } from './component.ts';
 
@@ -14,10 +15,19 @@ export class Instance {
   #exports: Record<string, unknown> = {};
   #closed: Error | undefined;
   #onClose: ((reason: Error) => void) | undefined;
+  readonly #limiter: Limiter | undefined;
 
-  constructor(component: CompiledComponent, onClose?: (reason: Error) => void) {
+  constructor(component: CompiledComponent, onClose?: (reason: Error) => void, limiter?: Limiter) {
     this.component = component;
     this.#onClose = onClose;
+    this.#limiter = limiter;
+    // Past its deadline while suspended in a host call: closing ends its pending waits.
+    if (limiter) limiter.onExpire = (reason) => this.close(reason);
+  }
+
+  /** The instance's limits, when it has any. */
+  get limiter(): Limiter | undefined {
+    return this.#limiter;
   }
 
   /** @internal set once by `CompiledComponent.instantiate`. */
@@ -39,6 +49,7 @@ export class Instance {
   close(reason: Error): void {
     if (this.#closed) return;
     this.#closed = reason;
+    this.#limiter?.release();
     this.#onClose?.(reason);
   }
 
@@ -87,16 +98,32 @@ export class Instance {
   /** @internal Runs guest code, translating how it ended. */
   async guard<T>(body: () => T | Promise<T>): Promise<T> {
     if (this.#closed) throw new InstanceClosedError(`instance is closed: ${this.#closed.message}`, { cause: this.#closed });
+    this.#limiter?.enter();
     try {
       return await body();
     } catch (err) {
-      const translated = translate(err);
+      const translated = this.#limitReached(err) ?? translate(err);
       if (translated) {
         this.close(translated);
         throw translated;
       }
       throw err;
+    } finally {
+      this.#limiter?.leave();
     }
+  }
+
+  /**
+   * A guest stopped by a limit, or one that trapped after a limit refused it memory (an
+   * allocator aborts when `memory.grow` fails), is reported as that limit.
+   */
+  #limitReached(err: unknown): LimitExceededError | undefined {
+    if (this.#closed instanceof LimitExceededError) return this.#closed;
+    const hit = this.#limiter?.hit;
+    if (!hit) return undefined;
+    if (err === hit) return hit;
+    if (!(translate(err) instanceof TrapError)) return undefined;
+    return new LimitExceededError(hit.limit, `${hit.message}; the guest then trapped: ${(err as Error).message}`, { cause: err });
   }
 
   #listing(): string {

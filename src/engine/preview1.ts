@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, preview1AdapterCommandPath } from '@bytecodealliance/jco';
 import { InvalidComponentError, UnsupportedModuleError } from '../errors.ts';
-import { renameImports } from './wasm-binary.ts';
+import { renameImports } from './wasm/rename-imports.ts';
 
 const PREVIEW1 = 'wasi_snapshot_preview1';
 let adapter: Promise<Uint8Array> | undefined;

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { transpile, componentWit } from '@bytecodealliance/jco';
 import { InvalidComponentError } from '../errors.ts';
+import { instrumentModule } from './limits/instrument.ts';
+import { LIMITS_IMPORT } from './limits/limiter.ts';
 
 /** The output of one transpilation: glue source, core modules by file name, the printed world. */
 export interface Transpiled {
@@ -57,7 +59,7 @@ export async function transpileComponent(bytes: Uint8Array, source: string): Pro
   const coreModules = new Map<string, Uint8Array>();
   let glue = '';
   for (const [name, data] of Object.entries(out.files)) {
-    if (name.endsWith('.wasm')) coreModules.set(name, data);
+    if (name.endsWith('.wasm')) coreModules.set(name, instrument(data, name, source));
     else if (name.endsWith('.js')) glue = Buffer.from(data).toString('utf8');
   }
   if (!glue) throw new InvalidComponentError(`${source}: the transpiler produced no JavaScript glue`);
@@ -73,7 +75,10 @@ export async function transpileComponent(bytes: Uint8Array, source: string): Pro
  */
 export function patchGlue(glue: string): string {
   return (
-    asyncResourceConstructors(glue)
+    limitHooks(asyncResourceConstructors(glue))
+      // Every handle ever created is added to a set that nothing reads or clears: memory that
+      // grows for the life of a reused instance.
+      .replaceAll('table._createdReps.add(rep);', '')
       .replaceAll(/(task\.exit\(\);\s*)return task\.completionPromise\(\);/g, '$1throw err;')
       // The glue reads process.env.JCO_DEBUG on every internal step (a C++ getenv each time),
       // which is most of its per-call cost; wasmhost never turns jco's debug logging on.
@@ -88,6 +93,27 @@ export function patchGlue(glue: string): string {
         '$1if (!this.#waitable?.hasPendingEvent()) this.drop();$2',
       )
   );
+}
+
+/**
+ * Gives the glue the instance's `Limiter` (passed in the import object, see limits/limiter.ts):
+ * every import that may suspend is timed (host waits are not guest CPU time), and creating a
+ * handle past the per-type cap fails. Without a limiter the glue behaves as jco wrote it.
+ */
+function limitHooks(glue: string): string {
+  const head = 'export function instantiate(getCoreModule, imports, instantiateCore = WebAssembly.instantiate) {';
+  const createOwn = /(function rscTableCreateOwn\(table, rep\) \{[^}]*?if \(free === 0\) \{)/;
+  if (!glue.includes(head) || !createOwn.test(glue)) return glue;
+  return glue
+    .replace(head, `${head}\n  const WASMHOST_LIMITS = imports['${LIMITS_IMPORT}'];`)
+    .replace(
+      createOwn,
+      '$1\n      if ((table.length >> 1) > (WASMHOST_LIMITS?.maxResourceHandles ?? Infinity)) WASMHOST_LIMITS.tooManyHandles();',
+    )
+    .replace(
+      'function _suspendingImport(',
+      'function _suspendingImport(...args) {\n  const fn = _jcoSuspendingImport(...args);\n  return WASMHOST_LIMITS ? WASMHOST_LIMITS.timed(fn) : fn;\n}\nfunction _jcoSuspendingImport(',
+    );
 }
 
 /**
@@ -121,6 +147,15 @@ function matchingBrace(text: string, open: number): number {
     else if (ch === '}' && --depth === 0) return i;
   }
   return -1;
+}
+
+/** Every core module is instrumented once, here, so the disk cache holds the result. */
+function instrument(bytes: Uint8Array, name: string, source: string): Uint8Array {
+  try {
+    return instrumentModule(bytes);
+  } catch (err) {
+    throw new InvalidComponentError(`${source}: core module ${name} cannot be instrumented for limits: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** jco's messages carry a "Caused by:" chain on many lines: keep the first and the innermost. */

@@ -25,6 +25,7 @@ import type {
 import { validateWorkload } from '../workload/validate.ts';
 import { CpuUsage, friendlyName, osArch, osName } from './heartbeat.ts';
 import { NoHttpHandler, type HttpHandler } from './http.ts';
+import { HostGuards, type HostLimits } from './limits.ts';
 import { RunningWorkload, type HostServices } from './running-workload.ts';
 import type { ImageFetcher } from './sources.ts';
 
@@ -45,6 +46,8 @@ export interface HostOptions {
   guestOutput?: HostServices['guestOutput'];
   /** How long `stop` waits for each plugin and the HTTP handler (default 5 s). */
   stopTimeoutMs?: number;
+  /** Limits on guests; unset fields keep `DEFAULT_HOST_LIMITS`. */
+  limits?: Partial<HostLimits>;
 }
 
 /** Builds a Host step by step: `new HostBuilder().withPlugin(p).build()`. */
@@ -104,6 +107,12 @@ export class HostBuilder {
     return this;
   }
 
+  /** Limits on guests (memory, time, handles, instances); unset fields keep their defaults. */
+  withLimits(limits: Partial<HostLimits>): this {
+    this.#options.limits = { ...this.#options.limits, ...limits };
+    return this;
+  }
+
   build(): Host {
     return new Host(this.#options);
   }
@@ -128,6 +137,8 @@ export class Host {
   readonly #http: HttpHandler;
   readonly #plugins: readonly Plugin[];
   readonly #services: HostServices;
+  /** The host's limits in force (defaults filled in). */
+  readonly limits: Readonly<HostLimits>;
   readonly #workloads = new Map<string, Entry>();
   readonly #cpu = new CpuUsage();
   readonly #stopTimeoutMs: number;
@@ -150,7 +161,10 @@ export class Host {
     this.#http = options.http ?? new NoHttpHandler();
     this.#plugins = plugins;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? PLUGIN_STOP_MS;
+    const guards = new HostGuards(options.limits);
+    this.limits = guards.limits;
     this.#services = {
+      guards,
       engine: this.engine,
       plugins,
       http: this.#http,

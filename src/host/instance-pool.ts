@@ -6,7 +6,7 @@
  * guest's memory and globals carry over from one request to the next of the same component.
  */
 import type { Invocation } from '../plugin/plugin.ts';
-import type { InvocationScope } from './invocation.ts';
+import type { InvocationOptions, InvocationScope } from './invocation.ts';
 
 interface Warm {
   scope: InvocationScope;
@@ -42,10 +42,15 @@ export class InstancePool {
     this.#idle.push(...scopes.map((scope) => ({ scope, uses: 0 })));
   }
 
-  take(): Invocation {
-    if (this.#options.poolSize === 0) return this.#create();
+  take(options: InvocationOptions = {}): Invocation {
+    if (this.#options.poolSize === 0) {
+      const scope = this.#create();
+      scope.arm(options);
+      return scope;
+    }
     const warm = this.#idle.pop() ?? { scope: this.#create(), uses: 0 };
     warm.uses++;
+    warm.scope.arm(options);
     return new PooledInvocation(warm, (w, reusable) => this.#giveBack(w, reusable));
   }
 

@@ -6,8 +6,10 @@
 import type { CompiledComponent, ImportObject } from '../engine/component.ts';
 import type { Instance } from '../engine/instance.ts';
 import { unversioned } from '../engine/interface-name.ts';
+import { Limiter, type InvocationLimits } from '../engine/limits/limiter.ts';
 import { InstanceClosedError, MissingExportError } from '../errors.ts';
 import type { Invocation } from '../plugin/plugin.ts';
+import type { ComponentLimits } from './limits.ts';
 import type { ImportProvider } from './link-plan.ts';
 import { ResourceBridge } from './resource-bridge.ts';
 
@@ -22,6 +24,14 @@ export interface ComponentRuntime {
    * instance, and how to release that instance's host state.
    */
   hostImports(): { imports: ImportObject; release: () => void };
+  limits: ComponentLimits;
+  /** Takes an instance slot (waiting briefly when the component or host is full); answers its release. */
+  acquireSlot(): Promise<() => void>;
+}
+
+/** What the one who starts an invocation may tighten (an HTTP route's request timeout). */
+export interface InvocationOptions {
+  timeoutMs?: number;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -30,7 +40,8 @@ export class InvocationScope implements Invocation {
   readonly root: string;
   readonly #runtimes: ReadonlyMap<string, ComponentRuntime>;
   readonly #instances = new Map<string, Promise<Instance>>();
-  readonly #created: Instance[] = [];
+  readonly #created: { instance: Instance; runtime: ComponentRuntime }[] = [];
+  #options: InvocationOptions = {};
   readonly #releases: (() => void)[] = [];
   readonly #bridge = new ResourceBridge();
   #closed = false;
@@ -71,7 +82,19 @@ export class InvocationScope implements Invocation {
    * closed (a guest that failed is never entered again).
    */
   get reusable(): boolean {
-    return !this.#closed && this.#created.every((i) => i.closedReason === undefined);
+    return !this.#closed && this.#created.every(({ instance }) => instance.closedReason === undefined);
+  }
+
+  /** Starts this invocation's clocks on every instance (a pooled scope is armed once per use). */
+  arm(options: InvocationOptions = {}): void {
+    this.#options = options;
+    for (const { instance, runtime } of this.#created) instance.limiter?.arm(this.#clocks(runtime));
+  }
+
+  #clocks(runtime: ComponentRuntime): InvocationLimits {
+    const own = runtime.limits.invocation;
+    const { timeoutMs } = this.#options;
+    return timeoutMs && timeoutMs > 0 ? { ...own, timeoutMs: Math.min(timeoutMs, own.timeoutMs ?? Infinity) } : own;
   }
 
   /** Same as `close` here; a pooled invocation uses it to say "do not reuse". */
@@ -87,13 +110,18 @@ export class InvocationScope implements Invocation {
 
   async #create(name: string): Promise<Instance> {
     const runtime = this.#runtimes.get(name)!;
+    const releaseSlot = await runtime.acquireSlot();
+    this.#releases.push(releaseSlot);
+    if (this.#closed) throw new InstanceClosedError(`the invocation of "${this.root}" is closed`);
     const { imports, release } = runtime.hostImports();
-    this.#releases.push(release);
+    const limiter = new Limiter(runtime.limits.instance);
+    limiter.arm(this.#clocks(runtime));
+    this.#releases.push(release, () => limiter.release());
     for (const [key, provider] of runtime.providers) {
       if (provider.kind === 'component') imports[key] = this.#linked(runtime, provider.component, provider.name);
     }
-    const instance = await runtime.compiled.instantiate(imports, { onClose: release });
-    this.#created.push(instance);
+    const instance = await runtime.compiled.instantiate(imports, { onClose: release, limiter });
+    this.#created.push({ instance, runtime });
     this.#bridge.registerExports(name, instance.exports);
     return instance;
   }

@@ -16,7 +16,8 @@ import type { Component, Service, Workload } from '../workload/types.ts';
 import { PluginBinder, type BindUnit } from './bind.ts';
 import type { HttpHandler } from './http.ts';
 import { InstancePool } from './instance-pool.ts';
-import { InvocationScope, type ComponentRuntime } from './invocation.ts';
+import { InvocationScope, type ComponentRuntime, type InvocationOptions } from './invocation.ts';
+import type { HostGuards } from './limits.ts';
 import { planLinks, type HostProviders } from './link-plan.ts';
 import { ServiceRunner, type ServiceOutcome } from './service.ts';
 import { loadSource, type ImageFetcher } from './sources.ts';
@@ -31,6 +32,8 @@ export interface HostServices {
   logger: Logger;
   /** Where guests' stdout and stderr go: the host log (one entry per write), the host's own, or nowhere. */
   guestOutput: 'log' | 'inherit' | 'ignore';
+  /** The host's limits: memory budget, instance slots, defaults. */
+  guards: HostGuards;
 }
 
 /** The name the service has in logs, plugin binds and link errors. */
@@ -161,11 +164,15 @@ export class RunningWorkload {
       const own = plan.providers.get(name)!;
       const hostOwned: ImportObject = { ...binding.implementations };
       if ([...own.values()].some((p) => p.kind === 'http')) Object.assign(hostOwned, this.#services.http.imports(unit.info));
+      const { guards } = this.#services;
+      const slotKey = `${this.id}/${name}`;
       const runtime: ComponentRuntime = {
         name,
         compiled: unit.compiled,
         providers: own,
         hostImports: () => this.#hostImports(unit, hostOwned),
+        limits: guards.forComponent(unit.spec.localResources, unit.isService),
+        acquireSlot: () => guards.acquire(slotKey, name),
       };
       checkComplete(unit, runtime, hostOwned);
       this.#runtimes.set(name, runtime);
@@ -236,7 +243,7 @@ export class RunningWorkload {
     return {
       ...workload,
       components: units.map((u) => u.info),
-      instantiate: async (component) => this.#pooledInvocation(component),
+      instantiate: async (component, options) => this.#pooledInvocation(component, options),
       invoke: async (component, target, ...args) => {
         const invocation = this.#pooledInvocation(component);
         try {
@@ -248,11 +255,11 @@ export class RunningWorkload {
     };
   }
 
-  #pooledInvocation(component: string): Invocation {
+  #pooledInvocation(component: string, options?: InvocationOptions): Invocation {
     if (this.#stopped) throw new WasmhostError(`workload ${this.id} is stopped`);
     const pool = this.#pools.get(component);
     if (!pool) throw new MissingExportError(`no component named "${component}" in workload ${this.id}`);
-    return pool.take();
+    return pool.take(options);
   }
 
   /** Stops the service, unbinds plugins and the HTTP route, removes empty dirs. Idempotent. */
@@ -267,6 +274,7 @@ export class RunningWorkload {
     errors.push(...(await this.#binder.unbind()));
     await Promise.all([...this.#pools.values()].map((p) => p.close()));
     await this.#volumes?.release();
+    this.#services.guards.forget(`${this.id}/`);
     return errors;
   }
 }

@@ -93,13 +93,19 @@ export class Exchange {
     this.#abort();
   }
 
+  /** The host has no room for the request now (instances or guest memory at their limit). */
+  unavailable(): void {
+    if (this.#answered) return this.#abort();
+    this.status(503, { 'retry-after': '1' });
+  }
+
   /** An empty response with this status (when nothing was sent yet). */
-  status(code: number): void {
+  status(code: number, extra: Record<string, string> = {}): void {
     this.#answered = true;
     const res = this.#res;
     if (res.headersSent || res.writableEnded) return this.#abort();
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    res.writeHead(code, { 'content-length': '0' }).end();
+    res.writeHead(code, { 'content-length': '0', ...extra }).end();
   }
 
   #abort(): void {

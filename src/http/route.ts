@@ -6,9 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { LimitExceededError } from '../errors.ts';
 import type { Invocation, ResolvedWorkload } from '../plugin/plugin.ts';
 import { Exchange, plainStatus } from './exchange.ts';
-import { Gate } from './gate.ts';
+import { Gate } from '../host/gate.ts';
 import type { RouteConfig } from './route-config.ts';
 
 const HANDLE = 'wasi:http/incoming-handler#handle';
@@ -61,7 +62,8 @@ export class WorkloadRoute {
     let timer: NodeJS.Timeout | undefined;
     let clean = false;
     try {
-      invocation = await this.#workload.instantiate(this.entry);
+      // The guest itself is stopped at the deadline too, even when it never yields.
+      invocation = await this.#workload.instantiate(this.entry, { timeoutMs: this.config.timeoutMs });
       const deadline = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, this.config.timeoutMs, TIMED_OUT)));
       const handled = invocation.call(HANDLE, exchange.request, exchange.outparam);
       handled.catch(() => {}); // after a timeout nobody awaits it; its failure is already answered
@@ -74,8 +76,17 @@ export class WorkloadRoute {
         clean = true;
       }
     } catch (err) {
-      this.#logger.warn({ err, url: req.url }, 'request failed in the guest');
-      exchange.failed();
+      const limit = err instanceof LimitExceededError ? err.limit : undefined;
+      if (limit === 'instances' || limit === 'host-memory') {
+        this.#logger.warn({ limit, url: req.url }, `request turned away: ${(err as Error).message}`);
+        exchange.unavailable();
+      } else if (limit === 'timeout') {
+        this.#logger.warn({ timeoutMs: this.config.timeoutMs, url: req.url }, 'request timed out: the guest was stopped');
+        exchange.timedOut();
+      } else {
+        this.#logger.warn({ err, url: req.url }, 'request failed in the guest');
+        exchange.failed();
+      }
     } finally {
       clearTimeout(timer);
       // A guest that failed or ran out of time is never entered again.

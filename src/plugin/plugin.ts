@@ -91,7 +91,7 @@ export interface Invocation {
 export interface ResolvedWorkload extends PluginWorkload {
   components: readonly PluginComponent[];
   /** An invocation of one component, per message or request (fresh, or warm from its pool). */
-  instantiate(component: string): Promise<Invocation>;
+  instantiate(component: string, options?: { timeoutMs?: number }): Promise<Invocation>;
   /** `instantiate`, one `call`, then `close`, whatever the call does. */
   invoke(component: string, target: string, ...args: unknown[]): Promise<unknown>;
 }

@@ -1,0 +1,52 @@
+/**
+ * The functions an instrumented module calls through its `__wasmhost_hooks` table. A funcref
+ * table holds only Wasm functions, so the JavaScript hooks are imported into a tiny module
+ * that re-exports them: what it exports are Wasm functions wrapping the JavaScript ones.
+ */
+import { encodeName, uleb } from '../wasm/codec.ts';
+import { HOOK_SLOT } from './instrument.ts';
+
+export interface HookFunctions {
+  /** Called when the fuel runs out: throws to stop the guest, or refuels. */
+  check(): void;
+  /** Answers the delta to grow by: the one asked for, or -1 to make the growth fail. */
+  growMemory(delta: number, memory: number): number;
+  growTable(delta: number, table: number): number;
+}
+
+const NAMES = ['check', 'growMemory', 'growTable'] as const;
+
+const hooksModule = new WebAssembly.Module(assemble());
+
+function section(id: number, entries: number[][]): number[] {
+  const payload = [...uleb(entries.length), ...entries.flat()];
+  return [id, ...uleb(payload.length), ...payload];
+}
+
+function assemble(): Uint8Array<ArrayBuffer> {
+  const types = [
+    [0x60, 0, 0],
+    [0x60, 2, 0x7f, 0x7f, 1, 0x7f],
+  ];
+  const typeOf = (name: (typeof NAMES)[number]) => (name === 'check' ? 0 : 1);
+  const imports = NAMES.map((n) => [...encodeName('hooks'), ...encodeName(n), 0x00, typeOf(n)]);
+  const exports = NAMES.map((n, i) => [...encodeName(n), 0x00, i]);
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...section(1, types), ...section(2, imports), ...section(7, exports)]);
+}
+
+/** The hooks as Wasm functions, in table slot order, for `installHooks`. */
+export function wasmHooks(hooks: HookFunctions): unknown[] {
+  const instance = new WebAssembly.Instance(hooksModule, {
+    hooks: {
+      check: () => hooks.check(),
+      growMemory: (delta: number, memory: number) => hooks.growMemory(delta >>> 0, memory),
+      growTable: (delta: number, table: number) => hooks.growTable(delta >>> 0, table),
+    },
+  });
+  return NAMES.map((name) => instance.exports[name]);
+}
+
+/** Fills an instrumented module's hooks table. */
+export function installHooks(table: WebAssembly.Table, functions: unknown[]): void {
+  for (const name of NAMES) table.set(HOOK_SLOT[name], functions[HOOK_SLOT[name]]);
+}

@@ -1,0 +1,260 @@
+/**
+ * Rewrites a core module so its host can stop it and cap its memory (the mechanism behind
+ * `LimitedInstance`):
+ *
+ * - a fuel counter (a new mutable i32 global) is decremented at every loop header and before
+ *   every tail call; when it runs out, the module calls the host's `check` hook, which throws
+ *   when the invocation is past its deadline or CPU budget and otherwise refuels. Every path
+ *   that can run forever passes one of those points, so even `loop br 0` is interrupted;
+ * - every `memory.grow` and `table.grow` first asks the host's `grow` hook, which answers the
+ *   delta to use: unchanged, or -1 (2^32 - 1 pages/elements) so the growth fails as the spec
+ *   allows (`memory.grow` returns -1) when it would pass the instance's or the host's limit;
+ * - the hooks are called through a new three-slot funcref table (`call_indirect`), so no
+ *   function import is added and no existing index moves; the table, the fuel global and every
+ *   memory and table are exported under `__wasmhost_*` names for the host to reach (and the
+ *   start function, which the host runs once the hooks are in place).
+ *
+ * Chosen by measurement over a watchdog on worker threads (a thread per instance costs
+ * milliseconds and megabytes, and JSPI host calls cannot cross threads) and over checking a
+ * clock at every loop (a host call per iteration). See bench/ for its cost.
+ */
+import { InvalidComponentError } from '../../errors.ts';
+import { encodeName, readSections, Reader, SECTION, sleb, skipImportDesc, skipValType, uleb, writeModule, type Section } from '../wasm/codec.ts';
+import { OP, readInstruction } from '../wasm/instructions.ts';
+
+export const HOOK_EXPORTS = {
+  fuel: '__wasmhost_fuel',
+  start: '__wasmhost_start',
+  hooks: '__wasmhost_hooks',
+  memoryPrefix: '__wasmhost_memory',
+  tablePrefix: '__wasmhost_table',
+} as const;
+
+/** Slots of the hooks table. */
+export const HOOK_SLOT = { check: 0, growMemory: 1, growTable: 2 } as const;
+
+const I32 = 0x7f;
+const FUNCREF = 0x70;
+
+interface ModuleLayout {
+  types: number;
+  funcs: number;
+  tables: number;
+  globals: number;
+  /** Per memory index: whether it is 64-bit (its growth is not hooked: the hook takes i32). */
+  memories: boolean[];
+}
+
+/** Answers the instrumented module; a module without code is returned unchanged. */
+export function instrumentModule(bytes: Uint8Array): Uint8Array {
+  const sections = readSections(bytes);
+  if (!sections.some((s) => s.id === SECTION.code)) return bytes;
+  const layout = readLayout(sections);
+  const idx = {
+    voidType: layout.types,
+    growType: layout.types + 1,
+    hooksTable: layout.tables,
+    fuel: layout.globals,
+  };
+
+  // Types: () -> () for `check`, (i32 delta, i32 index) -> i32 for both grow hooks.
+  appendEntries(sections, SECTION.type, [
+    [0x60, 0, 0],
+    [0x60, 2, I32, I32, 1, I32],
+  ]);
+  appendEntries(sections, SECTION.table, [[FUNCREF, 0x01, 3, 3]]);
+  appendEntries(sections, SECTION.global, [[I32, 0x01, 0x41, 0x00, 0x0b]]);
+  const exports: number[][] = [
+    [...encodeName(HOOK_EXPORTS.fuel), 3, ...uleb(idx.fuel)],
+    [...encodeName(HOOK_EXPORTS.hooks), 1, ...uleb(idx.hooksTable)],
+    ...layout.memories.map((_, i) => [...encodeName(`${HOOK_EXPORTS.memoryPrefix}${i}`), 2, ...uleb(i)]),
+    ...Array.from({ length: layout.tables }, (_, i) => [...encodeName(`${HOOK_EXPORTS.tablePrefix}${i}`), 1, ...uleb(i)]),
+  ];
+  // The start function runs at instantiation, before the host can fill the hooks table:
+  // it is exported instead and run by the host right after (see Limiter.instantiateCore).
+  const start = sections.findIndex((x) => x.id === SECTION.start);
+  if (start !== -1) {
+    const func = new Reader(sections[start].payload).uleb();
+    exports.push([...encodeName(HOOK_EXPORTS.start), 0, ...uleb(func)]);
+    sections.splice(start, 1);
+  }
+  appendEntries(sections, SECTION.export, exports);
+
+  const code = sections.find((s) => s.id === SECTION.code)!;
+  code.payload = rewriteCode(code.payload, layout, idx);
+  return writeModule(bytes, sections);
+}
+
+function readLayout(sections: Section[]): ModuleLayout {
+  const layout: ModuleLayout = { types: 0, funcs: 0, tables: 0, globals: 0, memories: [] };
+  for (const s of sections) {
+    const r = new Reader(s.payload);
+    if (s.id === SECTION.type) layout.types = countTypes(r);
+    else if (s.id === SECTION.import) {
+      const n = r.uleb();
+      for (let i = 0; i < n; i++) {
+        r.name();
+        r.name();
+        const descAt = r.pos;
+        const kind = skipImportDesc(r);
+        if (kind === 0) layout.funcs++;
+        else if (kind === 1) layout.tables++;
+        else if (kind === 3) layout.globals++;
+        else if (kind === 2) layout.memories.push((s.payload[descAt + 1] & 0x04) !== 0);
+      }
+    } else if (s.id === SECTION.function) layout.funcs += r.uleb();
+    else if (s.id === SECTION.table) layout.tables += r.uleb();
+    else if (s.id === SECTION.global) layout.globals += r.uleb();
+    else if (s.id === SECTION.memory) {
+      const n = r.uleb();
+      for (let i = 0; i < n; i++) {
+        layout.memories.push((r.peek() & 0x04) !== 0);
+        r.limits();
+      }
+    } else if (s.id === SECTION.export) {
+      const n = r.uleb();
+      for (let i = 0; i < n; i++) {
+        const name = r.name();
+        if (name.startsWith('__wasmhost_')) throw new InvalidComponentError(`core module already exports ${name}, a name wasmhost reserves`);
+        r.byte();
+        r.uleb();
+      }
+    }
+  }
+  return layout;
+}
+
+/** Counts type indices: a recursive group (0x4e) holds several. */
+function countTypes(r: Reader): number {
+  let total = 0;
+  const n = r.uleb();
+  for (let i = 0; i < n; i++) {
+    if (r.peek() === 0x4e) {
+      r.pos++;
+      const members = r.uleb();
+      for (let j = 0; j < members; j++) skipSubType(r);
+      total += members;
+    } else {
+      skipSubType(r);
+      total++;
+    }
+  }
+  return total;
+}
+
+function skipSubType(r: Reader): void {
+  const b = r.peek();
+  if (b === 0x50 || b === 0x4f) {
+    r.pos++;
+    const supers = r.uleb();
+    for (let i = 0; i < supers; i++) r.uleb();
+  }
+  const form = r.byte();
+  if (form === 0x60) {
+    for (let k = 0; k < 2; k++) {
+      const count = r.uleb();
+      for (let i = 0; i < count; i++) skipValType(r);
+    }
+  } else if (form === 0x5f) {
+    const fields = r.uleb();
+    for (let i = 0; i < fields; i++) {
+      skipValType(r);
+      r.byte();
+    }
+  } else if (form === 0x5e) {
+    skipValType(r);
+    r.byte();
+  } else {
+    throw new InvalidComponentError(`unknown type form 0x${form.toString(16)} in a core module`);
+  }
+}
+
+/** Adds entries at the end of a vector section (creating it, in its place, when absent). */
+function appendEntries(sections: Section[], id: number, entries: number[][]): void {
+  let section = sections.find((s) => s.id === id);
+  if (!section) {
+    section = { id, payload: Uint8Array.of(0) };
+    const rank = SECTION_ORDER.indexOf(id);
+    const at = sections.findIndex((s) => s.id !== SECTION.custom && SECTION_ORDER.indexOf(s.id) > rank);
+    sections.splice(at === -1 ? sections.length : at, 0, section);
+  }
+  const r = new Reader(section.payload);
+  const count = r.uleb();
+  section.payload = Buffer.concat([Uint8Array.from(uleb(count + entries.length)), section.payload.subarray(r.pos), Uint8Array.from(entries.flat())]);
+}
+
+const SECTION_ORDER: number[] = [
+  SECTION.type,
+  SECTION.import,
+  SECTION.function,
+  SECTION.table,
+  SECTION.memory,
+  SECTION.tag,
+  SECTION.global,
+  SECTION.export,
+  SECTION.start,
+  SECTION.element,
+  SECTION.dataCount,
+  SECTION.code,
+  SECTION.data,
+];
+
+interface Indices {
+  voidType: number;
+  growType: number;
+  hooksTable: number;
+  fuel: number;
+}
+
+function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): Uint8Array {
+  const fuel = uleb(idx.fuel);
+  const callHook = (slot: number, type: number) => [0x41, slot, 0x11, ...uleb(type), ...uleb(idx.hooksTable)];
+  // fuel -= 1; if (fuel <= 0) check()
+  const check = Uint8Array.from([
+    0x23, ...fuel, 0x41, 0x01, 0x6b, 0x24, ...fuel,
+    0x23, ...fuel, 0x41, 0x00, 0x4c, 0x04, 0x40, ...callHook(HOOK_SLOT.check, idx.voidType), 0x0b,
+  ]);
+  const growHook = (slot: number, index: number) => Uint8Array.from([0x41, ...sleb(index), ...callHook(slot, idx.growType)]);
+
+  const r = new Reader(payload);
+  const count = r.uleb();
+  const out: Uint8Array[] = [Uint8Array.from(uleb(count))];
+  for (let f = 0; f < count; f++) {
+    const size = r.uleb();
+    const end = r.pos + size;
+    const body: Uint8Array[] = [];
+    let copied = r.pos;
+    const locals = r.uleb();
+    for (let i = 0; i < locals; i++) {
+      r.uleb();
+      skipValType(r);
+    }
+    while (r.pos < end) {
+      const at = r.pos;
+      const op = readInstruction(r);
+      if (op === OP.loop) {
+        body.push(payload.subarray(copied, r.pos), check);
+        copied = r.pos;
+      } else if (op === 0x12 || op === 0x13 || op === 0x15) {
+        // return_call*: a tail-recursive loop never grows the stack, so it is metered too.
+        body.push(payload.subarray(copied, at), check);
+        copied = at;
+      } else if (op === OP.memoryGrow) {
+        const memory = new Reader(payload, at + 1).uleb();
+        if (!layout.memories[memory]) {
+          body.push(payload.subarray(copied, at), growHook(HOOK_SLOT.growMemory, memory));
+          copied = at;
+        }
+      } else if (op === OP.tableGrow) {
+        const table = new Reader(payload, at + 2).uleb();
+        body.push(payload.subarray(copied, at), growHook(HOOK_SLOT.growTable, table));
+        copied = at;
+      }
+    }
+    if (r.pos !== end) throw new InvalidComponentError(`function ${f} of a core module ends inside an instruction`);
+    body.push(payload.subarray(copied, end));
+    const length = body.reduce((n, b) => n + b.length, 0);
+    out.push(Uint8Array.from(uleb(length)), ...body);
+  }
+  return Buffer.concat(out);
+}

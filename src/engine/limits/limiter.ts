@@ -1,0 +1,227 @@
+/**
+ * The limits of one component instance, enforced through the hooks its instrumented core
+ * modules call (see instrument.ts) and through the glue (resource handles, host waits):
+ *
+ * - memory: linear memories plus tables (8 bytes per element) may not pass `memoryBytes`, nor
+ *   push the host's `MemoryBudget` past its cap; a growth that would is refused;
+ * - time: once `arm`ed for an invocation, a guest past its deadline (wall clock) or its CPU
+ *   budget (time spent running guest code, host waits excluded) is stopped at its next fuel
+ *   check, or by a timer when it is suspended in a host call;
+ * - resource handles: at most `maxResourceHandles` live handles of each resource type.
+ */
+import { LimitExceededError } from '../../errors.ts';
+import { MemoryBudget, formatBytes, type MemoryUser } from './budget.ts';
+import { installHooks, wasmHooks, type HookFunctions } from './hooks.ts';
+import { HOOK_EXPORTS } from './instrument.ts';
+
+/** The key of the import object under which jco's patched glue finds the limiter. */
+export const LIMITS_IMPORT = 'wasmhost:limits';
+
+/** Loop iterations (or tail calls) between two looks at the clock: ~0.1-1 ms of tight loop. */
+const FUEL = 100_000;
+const PAGE = 65536;
+const TABLE_ELEMENT_BYTES = 8;
+
+export interface InstanceLimits {
+  /** Linear memories and tables of the instance, in bytes. Default: none. */
+  memoryBytes?: number;
+  /** The host-wide cap this instance also counts toward. */
+  budget?: MemoryBudget;
+  /** Live handles per resource type. Default: none. */
+  maxResourceHandles?: number;
+}
+
+export interface InvocationLimits {
+  /** Wall-clock time for the invocation, in ms. */
+  timeoutMs?: number;
+  /** Guest CPU time for the invocation, in ms (time suspended in host calls excluded). */
+  cpuMs?: number;
+}
+
+type CoreInstantiate = (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
+
+export class Limiter implements MemoryUser, HookFunctions {
+  readonly memoryBytes: number;
+  readonly maxResourceHandles: number | undefined;
+  readonly #budget: MemoryBudget | undefined;
+  readonly #fuels: WebAssembly.Global[] = [];
+  readonly #memories = new Set<WebAssembly.Memory>();
+  readonly #tables = new Set<WebAssembly.Table>();
+  #hooks: unknown[] | undefined;
+  #deadline = Infinity;
+  #timeoutMs = 0;
+  #cpuMs = Infinity;
+  #cpuUsed = 0;
+  #runningSince = 0;
+  #depth = 0;
+  #suspended = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** The limit that stopped the guest or refused it memory, if any, since the last `arm`. */
+  hit: LimitExceededError | undefined;
+  /** Told when the deadline passes (the instance is closed then: it may be suspended, not spinning). */
+  onExpire: ((reason: LimitExceededError) => void) | undefined;
+
+  constructor(limits: InstanceLimits = {}) {
+    this.memoryBytes = limits.memoryBytes ?? Infinity;
+    this.maxResourceHandles = limits.maxResourceHandles;
+    this.#budget = limits.budget;
+    this.#budget?.add(this);
+  }
+
+  /** Replaces `WebAssembly.instantiate` for the glue: wires the hooks of each core instance. */
+  readonly instantiateCore: CoreInstantiate = async (module, imports) => {
+    const instance = await WebAssembly.instantiate(module, imports);
+    this.#attach(instance.exports);
+    (instance.exports[HOOK_EXPORTS.start] as (() => void) | undefined)?.();
+    return instance;
+  };
+
+  get usedBytes(): number {
+    let total = 0;
+    for (const m of this.#memories) total += m.buffer.byteLength;
+    for (const t of this.#tables) total += t.length * TABLE_ELEMENT_BYTES;
+    return total;
+  }
+
+  /** Starts an invocation's clocks (and forgets the last one's). */
+  arm(limits: InvocationLimits): void {
+    this.disarm();
+    this.hit = undefined;
+    this.#timeoutMs = limits.timeoutMs ?? 0;
+    this.#deadline = this.#timeoutMs > 0 ? performance.now() + this.#timeoutMs : Infinity;
+    this.#cpuMs = limits.cpuMs && limits.cpuMs > 0 ? limits.cpuMs : Infinity;
+    this.#cpuUsed = 0;
+    this.#runningSince = performance.now();
+    for (const f of this.#fuels) f.value = FUEL;
+    if (this.#timeoutMs > 0) {
+      this.#timer = setTimeout(() => this.#expire(), this.#timeoutMs);
+      this.#timer.unref();
+    }
+  }
+
+  disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#deadline = Infinity;
+    this.#cpuMs = Infinity;
+  }
+
+  /** Guest code starts running (an export call). */
+  enter(): void {
+    if (this.#depth++ === 0) this.#runningSince = performance.now();
+  }
+
+  leave(): void {
+    if (--this.#depth === 0) this.#cpuUsed += performance.now() - this.#runningSince;
+  }
+
+  /** For the glue: wraps a host import so the time its promise is pending is not guest CPU time. */
+  timed<F extends (...args: never[]) => unknown>(fn: F): F {
+    const limiter = this;
+    return function (this: unknown, ...args: never[]) {
+      const result = fn.apply(this, args) as { finally?: unknown } | undefined;
+      if (!result || typeof result.finally !== 'function') return result;
+      limiter.#suspend();
+      return (result as Promise<unknown>).finally(() => limiter.#resume());
+    } as F;
+  }
+
+  /** For the glue: a guest asks for one more handle than its cap. */
+  tooManyHandles(): never {
+    throw this.#fail('resource-handles', `guest holds more than ${this.maxResourceHandles} live handles of one resource type`);
+  }
+
+  /** Stops counting this instance against the host's budget. */
+  release(): void {
+    this.disarm();
+    this.#budget?.remove(this);
+  }
+
+  check(): void {
+    const now = performance.now();
+    if (now > this.#deadline) throw this.#fail('timeout', `guest ran past its time limit of ${formatMs(this.#timeoutMs)}`);
+    if (this.#cpuMs !== Infinity && this.#cpuTime(now) > this.#cpuMs) {
+      throw this.#fail('cpu', `guest used more than its CPU time limit of ${formatMs(this.#cpuMs)}`);
+    }
+    for (const f of this.#fuels) f.value = FUEL;
+  }
+
+  growMemory(delta: number): number {
+    return this.#admit(delta * PAGE, 'memory') ? delta : -1;
+  }
+
+  growTable(delta: number): number {
+    return this.#admit(delta * TABLE_ELEMENT_BYTES, 'table') ? delta : -1;
+  }
+
+  #admit(bytes: number, what: string): boolean {
+    const used = this.usedBytes;
+    if (used + bytes > this.memoryBytes) {
+      this.hit ??= new LimitExceededError(
+        'memory',
+        `guest exceeded its memory limit of ${formatBytes(this.memoryBytes)} (a ${what} growth of ${formatBytes(bytes)} at ${formatBytes(used)} was refused)`,
+      );
+      return false;
+    }
+    const budget = this.#budget;
+    if (budget && budget.usedBytes + bytes > budget.capBytes) {
+      this.hit ??= new LimitExceededError(
+        'host-memory',
+        `the host's guest memory limit of ${formatBytes(budget.capBytes)} is reached (a ${what} growth of ${formatBytes(bytes)} was refused)`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  #attach(exports: WebAssembly.Exports): void {
+    for (const [name, value] of Object.entries(exports)) {
+      if (name === HOOK_EXPORTS.fuel) {
+        const fuel = value as WebAssembly.Global;
+        fuel.value = FUEL;
+        this.#fuels.push(fuel);
+      } else if (name === HOOK_EXPORTS.hooks) {
+        this.#hooks ??= wasmHooks(this);
+        installHooks(value as WebAssembly.Table, this.#hooks);
+      } else if (name.startsWith(HOOK_EXPORTS.memoryPrefix)) this.#memories.add(value as WebAssembly.Memory);
+      else if (name.startsWith(HOOK_EXPORTS.tablePrefix)) this.#tables.add(value as WebAssembly.Table);
+    }
+    // A module's initial memory is allocated before any hook can refuse it.
+    const used = this.usedBytes;
+    if (used > this.memoryBytes) {
+      throw this.#fail('memory', `guest needs ${formatBytes(used)} to start, over its memory limit of ${formatBytes(this.memoryBytes)}`);
+    }
+    const budget = this.#budget;
+    if (budget && budget.usedBytes > budget.capBytes) {
+      throw this.#fail('host-memory', `the host's guest memory limit of ${formatBytes(budget.capBytes)} is reached: no room for another instance`);
+    }
+  }
+
+  #cpuTime(now: number): number {
+    return this.#cpuUsed + (this.#depth > 0 && this.#suspended === 0 ? now - this.#runningSince : 0);
+  }
+
+  #suspend(): void {
+    if (this.#suspended++ === 0 && this.#depth > 0) this.#cpuUsed += performance.now() - this.#runningSince;
+  }
+
+  #resume(): void {
+    if (--this.#suspended === 0) this.#runningSince = performance.now();
+  }
+
+  #expire(): void {
+    const err = this.#fail('timeout', `guest ran past its time limit of ${formatMs(this.#timeoutMs)}`);
+    this.onExpire?.(err);
+  }
+
+  /** Records the limit and empties the fuel, so a guest that catches the error is stopped again at once. */
+  #fail(limit: string, message: string): LimitExceededError {
+    this.hit = new LimitExceededError(limit, message);
+    for (const f of this.#fuels) f.value = 0;
+    return this.hit;
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 100 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
