@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { WasmhostError, TrapError } from '../errors.ts';
+import { LimitExceededError, WasmhostError, TrapError } from '../errors.ts';
 import { DEFAULT_ADDRESS } from '../http/server.ts';
 import { run } from './run.ts';
 import { serve } from './serve.ts';
@@ -32,6 +32,8 @@ export function buildProgram(): Command {
     .option('--invoke <call>', 'call an export instead of wasi:cli/run, in WAVE syntax: add(1, 2)')
     .option('--net', 'allow TCP/UDP to any address and name lookups')
     .option('--allow-addr <cidr>', 'allow TCP/UDP to this address range (repeatable)', collect, [])
+    .option('--max-memory <size>', 'memory limit of the guest (linear memories and tables), e.g. 64MiB (default 1GiB)')
+    .option('--timeout <duration>', 'stop the guest after this long, e.g. 2s (default: none)')
     .option('--cache-dir <dir>', 'where transpiled components are cached')
     .option('--no-cache', 'do not use the disk cache')
     .passThroughOptions()
@@ -47,7 +49,8 @@ export function buildProgram(): Command {
     .option('--allow-host <host>', 'allow outgoing HTTP to this host (`*.example.com`, `api.x:8080`; repeatable); without it any host is allowed', collect, [])
     .option('--pool-size <n>', 'warm instances reused across requests (0: a fresh instance per request)', '0')
     .option('--max-invocations <n>', 'requests a pooled instance serves before it is replaced (0: no limit)', '0')
-    .option('--timeout <duration>', 'time limit per request, then 504 (e.g. 500ms, 30s)')
+    .option('--timeout <duration>', 'time limit per request: the guest is stopped and the client gets 504 (e.g. 500ms, 30s)')
+    .option('--max-memory <size>', 'memory limit of each instance (linear memories and tables), e.g. 64MiB (default 1GiB)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
     .option('--tls-key <file>', 'the PEM private key for --tls-cert')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')
@@ -86,8 +89,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof WasmhostError) {
       process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-      // wasmtime exits with 128 + SIGABRT on a trap; scripts that check for it keep working.
-      return err instanceof TrapError ? 134 : 1;
+      // wasmtime exits with 128 + SIGABRT on a trap (a limit stops the guest with one too);
+      // scripts that check for it keep working.
+      return err instanceof TrapError || err instanceof LimitExceededError ? 134 : 1;
     }
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     if (process.env.WASMHOST_DEBUG) console.error(err);

@@ -1,6 +1,10 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Engine, WasiContext, createWasiImports, UsageError, type CompiledComponent, type Instance, type Preopen, type NetworkPolicy } from '../index.ts';
+import { Limiter } from '../engine/limits/limiter.ts';
+import { DEFAULT_HOST_LIMITS } from '../host/limits.ts';
+import { parseDuration } from '../http/route-config.ts';
+import { parseSize } from './limits.ts';
 import { coerceArgs, exportParamTypes, formatValue, parseInvocation } from './wave.ts';
 
 export interface RunOptions {
@@ -13,6 +17,8 @@ export interface RunOptions {
   allowAddr: string[];
   cacheDir?: string;
   cache?: boolean;
+  maxMemory?: string;
+  timeout?: string;
 }
 
 /** `wasmhost run`: runs a command component or preview1 module; answers the exit code. */
@@ -28,7 +34,12 @@ export async function run(file: string, guestArgs: string[], opts: RunOptions): 
     preopens: [...opts.dir.map((d) => parseDir(d, false)), ...opts.dirRo.map((d) => parseDir(d, true))],
     network: buildNetwork(opts),
   });
-  const instance = await component.instantiate(createWasiImports(ctx), { onClose: () => ctx.dispose() });
+  const limiter = new Limiter({
+    memoryBytes: opts.maxMemory ? parseSize(opts.maxMemory, '--max-memory') : DEFAULT_HOST_LIMITS.memoryLimitMb * 2 ** 20,
+    maxResourceHandles: DEFAULT_HOST_LIMITS.maxResourceHandles,
+  });
+  limiter.arm({ timeoutMs: opts.timeout ? parseDuration(opts.timeout, '--timeout') : undefined });
+  const instance = await component.instantiate(createWasiImports(ctx), { onClose: () => ctx.dispose(), limiter });
   try {
     return await runOrInvoke(file, component, instance, opts.invoke);
   } finally {

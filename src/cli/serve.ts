@@ -1,6 +1,7 @@
 import { basename, extname, resolve } from 'node:path';
 import { UsageError, type Workload } from '../index.ts';
 import { startDevHost, untilSignal } from './dev-host.ts';
+import { parseSize } from './limits.ts';
 import { parseDir, parseEnv } from './run.ts';
 
 export interface ServeOptions {
@@ -13,6 +14,7 @@ export interface ServeOptions {
   poolSize: string;
   maxInvocations: string;
   timeout?: string;
+  maxMemory?: string;
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
@@ -46,7 +48,7 @@ export async function serve(file: string, opts: ServeOptions): Promise<number> {
           poolSize: count(opts.poolSize, '--pool-size'),
           maxInvocations: count(opts.maxInvocations, '--max-invocations'),
           localResources: {
-            memoryLimitMb: -1,
+            memoryLimitMb: opts.maxMemory ? Math.ceil(parseSize(opts.maxMemory, '--max-memory') / 2 ** 20) : -1,
             cpuLimit: -1,
             config: {},
             environment: parseEnv(opts.env, opts.envInherit),

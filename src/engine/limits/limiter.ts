@@ -119,6 +119,9 @@ export class Limiter implements MemoryUser, HookFunctions {
   timed<F extends (...args: never[]) => unknown>(fn: F): F {
     const limiter = this;
     return function (this: unknown, ...args: never[]) {
+      // A guest may loop through host calls (an output flood) with few iterations between
+      // fuel checks: its clocks are read at every host call too.
+      limiter.#checkClocks();
       const result = fn.apply(this, args) as { finally?: unknown } | undefined;
       if (!result || typeof result.finally !== 'function') return result;
       limiter.#suspend();
@@ -138,12 +141,17 @@ export class Limiter implements MemoryUser, HookFunctions {
   }
 
   check(): void {
+    this.#checkClocks();
+    for (const f of this.#fuels) f.value = FUEL;
+  }
+
+  #checkClocks(): void {
+    if (this.#deadline === Infinity && this.#cpuMs === Infinity) return;
     const now = performance.now();
     if (now > this.#deadline) throw this.#fail('timeout', `guest ran past its time limit of ${formatMs(this.#timeoutMs)}`);
     if (this.#cpuMs !== Infinity && this.#cpuTime(now) > this.#cpuMs) {
       throw this.#fail('cpu', `guest used more than its CPU time limit of ${formatMs(this.#cpuMs)}`);
     }
-    for (const f of this.#fuels) f.value = FUEL;
   }
 
   growMemory(delta: number): number {
@@ -210,6 +218,8 @@ export class Limiter implements MemoryUser, HookFunctions {
   }
 
   #expire(): void {
+    // Idle between invocations: nothing to stop (a call without a new `arm` still fails its first check).
+    if (this.#depth === 0) return;
     const err = this.#fail('timeout', `guest ran past its time limit of ${formatMs(this.#timeoutMs)}`);
     this.onExpire?.(err);
   }
