@@ -174,6 +174,12 @@ export class Host {
     };
   }
 
+  /** Guest memory now: bytes of all live instances' memories and tables, against the host's cap. */
+  get guestMemory(): { usedBytes: number; capBytes: number; instances: number } {
+    const budget = this.#services.guards.budget;
+    return { usedBytes: budget?.usedBytes ?? 0, capBytes: budget?.capBytes ?? Infinity, instances: budget?.users ?? 0 };
+  }
+
   get plugins(): readonly Plugin[] {
     return this.#plugins;
   }
