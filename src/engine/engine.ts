@@ -13,7 +13,7 @@ import { parseWorld } from './world.ts';
 const log = debuglog('wasmhost:engine');
 
 /** Bumped whenever preview1 wrapping or glue patching changes what a cache entry holds. */
-const PIPELINE_VERSION = 7;
+const PIPELINE_VERSION = 9;
 
 export interface EngineOptions {
   /** Where transpiled components are kept between processes; `false` disables the disk cache. */

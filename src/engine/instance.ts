@@ -144,5 +144,10 @@ function translate(err: unknown): WasmhostError | undefined {
   if (err instanceof RangeError && /call stack/i.test(err.message)) {
     return new TrapError('guest trapped: stack overflow (call stack exhausted)', { cause: err });
   }
+  // The glue views guest strings with `new Uint8Array(memory.buffer, ptr, len)`: a pointer or
+  // length past the end of memory fails there, as the canonical ABI's bounds check.
+  if (err instanceof RangeError && /typed array length|outside the bounds|out of bounds/i.test(err.message)) {
+    return new TrapError(`guest trapped: out of bounds memory access (${err.message})`, { cause: err });
+  }
   return undefined;
 }

@@ -105,7 +105,10 @@ function limitHooks(glue: string): string {
   const createOwn = /(function rscTableCreateOwn\(table, rep\) \{[^}]*?if \(free === 0\) \{)/;
   if (!glue.includes(head) || !createOwn.test(glue)) return glue;
   return glue
-    .replace(head, `${head}\n  const WASMHOST_LIMITS = imports['${LIMITS_IMPORT}'];`)
+    .replace(head, `${head}\n  const WASMHOST_LIMITS = imports['${LIMITS_IMPORT}'];\n${CHECKED_SLICE}`)
+    // Lists are lifted with ArrayBuffer.slice, which clamps at the end of memory: a guest
+    // claiming more bytes than it has would hand over a shorter list instead of trapping.
+    .replaceAll(/\b(\w+)\.buffer\.slice\(/g, '_wasmhostCheckedSlice($1.buffer, ')
     .replace(
       createOwn,
       '$1\n      if ((table.length >> 1) > (WASMHOST_LIMITS?.maxResourceHandles ?? Infinity)) WASMHOST_LIMITS.tooManyHandles();',
@@ -115,6 +118,14 @@ function limitHooks(glue: string): string {
       'function _suspendingImport(...args) {\n  const fn = _jcoSuspendingImport(...args);\n  return WASMHOST_LIMITS ? WASMHOST_LIMITS.timed(fn) : fn;\n}\nfunction _jcoSuspendingImport(',
     );
 }
+
+// Pointers arrive as signed i32 (0xFFFFFF00 is -256, which slice would count from the end).
+const CHECKED_SLICE = `  const _wasmhostCheckedSlice = (buffer, start, end) => {
+    const ptr = start >>> 0;
+    const len = end - start;
+    if (len < 0 || ptr + len > buffer.byteLength) throw new WebAssembly.RuntimeError(\`out of bounds memory access: the guest passed \${len} bytes at \${ptr}, past the end of its \${buffer.byteLength}-byte memory\`);
+    return buffer.slice(ptr, ptr + len);
+  };`;
 
 /**
  * With async exports, jco 1.35 emits the constructor of an exported resource class with `await`
