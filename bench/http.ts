@@ -4,6 +4,7 @@
  *   fresh     `wasmhost serve` of the http-hello component, a fresh instance per request
  *   pooled    the same with warm instances (`--pool-size`)
  *   jco       `jco serve` of the same component (the JavaScript peer, shipped with jco)
+ *   no limits fresh and pooled again with `--no-limits`: the cost of the limits instrumentation
  * at concurrency 1, 10 and 100 for BENCH_HTTP_SECONDS each (default 5), then a long run per server
  * (BENCH_HTTP_REQUESTS, default 100k, capped at BENCH_HTTP_CAP_SECONDS, default 60 s) to report
  * errors and the server's memory (RSS) before and after. Every server runs in its own process.
@@ -53,6 +54,9 @@ function servers(): Server[] {
     { name: 'node', port: 8401, args: ['-e', "require('http').createServer((q, s) => s.end('hello')).listen(8401, '127.0.0.1')"] },
     { name: 'wasmhost fresh', port: 8402, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8402'] },
     { name: 'wasmhost pooled', port: 8403, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8403', '--pool-size', '100'] },
+    // The same without the limits instrumentation: what interrupting guests costs (issue: < 10%).
+    { name: 'fresh, no limits', port: 8405, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8405', '--no-limits'] },
+    { name: 'pooled, no limits', port: 8406, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8406', '--pool-size', '100', '--no-limits'] },
     { name: 'jco serve', port: 8404, args: [jco, 'serve', wasm, '--host', '127.0.0.1', '--port', '8404'] },
   ];
 }
@@ -135,6 +139,16 @@ export function httpTables(result: { rows: HttpRow[]; long: HttpLongRun[] }): st
   for (const r of result.rows) {
     const share = ((r.requestsPerSecond / (node.get(r.connections) ?? NaN)) * 100).toFixed(1);
     lines.push(`| ${r.server} | ${r.connections} | ${r.requestsPerSecond} | ${share}% | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} |`);
+  }
+  // What the limits instrumentation costs: throughput with it against the same server without.
+  const rps = (server: string, c: number) => result.rows.find((r) => r.server === server && r.connections === c)?.requestsPerSecond;
+  lines.push('', '| limits instrumentation cost | connections | with | without | cost |', '|---|---:|---:|---:|---:|');
+  for (const [withLimits, without] of [['wasmhost fresh', 'fresh, no limits'], ['wasmhost pooled', 'pooled, no limits']]) {
+    for (const c of CONCURRENCY) {
+      const a = rps(withLimits, c);
+      const b = rps(without, c);
+      if (a && b) lines.push(`| ${withLimits.replace('wasmhost ', '')} | ${c} | ${a} | ${b} | ${(((b - a) / b) * 100).toFixed(1)}% |`);
+    }
   }
   lines.push('', '| server | requests | seconds | errors | RSS before MiB | RSS after MiB |', '|---|---:|---:|---:|---:|---:|');
   for (const l of result.long) lines.push(`| ${l.server} | ${l.requests} | ${l.seconds} | ${l.errors} | ${l.rssBeforeMiB} | ${l.rssAfterMiB} |`);

@@ -5,6 +5,8 @@
 export { Engine, type EngineOptions, type EngineStats } from './engine/engine.ts';
 export { CompiledComponent, type ImportObject, type InstantiateOptions } from './engine/component.ts';
 export { Instance } from './engine/instance.ts';
+export { Limiter, type InstanceLimits, type InvocationLimits } from './engine/limits/limiter.ts';
+export { MemoryBudget } from './engine/limits/budget.ts';
 export type { CoreModuleTransform, CoreModuleInfo } from './engine/core-modules.ts';
 export type { World, WorldItem } from './engine/world.ts';
 export {
@@ -25,6 +27,7 @@ export {
 } from './wasi/context.ts';
 export { createWasiImports } from './wasi/imports.ts';
 export { Host, HostBuilder, type HostOptions } from './host/host.ts';
+export { DEFAULT_HOST_LIMITS, type HostLimits } from './host/limits.ts';
 export type { RunningWorkload } from './host/running-workload.ts';
 export type { InvocationScope } from './host/invocation.ts';
 export { NoHttpHandler, type HttpHandler } from './host/http.ts';

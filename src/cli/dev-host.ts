@@ -26,6 +26,8 @@ export interface DevHostOptions {
   plugins: boolean;
   cacheDir?: string;
   cache?: boolean;
+  /** `--no-limits`: compile without the limits instrumentation. */
+  limits?: boolean;
 }
 
 export interface DevHost {
@@ -59,7 +61,7 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
     allowAnyOutgoingHost: opts.router !== 'host',
   });
   const builder = new HostBuilder()
-    .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir }))
+    .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir, instrument: opts.limits !== false }))
     .withHttpHandler(http)
     .withLogger(log)
     .withGuestOutput('inherit');

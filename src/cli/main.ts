@@ -51,6 +51,7 @@ export function buildProgram(): Command {
     .option('--max-invocations <n>', 'requests a pooled instance serves before it is replaced (0: no limit)', '0')
     .option('--timeout <duration>', 'time limit per request: the guest is stopped and the client gets 504 (e.g. 500ms, 30s)')
     .option('--max-memory <size>', 'memory limit of each instance (linear memories and tables), e.g. 64MiB (default 1GiB)')
+    .option('--no-limits', 'compile without the limits instrumentation: no time, memory or handle limit holds (to measure their cost)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
     .option('--tls-key <file>', 'the PEM private key for --tls-cert')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')

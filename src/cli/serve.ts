@@ -20,6 +20,7 @@ export interface ServeOptions {
   logLevel: string;
   cacheDir?: string;
   cache?: boolean;
+  limits?: boolean;
 }
 
 function count(value: string, flag: string): number {

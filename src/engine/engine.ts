@@ -22,6 +22,11 @@ export interface EngineOptions {
   coreModuleTransforms?: CoreModuleTransform[];
   /** Compiled components kept in memory (least recently used are dropped). Default 100. */
   memoryCacheSize?: number;
+  /**
+   * Instrument core modules for limits (default true). Without it no time, memory or handle
+   * limit can be enforced; it exists to measure what the instrumentation costs.
+   */
+  instrument?: boolean;
 }
 
 /** Counts, for tests and benchmarks: how each compile was served. */
@@ -42,12 +47,14 @@ export class Engine {
   readonly #transforms: CoreModuleTransform[];
   readonly #memory = new Map<string, Promise<CompiledComponent>>();
   readonly #memoryCacheSize: number;
+  readonly #instrument: boolean;
 
   constructor(options: EngineOptions = {}) {
     this.cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? defaultCacheDir());
     this.#disk = this.cacheDir ? new DiskCache(this.cacheDir) : undefined;
     this.#transforms = options.coreModuleTransforms ?? [];
     this.#memoryCacheSize = options.memoryCacheSize ?? 100;
+    this.#instrument = options.instrument ?? true;
   }
 
   /** Compiles from bytes or a file path. Concurrent compiles of the same bytes share one job. */
@@ -57,7 +64,7 @@ export class Engine {
     const kind = sniffBinary(bytes, name);
     const digest = `sha256:${sha256(bytes)}`;
     const key = sha256(
-      JSON.stringify([digest, kind, TRANSPILER_VERSION, PIPELINE_VERSION, TRANSPILE_OPTIONS, this.#transforms.map((t) => t.id)]),
+      JSON.stringify([digest, kind, TRANSPILER_VERSION, PIPELINE_VERSION, TRANSPILE_OPTIONS, this.#transforms.map((t) => t.id), this.#instrument]),
     );
     const cached = this.#memory.get(key);
     if (cached) {
@@ -89,7 +96,7 @@ export class Engine {
     } else {
       const componentBytes = kind === 'core-module' ? await wrapPreview1(bytes, source) : bytes;
       const started = performance.now();
-      const fresh = await transpileComponent(componentBytes, source);
+      const fresh = await transpileComponent(componentBytes, source, { instrument: this.#instrument });
       this.stats.transpiles++;
       log('transpiled %s in %dms', source, Math.round(performance.now() - started));
       gluePath = this.#disk ? await this.#disk.store(key, fresh) : undefined;

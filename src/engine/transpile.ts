@@ -46,7 +46,7 @@ export const TRANSPILER_VERSION: string = (() => {
   return 'jco@unknown';
 })();
 
-export async function transpileComponent(bytes: Uint8Array, source: string): Promise<Transpiled> {
+export async function transpileComponent(bytes: Uint8Array, source: string, options: { instrument?: boolean } = {}): Promise<Transpiled> {
   let out: Awaited<ReturnType<typeof transpile>>;
   let wit: string;
   try {
@@ -59,7 +59,7 @@ export async function transpileComponent(bytes: Uint8Array, source: string): Pro
   const coreModules = new Map<string, Uint8Array>();
   let glue = '';
   for (const [name, data] of Object.entries(out.files)) {
-    if (name.endsWith('.wasm')) coreModules.set(name, instrument(data, name, source));
+    if (name.endsWith('.wasm')) coreModules.set(name, options.instrument === false ? data : instrument(data, name, source));
     else if (name.endsWith('.js')) glue = Buffer.from(data).toString('utf8');
   }
   if (!glue) throw new InvalidComponentError(`${source}: the transpiler produced no JavaScript glue`);
