@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { transpile, componentWit } from '@bytecodealliance/jco';
 import { InvalidComponentError } from '../errors.ts';
 import { instrumentModule } from './limits/instrument.ts';
+import { Reader } from './wasm/codec.ts';
 import { LIMITS_IMPORT } from './limits/limiter.ts';
 
 /** The output of one transpilation: glue source, core modules by file name, the printed world. */
@@ -49,6 +50,7 @@ export const TRANSPILER_VERSION: string = (() => {
 export async function transpileComponent(bytes: Uint8Array, source: string, options: { instrument?: boolean } = {}): Promise<Transpiled> {
   let out: Awaited<ReturnType<typeof transpile>>;
   let wit: string;
+  checkFraming(bytes, source);
   try {
     wit = await componentWit(bytes);
     // Fresh arrays: jco's option handling appends to them. (Its typings lag its options: cast.)
@@ -158,6 +160,27 @@ function matchingBrace(text: string, open: number): number {
     else if (ch === '}' && --depth === 0) return i;
   }
   return -1;
+}
+
+/**
+ * Section sizes must fit in the bytes that follow them, nested modules and components included.
+ * jco's Rust code panics on a size claiming gigabytes, and a panic leaves its one shared
+ * instance unusable for every later transpile in the process (found by test/fuzz).
+ */
+function checkFraming(bytes: Uint8Array, source: string, at = 0, end = bytes.length): void {
+  const r = new Reader(bytes, at + 8);
+  if (end - at < 8) throw new InvalidComponentError(`${source} is not a valid component: truncated header`);
+  const isComponent = bytes[at + 6] === 0x01 && bytes[at + 7] === 0x00; // layer 1
+  while (r.pos < end) {
+    const id = r.byte();
+    const size = r.uleb();
+    if (size > end - r.pos) {
+      throw new InvalidComponentError(`${source} is not a valid component: section ${id} at byte ${r.pos} claims ${size} bytes, but only ${end - r.pos} follow`);
+    }
+    // In a component, section 1 is a core module and section 4 a nested component.
+    if (isComponent && (id === 1 || id === 4)) checkFraming(bytes, source, r.pos, r.pos + size);
+    r.pos += size;
+  }
 }
 
 /** Every core module is instrumented once, here, so the disk cache holds the result. */

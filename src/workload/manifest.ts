@@ -19,7 +19,8 @@ export interface ManifestOptions {
 
 export function parseWorkloadManifest(text: string, options: ManifestOptions = {}): Workload {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // logLevel 'error': a collection used as a map key would otherwise print a process warning.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, logLevel: 'error' });
   const at = (offset: number | undefined) => {
     if (offset === undefined) return {};
     const { line, col } = lines.linePos(offset);
@@ -30,7 +31,13 @@ export function parseWorkloadManifest(text: string, options: ManifestOptions = {
     throw new ManifestError(issues, { source: options.source });
   }
   if (doc.contents === null) throw new ManifestError([{ path: '', message: 'the manifest is empty (expected a workload)' }], { source: options.source });
-  const result = checkWorkload(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS(); // resolves aliases: an unknown anchor or an alias bomb fails here
+  } catch (err) {
+    throw new ManifestError([{ path: '', message: `invalid YAML: ${(err as Error).message}` }], { source: options.source, cause: err });
+  }
+  const result = checkWorkload(value);
   if ('issues' in result) {
     const issues: ManifestIssue[] = result.issues.map((i) => ({ path: formatPath(i.path), message: i.message, ...at(offsetOf(doc, i.path)) }));
     issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
