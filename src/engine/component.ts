@@ -102,7 +102,7 @@ export class CompiledComponent {
     };
     // Instrumented modules call their hooks table: every instance needs a limiter, if one without limits.
     const limiter = options.limiter ?? new Limiter();
-    const instance = new Instance(this, options.onClose, limiter);
+    const instance = new Instance(this, limiter, options.onClose);
     const withLimits = { ...imports, [LIMITS_IMPORT]: limiter as never };
     const exports = await instance.guard(() => this.#instantiate(getCoreModule, withLimits, limiter.instantiateCore));
     instance.bind(exports);

@@ -9,9 +9,9 @@ export interface CoreModuleInfo {
 }
 
 /**
- * A rewrite of a core module's bytes before compilation: the single place where memory caps,
- * CPU metering and similar instrumentation hook in. Transforms run in order; their identity
- * (`id`) is part of the in-memory cache key.
+ * A rewrite of a core module's bytes before compilation, for an embedder's own instrumentation
+ * (wasmhost's limits instrumentation runs earlier, at transpile time, so the disk cache holds
+ * it). Transforms run in order; their identity (`id`) is part of the in-memory cache key.
  */
 export interface CoreModuleTransform {
   id: string;

@@ -15,18 +15,18 @@ export class Instance {
   #exports: Record<string, unknown> = {};
   #closed: Error | undefined;
   #onClose: ((reason: Error) => void) | undefined;
-  readonly #limiter: Limiter | undefined;
+  readonly #limiter: Limiter;
 
-  constructor(component: CompiledComponent, onClose?: (reason: Error) => void, limiter?: Limiter) {
+  constructor(component: CompiledComponent, limiter: Limiter, onClose?: (reason: Error) => void) {
     this.component = component;
     this.#onClose = onClose;
     this.#limiter = limiter;
     // Past its deadline while suspended in a host call: closing ends its pending waits.
-    if (limiter) limiter.onExpire = (reason) => this.close(reason);
+    limiter.onExpire = (reason) => this.close(reason);
   }
 
-  /** The instance's limits, when it has any. */
-  get limiter(): Limiter | undefined {
+  /** The instance's limits (one without limits when none were given). */
+  get limiter(): Limiter {
     return this.#limiter;
   }
 
@@ -49,7 +49,7 @@ export class Instance {
   close(reason: Error): void {
     if (this.#closed) return;
     this.#closed = reason;
-    this.#limiter?.release();
+    this.#limiter.release();
     this.#onClose?.(reason);
   }
 
@@ -98,7 +98,7 @@ export class Instance {
   /** @internal Runs guest code, translating how it ended. */
   async guard<T>(body: () => T | Promise<T>): Promise<T> {
     if (this.#closed) throw new InstanceClosedError(`instance is closed: ${this.#closed.message}`, { cause: this.#closed });
-    this.#limiter?.enter();
+    this.#limiter.enter();
     try {
       return await body();
     } catch (err) {
@@ -109,7 +109,7 @@ export class Instance {
       }
       throw err;
     } finally {
-      this.#limiter?.leave();
+      this.#limiter.leave();
     }
   }
 
@@ -119,7 +119,7 @@ export class Instance {
    */
   #limitReached(err: unknown): LimitExceededError | undefined {
     if (this.#closed instanceof LimitExceededError) return this.#closed;
-    const hit = this.#limiter?.hit;
+    const hit = this.#limiter.hit;
     if (!hit) return undefined;
     if (err === hit) return hit;
     if (!(translate(err) instanceof TrapError)) return undefined;

@@ -88,7 +88,7 @@ export class InvocationScope implements Invocation {
   /** Starts this invocation's clocks on every instance (a pooled scope is armed once per use). */
   arm(options: InvocationOptions = {}): void {
     this.#options = options;
-    for (const { instance, runtime } of this.#created) instance.limiter?.arm(this.#clocks(runtime));
+    for (const { instance, runtime } of this.#created) instance.limiter.arm(this.#clocks(runtime));
   }
 
   #clocks(runtime: ComponentRuntime): InvocationLimits {

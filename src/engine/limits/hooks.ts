@@ -14,7 +14,8 @@ export interface HookFunctions {
   growTable(delta: number, table: number): number;
 }
 
-const NAMES = ['check', 'growMemory', 'growTable'] as const;
+/** In table slot order. */
+const NAMES = Object.keys(HOOK_SLOT) as (keyof typeof HOOK_SLOT)[];
 
 const hooksModule = new WebAssembly.Module(assemble());
 
@@ -28,7 +29,7 @@ function assemble(): Uint8Array<ArrayBuffer> {
     [0x60, 0, 0],
     [0x60, 2, 0x7f, 0x7f, 1, 0x7f],
   ];
-  const typeOf = (name: (typeof NAMES)[number]) => (name === 'check' ? 0 : 1);
+  const typeOf = (name: keyof typeof HOOK_SLOT) => (name === 'check' ? 0 : 1);
   const imports = NAMES.map((n) => [...encodeName('hooks'), ...encodeName(n), 0x00, typeOf(n)]);
   const exports = NAMES.map((n, i) => [...encodeName(n), 0x00, i]);
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...section(1, types), ...section(2, imports), ...section(7, exports)]);
@@ -46,7 +47,7 @@ export function wasmHooks(hooks: HookFunctions): unknown[] {
   return NAMES.map((name) => instance.exports[name]);
 }
 
-/** Fills an instrumented module's hooks table. */
+/** Fills an instrumented module's hooks table (`wasmHooks` answers them in slot order). */
 export function installHooks(table: WebAssembly.Table, functions: unknown[]): void {
-  for (const name of NAMES) table.set(HOOK_SLOT[name], functions[HOOK_SLOT[name]]);
+  functions.forEach((fn, slot) => table.set(slot, fn));
 }

@@ -10,7 +10,6 @@ import { Reader, skipValType } from './codec.ts';
 /** Prefixed opcodes are returned as `prefix << 16 | subopcode`. */
 export const OP = {
   loop: 0x03,
-  end: 0x0b,
   memoryGrow: 0x40,
   tableGrow: (0xfc << 16) | 15,
 } as const;
