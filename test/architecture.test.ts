@@ -21,7 +21,11 @@ const ALLOWED: Record<string, string[]> = {
   host: ['plugin', 'workload', 'wasi', 'engine'],
   // The HTTP handler implements the host's HttpHandler interface; the host never imports it.
   http: ['host', 'plugin', 'wasi', 'engine'],
-  cli: ['http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine'],
+  // OCI only moves bytes; it asks the engine whether they are a component.
+  oci: ['engine'],
+  // The cluster host wires everything below it to an operator over NATS.
+  washlet: ['oci', 'http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine'],
+  cli: ['washlet', 'oci', 'http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine'],
 };
 
 async function* sourceFiles(dir: string): AsyncGenerator<string> {

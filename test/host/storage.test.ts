@@ -17,10 +17,10 @@ const kv = { namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atom
 const logging = { namespace: 'wasi', package: 'logging', interfaces: ['logging'], version: '0.1.0-draft' };
 const config = (values: Record<string, string>) => ({ namespace: 'wasi', package: 'config', interfaces: ['store'], version: '0.2.0-rc.1', config: values });
 
-function counterWorkload(bucket: string) {
+function counterWorkload(bucket: string, name = 'counter') {
   return {
     namespace: 'test',
-    name: 'counter',
+    name,
     witWorld: { components: [component('counter', 'kv-counter')], hostInterfaces: [kv, logging, config({ bucket })] },
   };
 }
@@ -56,14 +56,21 @@ test('a counter uses key-value atomics in the bucket its config names, and logs 
   }
 });
 
-test('in-memory key-value data is isolated per workload', async () => {
+test('in-memory key-value data is isolated per workload; replicas and restarts of one workload share it', async () => {
   const { host } = await startedHost(...storagePlugins(keyValuePlugin({ backend: new MemoryKeyValueBackend() })));
   try {
-    await host.workloadStart({ workloadId: 'a', workload: counterWorkload('shared-name') as never });
-    await host.workloadStart({ workloadId: 'b', workload: counterWorkload('shared-name') as never });
+    await host.workloadStart({ workloadId: 'a', workload: counterWorkload('b', 'app') as never });
+    await host.workloadStart({ workloadId: 'b', workload: counterWorkload('b', 'app') as never });
+    await host.workloadStart({ workloadId: 'c', workload: counterWorkload('b', 'other-app') as never });
     assert.equal(await hit(host, 'a', 'k'), 1n);
     assert.equal(await hit(host, 'a', 'k'), 2n);
-    assert.equal(await hit(host, 'b', 'k'), 1n, 'workload b does not see workload a');
+    assert.equal(await hit(host, 'b', 'k'), 3n, 'a replica (same namespace and name) shares the data');
+    assert.equal(await hit(host, 'c', 'k'), 1n, 'another workload does not see it');
+    await host.workloadStop({ workloadId: 'a' });
+    assert.equal(await hit(host, 'b', 'k'), 4n, 'the data stays while a replica runs');
+    await host.workloadStop({ workloadId: 'b' });
+    await host.workloadStart({ workloadId: 'a2', workload: counterWorkload('b', 'app') as never });
+    assert.equal(await hit(host, 'a2', 'k'), 1n, 'in memory, the data goes with the last replica');
   } finally {
     await host.stop();
   }

@@ -276,8 +276,8 @@ test('config "buckets" allows only the named containers', async () => {
 
 test('config "read_only" refuses every change and allows every read', async () => {
   const backend = new MemoryBlobstoreBackend();
-  await backend.createContainer('w1', 'c');
-  await backend.writeObject('w1', 'c', 'o', bytes('0123456789'));
+  await backend.createContainer('default/w1', 'c');
+  await backend.writeObject('default/w1', 'c', 'o', bytes('0123456789'));
   const bs = await bind(blobstorePlugin({ backend }), workloadOf('w1', { read_only: 'true' }));
 
   const container = await bs.getContainer('c');
@@ -297,8 +297,8 @@ test('config "read_only" refuses every change and allows every read', async () =
   await rejectsWithString(container.deleteObject('o'), refused('delete-object'));
   await rejectsWithString(container.deleteObjects(['o']), refused('delete-objects'));
   await rejectsWithString(container.clear(), refused('clear'));
-  assert.deepEqual(await backend.listObjects('w1', 'c'), ['o'], 'nothing changed');
-  assert.equal(await backend.containerExists('w1', 'new'), false);
+  assert.deepEqual(await backend.listObjects('default/w1', 'c'), ['o'], 'nothing changed');
+  assert.equal(await backend.containerExists('default/w1', 'new'), false);
 });
 
 test('bad config fails the bind, naming the plugin and the key', async () => {

@@ -26,7 +26,7 @@ interface LogEntry {
 /** Binds `plugin` for workload `workloadId` and starts a kv-counter instance with config `config`. */
 async function startCounter(plugin: Plugin, workloadId: string, options: { config?: Record<string, string>; kvConfig?: Record<string, string> } = {}) {
   const interfaces = [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics'], version: '0.2.0-draft', config: options.kvConfig ?? {} }];
-  const workload: PluginWorkload = { id: workloadId, namespace: 'default', name: 'counter', annotations: {}, interfaces, logger: silent };
+  const workload: PluginWorkload = { id: workloadId, namespace: 'default', name: workloadId, annotations: {}, interfaces, logger: silent };
   await plugin.onWorkloadBind?.(workload);
   const implementations = await plugin.onComponentBind?.({
     workload,
@@ -78,7 +78,7 @@ test('kv-counter: hit increments from 0, logs, and read sees the decimal text', 
     { level: 'info', context: 'kv-counter', message: 'hit other = 1' },
   ]);
   // The bucket named by config, in the workload's own scope.
-  assert.equal(new TextDecoder().decode(await backend.get('w1', 'counters', 'visits')), '2');
+  assert.equal(new TextDecoder().decode(await backend.get('default/w1', 'counters', 'visits')), '2');
 });
 
 test('kv-counter: workloads count separately, and a new instance of one workload sees its data', async () => {
@@ -113,8 +113,8 @@ test('kv-counter: the guest receives WIT errors as values it can report', async 
   await guestError(denied.hit('k'), 'open "default": access-denied');
 
   const app = await startCounter(plugin, 'w2');
-  await backend.openBucket('w2', 'default');
-  await backend.set('w2', 'default', 'word', new TextEncoder().encode('hello'));
+  await backend.openBucket('default/w2', 'default');
+  await backend.set('default/w2', 'default', 'word', new TextEncoder().encode('hello'));
   await guestError(app.hit('word'), 'increment "word": other: cannot increment key "word": its value is not a decimal u64');
   assert.equal(await app.read('word'), 'hello');
 

@@ -167,8 +167,8 @@ test('config "prefix" names the backend bucket', async () => {
   const backend = new MemoryKeyValueBackend();
   const kv = await bind(keyValuePlugin({ backend }), workloadOf('w1', { prefix: 'app1-' }));
   await (await kv.open('cache')).set('k', bytes('v'));
-  assert.equal(text(await backend.get('w1', 'app1-cache', 'k')), 'v');
-  await assert.rejects(backend.get('w1', 'cache', 'k'), /not open/);
+  assert.equal(text(await backend.get('default/w1', 'app1-cache', 'k')), 'v');
+  await assert.rejects(backend.get('default/w1', 'cache', 'k'), /not open/);
 });
 
 test('an unknown config key fails the bind, naming the plugin and the key', async () => {

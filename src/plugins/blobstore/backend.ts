@@ -2,7 +2,7 @@
  * The one interface every blobstore backend implements (memory and filesystem here; NATS object
  * store and PostgreSQL later). The WIT binding (`plugin.ts`) calls only this.
  *
- * Every call names a `scope` (the plugin passes the workload id): the memory backend isolates
+ * Every call names a `scope` (the plugin passes the workload's `namespace/name`): the memory backend isolates
  * workloads by it; stores meant to outlive a workload may ignore it.
  *
  * Failures the guest should see are thrown as `BlobstoreError`, whose message the guest gets as

@@ -5,7 +5,7 @@ import type { BlobstoreConfig } from './config.ts';
 /** What every resource of one component shares: the backend, the workload's scope and its policy. */
 export class BlobContext {
   readonly backend: BlobstoreBackend;
-  /** The workload id: the backend's isolation scope. */
+  /** The workload's `namespace/name`: the backend's isolation scope. */
   readonly scope: string;
   readonly config: BlobstoreConfig;
   readonly logger: Logger;

@@ -1,3 +1,4 @@
+import { WorkloadScopes } from '../../plugin/scopes.ts';
 import { pluginInterface, type Implementations, type Plugin } from '../../plugin/plugin.ts';
 import { BlobstoreError, checkName, type BlobstoreBackend } from './backend.ts';
 import { blobstoreConfig } from './config.ts';
@@ -21,15 +22,13 @@ interface ObjectId {
 
 /**
  * `wasi:blobstore/blobstore,container,types@0.2.0-draft` over one backend. Each workload is its
- * own scope (its id); config `buckets` and `read_only` limit what it may do (see `config.ts`).
+ * own scope (`namespace/name`, see `WorkloadScopes`); config `buckets` and `read_only` limit what it may do (see `config.ts`).
  * The output and input streams handed out are WASI's own `wasi:io` resources.
  */
 export function blobstorePlugin(options: BlobstorePluginOptions): Plugin {
   const { backend } = options;
   const id = options.id ?? 'wasi-blobstore';
-  // Workloads bound and not yet unbound: a call still running after its workload stopped must
-  // not recreate the scope that unbind just freed.
-  const bound = new Set<string>();
+  const scopes = new WorkloadScopes();
 
   /** `new-outgoing-value` takes no arguments, so the backend's size limit comes with the class. */
   class LimitedOutgoingValue extends OutgoingValue {
@@ -44,18 +43,17 @@ export function blobstorePlugin(options: BlobstorePluginOptions): Plugin {
 
     onWorkloadBind(workload) {
       blobstoreConfig(id, workload.interfaces);
-      bound.add(workload.id);
+      scopes.bind(workload);
     },
 
     onComponentBind(component): Implementations {
-      const scope = component.workload.id;
-      bound.add(scope);
+      const scope = scopes.bind(component.workload);
       const ctx = new BlobContext(backend, scope, blobstoreConfig(id, component.interfaces), component.logger);
 
       /** Runs a blobstore-level call after the checks every one of them shares. */
       const call = <T>(operation: string, containers: string[], writes: boolean, fn: () => Promise<T>): Promise<T> =>
         ctx.call(operation, async () => {
-          if (!bound.has(scope)) throw new BlobstoreError('the workload is no longer running');
+          if (!scopes.isBound(scope)) throw new BlobstoreError('the workload is no longer running');
           for (const name of containers) ctx.checkAllowed(name);
           if (writes) ctx.checkWritable(operation);
           return fn();
@@ -94,8 +92,8 @@ export function blobstorePlugin(options: BlobstorePluginOptions): Plugin {
     },
 
     async onWorkloadUnbind(workloadId) {
-      bound.delete(workloadId);
-      await backend.dropScope(workloadId);
+      const scope = scopes.unbind(workloadId);
+      if (scope !== undefined) await backend.dropScope(scope);
     },
 
     async stop() {

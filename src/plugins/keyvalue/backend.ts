@@ -2,7 +2,7 @@
  * The one interface every key-value backend implements (memory and filesystem here; NATS
  * JetStream KV and PostgreSQL later). The WIT binding (`plugin.ts`) calls only this.
  *
- * Every call names a `scope` (the plugin passes the workload id) and a bucket. A backend decides
+ * Every call names a `scope` (the plugin passes the workload's `namespace/name`) and a bucket. A backend decides
  * what a scope means: the memory backend isolates workloads by it, stores meant to outlive a
  * workload (filesystem, NATS, PostgreSQL) may ignore it and rely on bucket names instead.
  *

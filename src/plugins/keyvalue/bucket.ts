@@ -7,7 +7,7 @@ export type StoreError = { tag: 'no-such-store' } | { tag: 'access-denied' } | {
 /** What every bucket of one component shares. */
 export interface BucketContext {
   backend: KeyValueBackend;
-  /** The workload id: the backend's isolation scope. */
+  /** The workload's `namespace/name`: the backend's isolation scope. */
   scope: string;
   /** Keys per `list-keys` page. */
   pageSize: number;

@@ -1,3 +1,4 @@
+import { WorkloadScopes } from '../../plugin/scopes.ts';
 import { pluginInterface, type Implementations, type Plugin } from '../../plugin/plugin.ts';
 import { KeyValueError, type KeyValueBackend } from './backend.ts';
 import { Bucket, storeError, type BucketContext } from './bucket.ts';
@@ -16,17 +17,16 @@ const DEFAULT_LIST_PAGE_SIZE = 1000;
 
 /**
  * `wasi:keyvalue/store,atomics,batch@0.2.0-draft` over one backend. Each workload is its own
- * scope (its id); `open` creates a bucket the backend does not have yet, unless config `buckets`
- * restricts the identifiers (see `config.ts`). Unbinding a workload drops its scope.
+ * scope (`namespace/name`, see `WorkloadScopes`); `open` creates a bucket the backend does not
+ * have yet, unless config `buckets` restricts the identifiers (see `config.ts`). When the last
+ * running workload of a scope unbinds, the scope is dropped.
  */
 export function keyValuePlugin(options: KeyValuePluginOptions): Plugin {
   const { backend } = options;
   const id = options.id ?? 'wasi-keyvalue';
   const pageSize = options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`${id}: listPageSize must be a positive integer`);
-  // Workloads bound and not yet unbound: a call still running after its workload stopped must
-  // not recreate the scope that unbind just freed.
-  const bound = new Set<string>();
+  const scopes = new WorkloadScopes();
 
   return {
     id,
@@ -34,18 +34,17 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin {
 
     onWorkloadBind(workload) {
       keyValueConfig(id, workload.interfaces);
-      bound.add(workload.id);
+      scopes.bind(workload);
     },
 
     onComponentBind(component): Implementations {
       const config = keyValueConfig(id, component.interfaces);
-      const scope = component.workload.id;
-      bound.add(scope);
+      const scope = scopes.bind(component.workload);
       const ctx: BucketContext = { backend, scope, pageSize, logger: component.logger };
 
       async function open(identifier: string): Promise<Bucket> {
         try {
-          if (!bound.has(scope)) throw new KeyValueError('no-such-store', 'the workload is no longer running');
+          if (!scopes.isBound(scope)) throw new KeyValueError('no-such-store', 'the workload is no longer running');
           if (config.buckets && !config.buckets.has(identifier)) {
             throw new KeyValueError('access-denied', `bucket ${JSON.stringify(identifier)} is not in the workload's config "buckets"`);
           }
@@ -71,8 +70,8 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin {
     },
 
     async onWorkloadUnbind(workloadId) {
-      bound.delete(workloadId);
-      await backend.dropScope(workloadId);
+      const scope = scopes.unbind(workloadId);
+      if (scope !== undefined) await backend.dropScope(scope);
     },
 
     async stop() {
