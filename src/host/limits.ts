@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { MemoryBudget } from '../engine/limits/budget.ts';
 import type { InstanceLimits, InvocationLimits } from '../engine/limits/limiter.ts';
+import { durationMs } from '../duration.ts';
 import { LimitExceededError } from '../errors.ts';
 import type { LocalResources } from '../workload/types.ts';
 import { Gate } from './gate.ts';
@@ -64,16 +65,18 @@ export class HostGuards {
   }
 
   /** A component's limits: its own settings, else the host's defaults. Services get no clocks. */
-  forComponent(resources: Pick<LocalResources, 'memoryLimitMb' | 'cpuLimit'>, isService: boolean): ComponentLimits {
+  forComponent(resources: Pick<LocalResources, 'memoryLimitMb' | 'cpuLimit' | 'timeout'>, isService: boolean): ComponentLimits {
     const { limits } = this;
     const memoryMb = limit(resources.memoryLimitMb) ?? limit(limits.memoryLimitMb);
+    // The schema has checked the text; a service runs for as long as its workload does.
+    const timeoutMs = (resources.timeout === undefined ? undefined : durationMs(resources.timeout)) ?? limit(limits.timeoutMs);
     return {
       instance: {
         memoryBytes: memoryMb ? memoryMb * MIB : undefined,
         budget: this.budget,
         maxResourceHandles: limit(limits.maxResourceHandles),
       },
-      invocation: isService ? {} : { timeoutMs: limit(limits.timeoutMs), cpuMs: limit(resources.cpuLimit) ?? limit(limits.cpuLimitMs) },
+      invocation: isService ? {} : { timeoutMs, cpuMs: limit(resources.cpuLimit) ?? limit(limits.cpuLimitMs) },
     };
   }
 

@@ -8,7 +8,7 @@
  *   max-concurrent-requests  requests handled at once; more wait up to `queue-timeout`, then 503
  *   queue-timeout            how long a request waits for a slot (default 1s)
  */
-import ms from 'ms';
+import { DURATION_HINT, durationMs } from '../duration.ts';
 import { UsageError } from '../errors.ts';
 import { listSetting } from '../plugin/config.ts';
 
@@ -25,13 +25,10 @@ export const ROUTE_CONFIG_KEYS = ['host', 'host-aliases', 'path', 'request-timeo
 
 const DEFAULT_QUEUE_TIMEOUT_MS = 1000;
 
-/** `2s`, `500ms`, `1m`, or a number of milliseconds. */
+/** `2s`, `500ms`, `1m`, or a number of milliseconds; else a UsageError naming `what`. */
 export function parseDuration(text: string, what: string): number {
-  const trimmed = text.trim();
-  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : (ms as (s: string) => number | undefined)(trimmed);
-  if (value === undefined || !Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`${what}: "${text}" is not a duration`, { hint: 'use a number with a unit, such as 500ms, 30s or 2m' });
-  }
+  const value = durationMs(text);
+  if (value === undefined) throw new UsageError(`${what}: "${text}" is not a duration`, { hint: DURATION_HINT });
   return value;
 }
 

@@ -5,6 +5,7 @@
  * decimal strings; enums by name (or number). Every error says what was expected and what came.
  */
 import * as z from 'zod';
+import { durationMs } from '../duration.ts';
 import { closest } from './suggest.ts';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -41,6 +42,12 @@ export const list = <T extends z.ZodType>(item: T, what = 'a list') => z.array(i
 export const stringMap = () => z.record(z.string(), string(), { error: expected('a map of strings') });
 
 export const INT32_MAX = 2 ** 31 - 1;
+
+/** A positive duration as text: proto3's `1.5s` or `500ms`, `30s`, `2m` (kept as written). */
+export const duration = () =>
+  string('a duration such as 500ms, 30s or 2m').refine((text) => durationMs(text) !== undefined, {
+    error: (issue) => `expected a positive duration such as 500ms, 30s or 2m, got ${describe(issue.input)}`,
+  });
 
 /** proto3 JSON accepts integers as numbers or as decimal strings (64-bit ones are written so). */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {

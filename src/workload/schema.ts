@@ -10,6 +10,7 @@ import {
   INT32_MAX,
   always,
   bool,
+  duration,
   exactlyOne,
   integer,
   list,
@@ -32,6 +33,7 @@ const volumeMount = message('a volume mount', {
 const localResources = message('local resources', {
   memoryLimitMb: integer(-1, INT32_MAX).default(-1),
   cpuLimit: integer(-1, INT32_MAX).default(-1),
+  timeout: duration().optional(),
   config: stringMap().default(emptyMap),
   environment: stringMap().default(emptyMap),
   volumeMounts: list(volumeMount).default(emptyList),
@@ -61,7 +63,7 @@ const sourceFields = {
 const oneSource = exactlyOne(['file', 'image', 'bytes']);
 // Fields people write on a component or service itself although they belong to its resources.
 const resourceFields = Object.fromEntries(
-  ['memoryLimitMb', 'cpuLimit', 'config', 'environment', 'volumeMounts', 'allowedHosts'].map((f) => [f, `localResources.${f}`]),
+  ['memoryLimitMb', 'cpuLimit', 'timeout', 'config', 'environment', 'volumeMounts', 'allowedHosts'].map((f) => [f, `localResources.${f}`]),
 );
 // The refinement has checked that exactly one source is set; say so to the type system.
 const withSource = <T>(value: T) => value as T & ComponentSource;

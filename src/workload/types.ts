@@ -43,10 +43,15 @@ export interface VolumeMount {
 }
 
 export interface LocalResources {
-  /** MiB; -1 = no limit. */
+  /** MiB; -1 = the host's default. */
   memoryLimitMb: number;
-  /** -1 = no limit. */
+  /** Milliseconds of guest CPU per invocation; -1 = the host's default. */
   cpuLimit: number;
+  /**
+   * How long one invocation (a request, a message, a call) may run, as a duration (`500ms`,
+   * `30s`, proto3's `1.5s`); absent = the host's default. Not part of the reference's schema.
+   */
+  timeout?: string;
   /** Low-level key/value configuration for the component. */
   config: Record<string, string>;
   /** The guest's whole environment (`wasi:cli/environment`); never the host's. */

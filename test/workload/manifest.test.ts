@@ -455,3 +455,18 @@ test('a component may not be called "service" when the workload has a service', 
   const withoutService = { namespace: 'n', name: 'w', witWorld: { components: [{ name: 'service', file: 'c.wasm' }] } };
   assert.equal(validateWorkload(withoutService).witWorld.components[0].name, 'service');
 });
+
+test('localResources.timeout takes a duration (ours, proto3 style or a number of ms) and names a bad one', () => {
+  for (const [written, kept] of [['2s', '2s'], ['500ms', '500ms'], ['1.5s', '1.5s'], ['"250"', '250']]) {
+    const w = parseWorkloadManifest(withComponent(`      localResources: {timeout: ${written}}\n`));
+    assert.equal(w.witWorld.components[0].localResources.timeout, kept);
+  }
+  assert.equal('timeout' in parseWorkloadManifest(withComponent('')).witWorld.components[0].localResources, false, 'absent = the host default');
+  for (const bad of ['soon', '0s', '-1s', '5']) {
+    const issues = issuesOf(withComponent(`      localResources: {timeout: ${bad}}\n`));
+    assert.equal(issues[0]?.path, 'witWorld.components[0].localResources.timeout', bad);
+    assert.match(issues[0].message, /expected a (positive )?duration such as 500ms, 30s or 2m/, bad);
+  }
+  assert.deepEqual(pathsOf(withComponent('      timeout: 2s\n')), ['witWorld.components[0].timeout'], 'on the component itself it is misplaced');
+  assert.match(issuesOf(withComponent('      timeout: 2s\n'))[0].message, /localResources\.timeout/);
+});
