@@ -6,8 +6,8 @@ import { sniffBinary } from './binary.ts';
 import { CompiledComponent } from './component.ts';
 import { compileCoreModule, type CoreModuleTransform } from './core-modules.ts';
 import { DiskCache, defaultCacheDir, sha256 } from './disk-cache.ts';
-import { wrapPreview1 } from './preview1.ts';
-import { TRANSPILE_OPTIONS, TRANSPILER_VERSION, transpileComponent } from './transpile.ts';
+import { TRANSPILE_OPTIONS, TRANSPILER_VERSION } from './transpile.ts';
+import { transpiler } from './transpiler.ts';
 import { parseWorld } from './world.ts';
 
 const log = debuglog('wasmhost:engine');
@@ -94,9 +94,8 @@ export class Engine {
     if (hit) {
       this.stats.diskHits++;
     } else {
-      const componentBytes = kind === 'core-module' ? await wrapPreview1(bytes, source) : bytes;
       const started = performance.now();
-      const fresh = await transpileComponent(componentBytes, source, { instrument: this.#instrument });
+      const fresh = await transpiler.transpile({ bytes, kind, source, instrument: this.#instrument, checkFraming: true });
       this.stats.transpiles++;
       log('transpiled %s in %dms', source, Math.round(performance.now() - started));
       gluePath = this.#disk ? await this.#disk.store(key, fresh) : undefined;

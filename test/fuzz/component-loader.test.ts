@@ -22,20 +22,6 @@ import {
   withCustomSection,
 } from './wasm-mutations.ts';
 
-/**
- * Bugs the fuzzer has found and src/ does not fix yet, each reproduced by a `todo` regression
- * test at the end of this file. While listed, the properties count them instead of failing,
- * so the fuzzer keeps looking for new ones. Set to false (or delete) once fixed.
- */
-const KNOWN_BUGS = {
-  /**
-   * An input that makes jco's Rust code trap leaves jco's shared instance unusable for every
-   * later compile. Sizes claiming more than the input holds are refused before jco now (see the
-   * regression test); other panics may remain until transpiling moves to a replaceable worker.
-   */
-  jcoTrapPoisonsEngine: true,
-};
-
 /** Longer than any honest compile of these small inputs (a few hundred ms at most). */
 const DEADLINE_MS = 10_000;
 
@@ -90,8 +76,9 @@ function freshValidComponent(): Uint8Array {
 }
 
 /**
- * jco traps (its Rust code panics) on some malformed inputs; the compile still rejects with an
- * InvalidComponentError, but the engine must also still work afterwards.
+ * jco traps (its Rust code panics) on some malformed inputs, which breaks jco for its thread; the
+ * compile must reject with an InvalidComponentError and the engine must still work afterwards
+ * (its transpiler thread is replaced: src/engine/transpiler.ts).
  */
 async function assertEngineSurvived(outcome: CompileOutcome, bytes: Uint8Array): Promise<void> {
   if (outcome.ok || outcome.stage !== 'compile' || !/wasm trap/.test(outcome.error.message)) return;
@@ -99,7 +86,6 @@ async function assertEngineSurvived(outcome: CompileOutcome, bytes: Uint8Array):
   if (next.ok) return;
   // A fresh worker for the next run, so each input is judged on its own (shrinking relies on it).
   await engine.restart();
-  if (KNOWN_BUGS.jcoTrapPoisonsEngine) return count('known-bug:jco-trap-poisons-engine');
   assert.fail(`after ${describeInput(bytes)} (${outcome.error.message}), a valid component no longer compiles: ${JSON.stringify(next)}`);
 }
 
