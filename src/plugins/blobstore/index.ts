@@ -14,3 +14,9 @@ export {
   type FilesystemBlobstoreOptions,
 } from './backends/filesystem.ts';
 export type { BlobstoreConfig } from './config.ts';
+export {
+  PostgresBlobstoreBackend,
+  DEFAULT_POSTGRES_MAX_OBJECT_SIZE,
+  DEFAULT_POSTGRES_CHUNK_SIZE,
+  type PostgresBlobstoreOptions,
+} from './backends/postgres.ts';

@@ -3,3 +3,4 @@ export { KeyValueError, checkBucketName, checkKey, type KeyValueBackend, type Ke
 export { MemoryKeyValueBackend } from './backends/memory.ts';
 export { FilesystemKeyValueBackend, type FilesystemKeyValueOptions } from './backends/filesystem.ts';
 export type { KeyValueConfig } from './config.ts';
+export { PostgresKeyValueBackend, MAX_POSTGRES_KEY_BYTES, type PostgresKeyValueOptions } from './backends/postgres.ts';
