@@ -4,6 +4,7 @@ import { DEFAULT_ADDRESS } from '../http/server.ts';
 import { run } from './run.ts';
 import { serve } from './serve.ts';
 import { up } from './up.ts';
+import { registerOciCommands } from './oci.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -76,6 +77,8 @@ export function buildProgram(): Command {
     .action(async (manifest: string, opts) => {
       process.exitCode = await up(manifest, opts);
     });
+
+  registerOciCommands(program);
 
   return program;
 }
