@@ -20,3 +20,4 @@ export {
   DEFAULT_POSTGRES_CHUNK_SIZE,
   type PostgresBlobstoreOptions,
 } from './backends/postgres.ts';
+export { NatsBlobstoreBackend, DEFAULT_NATS_MAX_OBJECT_SIZE, MAX_NATS_OBJECT_NAME_BYTES, type NatsBlobstoreOptions } from './backends/nats.ts';

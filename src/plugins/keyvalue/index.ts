@@ -4,3 +4,4 @@ export { MemoryKeyValueBackend } from './backends/memory.ts';
 export { FilesystemKeyValueBackend, type FilesystemKeyValueOptions } from './backends/filesystem.ts';
 export type { KeyValueConfig } from './config.ts';
 export { PostgresKeyValueBackend, MAX_POSTGRES_KEY_BYTES, type PostgresKeyValueOptions } from './backends/postgres.ts';
+export { NatsKeyValueBackend, DEFAULT_NATS_TIMEOUT_MS, type NatsKeyValueOptions } from './backends/nats.ts';

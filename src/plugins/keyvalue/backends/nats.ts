@@ -1,0 +1,294 @@
+// Types only: embedding wasmhost loads the NATS clients at the first call of a NATS backend.
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { KV, KvEntry, Kvm } from '@nats-io/kv';
+import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBackend } from '../backend.ts';
+import { nextCounterValue } from '../counter.ts';
+import { pageOf } from '../paging.ts';
+import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from './nats-keys.ts';
+import { natsPrefixProblem, natsStoreName, type NatsIsolation } from '../../../plugin/nats-names.ts';
+import {
+  NatsConnectionState,
+  isNoResponders,
+  isStreamNotFound,
+  isWrongLastSequence,
+  natsFailure,
+  withWatchdog,
+} from '../../../plugin/nats-calls.ts';
+
+export interface NatsKeyValueOptions {
+  /** A connection from `connect` of `@nats-io/transport-node`; the caller owns it (`close` leaves it open). */
+  connection: NatsConnection;
+  /** Put before every JetStream bucket name (`[A-Za-z0-9_-]`); default none. */
+  bucketPrefix?: string;
+  /** 'workload' (default): each workload scope has its own buckets. 'shared': workloads share buckets by name. */
+  isolation?: NatsIsolation;
+  /** How long a call may wait for NATS without an answer; default 5000 ms. */
+  timeoutMs?: number;
+  /** Replicas of the buckets this backend creates; default 1. */
+  replicas?: number;
+}
+
+export const DEFAULT_NATS_TIMEOUT_MS = 5000;
+
+/** Compare-and-swap rounds an increment tries before it gives up on a key other writers keep changing. */
+const MAX_INCREMENT_ATTEMPTS = 200;
+
+interface Clients {
+  kvm: Kvm;
+  jsm: JetStreamManager;
+}
+
+/**
+ * Key-value pairs in NATS JetStream key-value buckets. The JetStream bucket of a (scope, bucket)
+ * pair is named by `plugin/nats-names.ts` (prefix, then the scope unless isolation is 'shared',
+ * then the bucket, encoded into the characters JetStream allows); keys are encoded by
+ * `nats-keys.ts`, so any non-empty key is storable and `listKeys` answers it as written.
+ *
+ * Data outlives workloads and hosts: `openBucket` creates a missing bucket (history 1) and
+ * `dropScope` deletes nothing. `increment` is a compare-and-swap on the key's last revision,
+ * retried when another writer got there first, so it is atomic across processes. Batch calls run
+ * their keys concurrently and are not atomic (the WIT allows that). Reads go to the stream
+ * leader (no direct get), so a read sees every write acknowledged before it.
+ *
+ * Every call is bounded: when NATS does not answer within `timeoutMs` (server down, network
+ * gone) the call fails with a `KeyValueError` saying so, while the connection reconnects by
+ * itself (connect with `maxReconnectAttempts: -1`). A call that timed out may still take effect
+ * once the server is back: its request may already be on its way.
+ */
+export class NatsKeyValueBackend implements KeyValueBackend {
+  readonly bucketPrefix: string;
+  readonly isolation: NatsIsolation;
+  readonly timeoutMs: number;
+  readonly replicas: number;
+  readonly #nc: NatsConnection;
+  readonly #state: NatsConnectionState;
+  readonly #buckets = new Map<string, KV>();
+  #clients: Promise<Clients> | undefined;
+  #closed = false;
+
+  constructor(options: NatsKeyValueOptions) {
+    this.#nc = options.connection;
+    this.bucketPrefix = options.bucketPrefix ?? '';
+    this.isolation = options.isolation ?? 'workload';
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_NATS_TIMEOUT_MS;
+    this.replicas = options.replicas ?? 1;
+    const prefixProblem = natsPrefixProblem(this.bucketPrefix);
+    if (prefixProblem) throw new RangeError(`NatsKeyValueBackend: ${prefixProblem}`);
+    if (this.isolation !== 'workload' && this.isolation !== 'shared') {
+      throw new RangeError(`NatsKeyValueBackend: isolation must be "workload" or "shared", not ${JSON.stringify(this.isolation)}`);
+    }
+    if (!Number.isSafeInteger(this.timeoutMs) || this.timeoutMs < 1) throw new RangeError('NatsKeyValueBackend: timeoutMs must be a positive integer');
+    if (!Number.isSafeInteger(this.replicas) || this.replicas < 1) throw new RangeError('NatsKeyValueBackend: replicas must be a positive integer');
+    this.#state = new NatsConnectionState(this.#nc);
+  }
+
+  async openBucket(scope: string, bucket: string): Promise<void> {
+    const name = this.#storeName(scope, bucket);
+    await this.#call(`open bucket ${quote(bucket)}`, bucket, async () => {
+      const { kvm } = await this.#loadClients();
+      // Opens the bucket when it exists (whatever its settings), creates it otherwise.
+      await kvm.create(name, { history: 1, replicas: this.replicas });
+    });
+  }
+
+  async get(scope: string, bucket: string, key: string): Promise<Uint8Array | undefined> {
+    const natsKey = toNatsKey(key);
+    return this.#call(`get from bucket ${quote(bucket)}`, bucket, async () => valueOf(await (await this.#bucket(scope, bucket)).get(natsKey)));
+  }
+
+  async set(scope: string, bucket: string, key: string, value: Uint8Array): Promise<void> {
+    const natsKey = toNatsKey(key);
+    this.#checkSize(value);
+    await this.#call(`set in bucket ${quote(bucket)}`, bucket, async () => {
+      const kv = await this.#bucket(scope, bucket);
+      await this.#publish(scope, bucket, () => kv.put(natsKey, value));
+    });
+  }
+
+  async delete(scope: string, bucket: string, key: string): Promise<void> {
+    const natsKey = toNatsKey(key);
+    await this.#call(`delete from bucket ${quote(bucket)}`, bucket, async () => {
+      const kv = await this.#bucket(scope, bucket);
+      // A delete marker: the key's history says it is gone, and `keys()` skips it.
+      await this.#publish(scope, bucket, () => kv.delete(natsKey));
+    });
+  }
+
+  async exists(scope: string, bucket: string, key: string): Promise<boolean> {
+    return (await this.get(scope, bucket, key)) !== undefined;
+  }
+
+  async listKeys(scope: string, bucket: string, cursor: number | undefined, limit: number): Promise<KeyPage> {
+    return this.#call(`list keys of bucket ${quote(bucket)}`, bucket, async (alive, signal) => {
+      const kv = await this.#bucket(scope, bucket);
+      const iterator = await kv.keys();
+      const stop = () => iterator.stop();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        const keys: string[] = [];
+        for await (const natsKey of iterator) {
+          alive();
+          // A key another NATS client wrote in some other spelling is not addressable here: skipped.
+          const key = decodeKey(natsKey);
+          if (key !== undefined) keys.push(key);
+        }
+        // The cursor is an offset into the sorted keys: stable while the bucket does not change.
+        return pageOf(keys, cursor, limit);
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
+    });
+  }
+
+  async increment(scope: string, bucket: string, key: string, delta: bigint): Promise<bigint> {
+    const natsKey = toNatsKey(key);
+    return this.#call(`increment in bucket ${quote(bucket)}`, bucket, async (alive) => {
+      const kv = await this.#bucket(scope, bucket);
+      for (let attempt = 1; attempt <= MAX_INCREMENT_ATTEMPTS; attempt++) {
+        const entry = await kv.get(natsKey);
+        const { value, bytes } = nextCounterValue(key, valueOf(entry), delta);
+        try {
+          // Written only if the key's last revision (a delete marker counts; 0 = none) is still the one read.
+          await this.#publish(scope, bucket, () => kv.put(natsKey, bytes, { previousSeq: entry?.revision ?? 0 }));
+          return value;
+        } catch (err) {
+          if (!isWrongLastSequence(err)) throw err;
+          // Another writer won this round: NATS answered, so the call is alive; back off a little, at random.
+          alive();
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
+        }
+      }
+      throw new KeyValueError('other', `increment of key ${quote(key)} gave up after ${MAX_INCREMENT_ATTEMPTS} attempts: other writers kept changing it`);
+    });
+  }
+
+  async getMany(scope: string, bucket: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    const natsKeys = keys.map(toNatsKey);
+    return this.#call(`get-many from bucket ${quote(bucket)}`, bucket, async () => {
+      const kv = await this.#bucket(scope, bucket);
+      return Promise.all(natsKeys.map(async (natsKey) => valueOf(await kv.get(natsKey))));
+    });
+  }
+
+  async setMany(scope: string, bucket: string, entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+    const pairs = entries.map(([key, value]) => [toNatsKey(key), value] as const);
+    for (const [, value] of pairs) this.#checkSize(value);
+    await this.#call(`set-many in bucket ${quote(bucket)}`, bucket, async () => {
+      const kv = await this.#bucket(scope, bucket);
+      await Promise.all(pairs.map(([natsKey, value]) => this.#publish(scope, bucket, () => kv.put(natsKey, value))));
+    });
+  }
+
+  async deleteMany(scope: string, bucket: string, keys: readonly string[]): Promise<void> {
+    const natsKeys = keys.map(toNatsKey);
+    await this.#call(`delete-many from bucket ${quote(bucket)}`, bucket, async () => {
+      const kv = await this.#bucket(scope, bucket);
+      await Promise.all(natsKeys.map((natsKey) => this.#publish(scope, bucket, () => kv.delete(natsKey))));
+    });
+  }
+
+  /** Nothing to free: the buckets are meant to outlive the workload (a restarted one finds its data). */
+  async dropScope(_scope: string): Promise<void> {}
+
+  /** Stops using the connection; the connection itself stays open (the caller owns it). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#state.stop();
+    this.#buckets.clear();
+  }
+
+  /** The JetStream bucket name for `bucket` as `scope` sees it. */
+  #storeName(scope: string, bucket: string): string {
+    checkBucketName(bucket);
+    const result = natsStoreName(this.bucketPrefix, this.isolation, scope, bucket);
+    if ('problem' in result) throw new KeyValueError('other', `invalid bucket name ${quote(bucket.slice(0, 64))}: ${result.problem}`);
+    return result.name;
+  }
+
+  /** A handle on the bucket; binding asks the server nothing, so a missing bucket shows at the first call. */
+  async #bucket(scope: string, bucket: string): Promise<KV> {
+    const name = this.#storeName(scope, bucket);
+    let kv = this.#buckets.get(name);
+    if (!kv) {
+      const { kvm } = await this.#loadClients();
+      // Not direct get: reads go to the stream leader and see every acknowledged write.
+      kv = await kvm.open(name, { allow_direct: false });
+      this.#buckets.set(name, kv);
+    }
+    return kv;
+  }
+
+  /**
+   * A publish to a bucket whose stream is gone has no responder, which the client reports as
+   * "JetStream not enabled": asking for the stream tells the two apart (it fails with "stream not
+   * found" when the bucket is missing).
+   */
+  async #publish<T>(scope: string, bucket: string, publish: () => Promise<T>): Promise<T> {
+    try {
+      return await publish();
+    } catch (err) {
+      if (isNoResponders(err)) {
+        const { jsm } = await this.#loadClients();
+        await jsm.streams.info(`KV_${this.#storeName(scope, bucket)}`);
+      }
+      throw err;
+    }
+  }
+
+  #checkSize(value: Uint8Array): void {
+    const limit = this.#nc.info?.max_payload;
+    if (limit !== undefined && value.length > limit) {
+      throw new KeyValueError('other', `value of ${value.length} bytes exceeds the NATS server's limit of ${limit} bytes`);
+    }
+  }
+
+  #loadClients(): Promise<Clients> {
+    this.#clients ??= (async () => {
+      const [{ jetstream }, { Kvm }] = await Promise.all([import('@nats-io/jetstream'), import('@nats-io/kv')]);
+      // checkAPI off: no account-info round trip before each manager call.
+      const js = jetstream(this.#nc, { timeout: this.timeoutMs, checkAPI: false });
+      return { kvm: new Kvm(js), jsm: await js.jetstreamManager(false) };
+    })();
+    // A failed load is tried again by the next call rather than remembered.
+    this.#clients.catch(() => (this.#clients = undefined));
+    return this.#clients;
+  }
+
+  /** Runs one backend call under the time bound, turning NATS failures into `KeyValueError`s. */
+  async #call<T>(operation: string, bucket: string, work: (alive: () => void, signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new KeyValueError('other', `${operation} failed: the NATS key-value backend is closed`);
+    if (this.#nc.isClosed()) throw new KeyValueError('other', `${operation} failed: the NATS connection is closed`);
+    try {
+      return await withWatchdog(this.timeoutMs, work);
+    } catch (err) {
+      if (err instanceof KeyValueError) throw err;
+      if (isStreamNotFound(err)) throw new KeyValueError('no-such-store', `bucket ${quote(bucket)} does not exist`, { cause: err });
+      const failure = natsFailure(err, this.timeoutMs, this.#state);
+      if (failure !== undefined) throw new KeyValueError('other', `${operation} failed: ${failure}`, { cause: err });
+      throw err;
+    }
+  }
+}
+
+/** The stored value of an entry, copied; a delete or purge marker is no value. */
+function valueOf(entry: KvEntry | null): Uint8Array | undefined {
+  return entry && entry.operation === 'PUT' ? new Uint8Array(entry.value) : undefined;
+}
+
+function toNatsKey(key: string): string {
+  checkKey(key);
+  const natsKey = encodeKey(key);
+  if (natsKey === undefined) throw new KeyValueError('other', `invalid key ${quote(key.slice(0, 64))}: it is not well-formed Unicode`);
+  if (natsKey.length > MAX_ENCODED_KEY_LENGTH) {
+    throw new KeyValueError(
+      'other',
+      `invalid key ${quote(key.slice(0, 64))}: too long for the NATS store (${natsKey.length} characters once encoded, at most ${MAX_ENCODED_KEY_LENGTH})`,
+    );
+  }
+  return natsKey;
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text);
+}

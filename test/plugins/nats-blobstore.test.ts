@@ -1,0 +1,379 @@
+// The NATS JetStream object-store blobstore backend against the real server: the shared backend
+// suite, byte ranges that fetch only the chunks they cover, a large object, the size and name
+// limits, per-workload and shared containers, containers created by two hosts at once, and the
+// plugin's `buckets` and `read_only` config enforced over this backend. Outages:
+// nats-reconnect.test.ts.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import type { Plugin, PluginWorkload } from '../../src/plugin/plugin.ts';
+import {
+  BlobstoreError,
+  DEFAULT_NATS_MAX_OBJECT_SIZE,
+  MAX_NATS_OBJECT_NAME_BYTES,
+  NatsBlobstoreBackend,
+  blobstorePlugin,
+  type NatsBlobstoreOptions,
+} from '../../src/plugins/blobstore/index.ts';
+import { NATS_URL, service } from '../services.ts';
+import { blobstoreBackendSuite, rejectsWith } from './blobstore-backend-suite.ts';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array) => new TextDecoder().decode(value);
+
+const skip = await service('NATS', NATS_URL);
+/** Every object store of this run starts with `OBJ_<run>`: removed at the end. */
+const run = `whbs${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+let prefixes = 0;
+const freshPrefix = () => `${run}-${++prefixes}-`;
+
+const connections: NatsConnection[] = [];
+async function connectTo(): Promise<NatsConnection> {
+  const nc = await connect({ servers: NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  connections.push(nc);
+  return nc;
+}
+
+let shared: NatsConnection | undefined;
+let manager: JetStreamManager | undefined;
+async function sharedConnection(): Promise<NatsConnection> {
+  shared ??= await connectTo();
+  return shared;
+}
+async function jsm(): Promise<JetStreamManager> {
+  manager ??= await jetstreamManager(await sharedConnection());
+  return manager;
+}
+
+async function backend(options: Partial<NatsBlobstoreOptions> = {}): Promise<NatsBlobstoreBackend> {
+  return new NatsBlobstoreBackend({ connection: await sharedConnection(), bucketPrefix: freshPrefix(), ...options });
+}
+
+async function runStreams(prefix = run): Promise<string[]> {
+  const names: string[] = [];
+  for await (const name of (await jsm()).streams.names()) if (name.startsWith(`OBJ_${prefix}`)) names.push(name);
+  return names.sort();
+}
+
+after(async () => {
+  if (shared) for (const name of await runStreams()) await manager!.streams.delete(name);
+  for (const nc of connections) if (!nc.isClosed()) await nc.close();
+});
+
+/** Bytes that differ at every offset of a chunk, so a misplaced chunk or offset shows. */
+function pattern(size: number): Uint8Array {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 7 + (i >> 17)) % 251;
+  return data;
+}
+
+test('NatsBlobstoreBackend refuses bad options at construction', () => {
+  const connection = {} as NatsConnection;
+  assert.throws(() => new NatsBlobstoreBackend({ connection, bucketPrefix: 'a b' }), /bucket prefix "a b" may hold only/);
+  assert.throws(() => new NatsBlobstoreBackend({ connection, isolation: 'none' as 'shared' }), /isolation must be "workload" or "shared"/);
+  assert.throws(() => new NatsBlobstoreBackend({ connection, maxObjectSize: -1 }), /maxObjectSize must be an integer of at least 0/);
+  assert.throws(() => new NatsBlobstoreBackend({ connection, timeoutMs: 0 }), /timeoutMs must be an integer of at least 1/);
+});
+
+describe('NATS blobstore backend', { skip }, () => {
+  blobstoreBackendSuite('nats', 100_000, async () => {
+    const bs = await backend({ maxObjectSize: 100_000 });
+    return { backend: bs, close: () => bs.close() };
+  });
+
+  test('nats: byte ranges fetch only the chunks they cover', async () => {
+    const nc = await sharedConnection();
+    const bs = await backend();
+    await bs.createContainer('w', 'c');
+    const size = 5 * 1024 * 1024 + 123;
+    const data = pattern(size);
+    await bs.writeObject('w', 'c', 'big', data);
+    const chunk = 128 * 1024;
+    const ranges: [number, number][] = [
+      [0, 10],
+      [chunk - 3, chunk + 3], // across a chunk boundary
+      [3_000_000, 3_000_010],
+      [chunk * 10, chunk * 12], // exactly two whole chunks
+      [size - 5, size + 1000], // the tail, cut to the size
+      [1, size], // all but the first byte
+    ];
+    for (const [start, end] of ranges) {
+      const before = nc.stats().inBytes;
+      const read = await bs.readObject('w', 'c', 'big', start, end);
+      const received = nc.stats().inBytes - before;
+      assert.ok(Buffer.from(read).equals(Buffer.from(data.subarray(start, Math.min(end, size)))), `bytes ${start}-${end}`);
+      const chunksCovered = Math.floor((Math.min(end, size) - 1) / chunk) - Math.floor(start / chunk) + 1;
+      // The covered chunks, plus a little per chunk for the headers-only listing.
+      assert.ok(received < chunksCovered * chunk + 64 * 1024, `bytes ${start}-${end} received ${received} bytes for ${chunksCovered} chunks`);
+    }
+    assert.deepEqual(await bs.readObject('w', 'c', 'big', size, size + 10), new Uint8Array(0));
+  });
+
+  test('nats: a 5 MiB object round-trips whole, and is listed and described', async () => {
+    const bs = await backend();
+    await bs.createContainer('w', 'c');
+    const data = pattern(5 * 1024 * 1024);
+    await bs.writeObject('w', 'c', 'dir/large.bin', data);
+    const read = await bs.readObject('w', 'c', 'dir/large.bin', 0, data.length);
+    assert.equal(read.length, data.length);
+    assert.ok(Buffer.from(read).equals(Buffer.from(data)));
+    assert.equal((await bs.objectInfo('w', 'c', 'dir/large.bin')).size, data.length);
+    assert.deepEqual(await bs.listObjects('w', 'c'), ['dir/large.bin']);
+    // Replaced by a small one: the old chunks go, the new one reads back.
+    await bs.writeObject('w', 'c', 'dir/large.bin', bytes('small now'));
+    assert.equal(text(await bs.readObject('w', 'c', 'dir/large.bin', 0, 100)), 'small now');
+    assert.equal(text(await bs.readObject('w', 'c', 'dir/large.bin', 6, 100)), 'now');
+  });
+
+  test('nats: objects are capped at 64 MiB by default; copies are capped too', async () => {
+    assert.equal(DEFAULT_NATS_MAX_OBJECT_SIZE, 64 * 1024 * 1024);
+    assert.equal((await backend()).maxObjectSize, DEFAULT_NATS_MAX_OBJECT_SIZE);
+    const bucketPrefix = freshPrefix();
+    const roomy = await backend({ bucketPrefix, maxObjectSize: 1000 });
+    await roomy.createContainer('w', 'c');
+    await roomy.writeObject('w', 'c', 'kilo', new Uint8Array(1000));
+    const tight = await backend({ bucketPrefix, maxObjectSize: 999 });
+    await rejectsWith(tight.copyObject('w', { container: 'c', object: 'kilo' }, { container: 'c', object: 'copy' }), /object of 1000 bytes exceeds the blobstore's limit of 999 bytes/);
+    assert.equal(await tight.hasObject('w', 'c', 'copy'), false);
+  });
+
+  test('nats: object names up to 2 KiB of UTF-8 are stored; longer ones are refused before NATS sees them', async () => {
+    const nc = await sharedConnection();
+    const bs = await backend();
+    await bs.createContainer('w', 'c');
+    const longest = 'é'.repeat(MAX_NATS_OBJECT_NAME_BYTES / 2); // 1024 characters, 2048 bytes
+    await bs.writeObject('w', 'c', longest, bytes('fits'));
+    assert.equal(text(await bs.readObject('w', 'c', longest, 0, 10)), 'fits');
+    await rejectsWith(bs.writeObject('w', 'c', '中'.repeat(700), bytes('x')), /too long for the NATS object store \(2100 bytes of UTF-8, at most 2048\)/);
+    await rejectsWith(bs.readObject('w', 'c', 'lone \ud800', 0, 1), /not well-formed Unicode/);
+    assert.deepEqual(await bs.listObjects('w', 'c'), [longest]);
+    assert.equal(nc.isClosed(), false);
+  });
+
+  test('nats: non-ASCII object names are listed as written and stored under the subject every NATS client computes', async () => {
+    const bucketPrefix = freshPrefix();
+    const bs = await backend({ bucketPrefix, isolation: 'shared' });
+    await bs.createContainer('w', 'c');
+    const names = ['é', '中文/ünï ✓', '🎉', 'Ã©', 'plain'];
+    for (const name of names) await bs.writeObject('w', 'c', name, bytes(`is ${name}`));
+    assert.deepEqual(await bs.listObjects('w', 'c'), [...names].sort());
+    for (const name of names) assert.equal(text(await bs.readObject('w', 'c', name, 0, 100)), `is ${name}`);
+    // ADR-20: the metadata subject is $O.<bucket>.M.<base64url(UTF-8 name), padded>.
+    for (const name of names) {
+      const encoded = Buffer.from(name, 'utf8').toString('base64url');
+      const padded = `$O.${bucketPrefix}c.M.${encoded}${'='.repeat((4 - (encoded.length % 4)) % 4)}`;
+      const meta = await (await jsm()).streams.getMessage(`OBJ_${bucketPrefix}c`, { last_by_subj: padded });
+      assert.ok(meta, `metadata of ${name} under ${padded}`);
+    }
+    await bs.deleteObject('w', 'c', '中文/ünï ✓');
+    await bs.moveObject('w', { container: 'c', object: '🎉' }, { container: 'c', object: 'ü' });
+    assert.deepEqual(await bs.listObjects('w', 'c'), ['plain', 'ü', 'Ã©', 'é'].sort());
+  });
+
+  test('nats: a container is created once even when two hosts race; createdAt is the stream\'s and lasts', async () => {
+    const bucketPrefix = freshPrefix();
+    const hosts = await Promise.all([0, 1].map(async () => new NatsBlobstoreBackend({ connection: await connectTo(), bucketPrefix })));
+    const attempts = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => hosts[i % 2].createContainer('ns/app', 'photos')));
+    const created = attempts.filter((a) => a.status === 'fulfilled');
+    assert.equal(created.length, 1, JSON.stringify(attempts.map((a) => a.status)));
+    for (const attempt of attempts) {
+      if (attempt.status === 'rejected') {
+        assert.ok(attempt.reason instanceof BlobstoreError);
+        assert.match(attempt.reason.message, /^container "photos" already exists$/);
+      }
+    }
+    const info = (created[0] as PromiseFulfilledResult<{ name: string; createdAt: number }>).value;
+    const later = new NatsBlobstoreBackend({ connection: await connectTo(), bucketPrefix });
+    assert.deepEqual(await later.containerInfo('ns/app', 'photos'), info);
+    // Once made, creating it again fails from any host.
+    await rejectsWith(later.createContainer('ns/app', 'photos'), /already exists/);
+  });
+
+  test("nats: isolation 'workload' keeps scopes apart; 'shared' shares containers by name", async () => {
+    const bucketPrefix = freshPrefix();
+    const bs = await backend({ bucketPrefix });
+    await bs.createContainer('prod/app-a', 'c');
+    await bs.writeObject('prod/app-a', 'c', 'o', bytes('a'));
+    assert.equal(await bs.containerExists('prod/app-b', 'c'), false);
+    await rejectsWith(bs.readObject('prod/app-b', 'c', 'o', 0, 1), /container "c" does not exist/);
+    await bs.createContainer('prod/app-b', 'c');
+    assert.deepEqual(await bs.listObjects('prod/app-b', 'c'), []);
+    assert.deepEqual(await runStreams(bucketPrefix), [`OBJ_${bucketPrefix}prod-2Fapp-2Da_c`, `OBJ_${bucketPrefix}prod-2Fapp-2Db_c`]);
+
+    const sharedPrefix = freshPrefix();
+    const common = await backend({ bucketPrefix: sharedPrefix, isolation: 'shared' });
+    await common.createContainer('prod/app-a', 'assets');
+    await common.writeObject('prod/app-a', 'assets', 'logo', bytes('png'));
+    assert.equal(text(await common.readObject('prod/app-b', 'assets', 'logo', 0, 10)), 'png');
+    await rejectsWith(common.createContainer('prod/app-b', 'assets'), /already exists/);
+    assert.deepEqual(await runStreams(sharedPrefix), [`OBJ_${sharedPrefix}assets`]);
+  });
+
+  test('nats: an object-store link made by another tool is listed but not followed', async () => {
+    const bucketPrefix = freshPrefix();
+    const bs = await backend({ bucketPrefix, isolation: 'shared' });
+    await bs.createContainer('w', 'c');
+    await bs.writeObject('w', 'c', 'real', bytes('data'));
+    const os = await new Objm(await sharedConnection()).open(`${bucketPrefix}c`);
+    await os.link('alias', (await os.info('real'))!);
+    assert.deepEqual(await bs.listObjects('w', 'c'), ['alias', 'real']);
+    await rejectsWith(bs.readObject('w', 'c', 'alias', 0, 10), /object "alias" of container "c" is a NATS object-store link, which this backend does not follow/);
+    await rejectsWith(bs.copyObject('w', { container: 'c', object: 'alias' }, { container: 'c', object: 'x' }), /is a NATS object-store link/);
+    assert.equal(text(await bs.readObject('w', 'c', 'real', 0, 10)), 'data');
+  });
+
+  test('nats: odd container names never collide; too long ones are refused', async () => {
+    const bs = await backend();
+    const names = ['a_b', 'a-b', 'a-5Fb', 'a.b', 'A', 'a', '🎉', 'a/b'];
+    for (const name of names) {
+      await bs.createContainer('w', name);
+      await bs.writeObject('w', name, 'who', bytes(name));
+    }
+    for (const name of names) assert.equal(text(await bs.readObject('w', name, 'who', 0, 100)), name);
+    await rejectsWith(bs.createContainer('w', 'x'.repeat(300)), /invalid container name "x+": too long for NATS once encoded/);
+  });
+
+  test('nats: a new connection and backend see containers and objects (host restart); dropScope deletes nothing', async () => {
+    const bucketPrefix = freshPrefix();
+    const first = new NatsBlobstoreBackend({ connection: await connectTo(), bucketPrefix });
+    await first.createContainer('ns/app', 'c');
+    await first.writeObject('ns/app', 'c', 'o', bytes('kept'));
+    await first.dropScope('ns/app');
+    await first.close();
+    await rejectsWith(first.listObjects('ns/app', 'c'), /list objects of container "c" failed: the NATS blobstore backend is closed/);
+    const nc = await connectTo();
+    const second = new NatsBlobstoreBackend({ connection: nc, bucketPrefix });
+    assert.equal(text(await second.readObject('ns/app', 'c', 'o', 0, 10)), 'kept');
+    await second.close();
+    assert.equal(nc.isClosed(), false, "close leaves the caller's connection open");
+  });
+
+  describe('through the plugin', () => {
+    function workloadOf(name: string, config: Record<string, string>): PluginWorkload {
+      const interfaces = [{ namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft', config }];
+      return { id: `${name}-${randomUUID()}`, namespace: 'nats-test', name, annotations: {}, interfaces, logger: pino({ level: 'silent' }) };
+    }
+
+    interface Container {
+      getData(name: string, start: bigint, end: bigint): Promise<unknown>;
+      writeData(name: string, data: unknown): Promise<void>;
+      listObjects(): Promise<{ readStreamObjectNames(len: bigint): [string[], boolean] }>;
+      hasObject(name: string): Promise<boolean>;
+      deleteObject(name: string): Promise<void>;
+      deleteObjects(names: string[]): Promise<void>;
+      clear(): Promise<void>;
+    }
+    interface Guest {
+      createContainer(name: string): Promise<Container>;
+      getContainer(name: string): Promise<Container>;
+      deleteContainer(name: string): Promise<void>;
+      containerExists(name: string): Promise<boolean>;
+      copyObject(src: { container: string; object: string }, dest: { container: string; object: string }): Promise<void>;
+      moveObject(src: { container: string; object: string }, dest: { container: string; object: string }): Promise<void>;
+      OutgoingValue: {
+        newOutgoingValue(): { outgoingValueWriteBody(): { blockingWriteAndFlush(b: Uint8Array): Promise<void>; [Symbol.dispose](): void } };
+        finish(value: unknown): Promise<void>;
+      };
+      IncomingValue: { incomingValueConsumeSync(value: unknown): Uint8Array };
+    }
+
+    /** Binds `plugin` to one component of `workload` the way the host does, and answers the guest's imports. */
+    async function bind(plugin: Plugin, workload: PluginWorkload): Promise<Guest> {
+      await plugin.onWorkloadBind?.(workload);
+      const impl = (await plugin.onComponentBind?.({
+        workload,
+        name: 'component',
+        config: {},
+        environment: {},
+        allowedHosts: [],
+        interfaces: workload.interfaces,
+        imports: [],
+        exports: [],
+        logger: workload.logger,
+      })) as Record<string, Record<string, unknown>>;
+      return { ...impl['wasi:blobstore/blobstore@0.2.0-draft'], ...impl['wasi:blobstore/types@0.2.0-draft'] } as unknown as Guest;
+    }
+
+    async function put(guest: Guest, container: Container, name: string, data: Uint8Array): Promise<void> {
+      const value = guest.OutgoingValue.newOutgoingValue();
+      const body = value.outgoingValueWriteBody();
+      await body.blockingWriteAndFlush(data);
+      body[Symbol.dispose]();
+      await container.writeData(name, value);
+      await guest.OutgoingValue.finish(value);
+    }
+
+    async function get(guest: Guest, container: Container, name: string, start: bigint, end: bigint): Promise<string> {
+      return text(guest.IncomingValue.incomingValueConsumeSync(await container.getData(name, start, end)));
+    }
+
+    /** The guest gets the WIT error string (not a trap) matching `message`. */
+    async function refused(promise: Promise<unknown>, message: RegExp): Promise<void> {
+      await assert.rejects(promise, (err: unknown) => {
+        assert.equal(typeof err, 'string', `expected a string error, got ${String(err)}`);
+        assert.match(err as string, message);
+        return true;
+      });
+    }
+
+    test('nats plugin: config "buckets" allows only the named containers', async () => {
+      const bucketPrefix = freshPrefix();
+      const guest = await bind(blobstorePlugin({ backend: await backend({ bucketPrefix }) }), workloadOf('app', { buckets: 'uploads, thumbs' }));
+      const uploads = await guest.createContainer('uploads');
+      await guest.createContainer('thumbs');
+      await put(guest, uploads, 'o', bytes('picture'));
+      assert.equal(await get(guest, uploads, 'o', 2n, 4n), 'ctu', 'get-data has an inclusive end');
+      const notAllowed = /^container "other" is not in the workload's config "buckets"$/;
+      await refused(guest.createContainer('other'), notAllowed);
+      await refused(guest.getContainer('other'), notAllowed);
+      await refused(guest.containerExists('other'), notAllowed);
+      await refused(guest.deleteContainer('other'), notAllowed);
+      await refused(guest.copyObject({ container: 'uploads', object: 'o' }, { container: 'other', object: 'o' }), notAllowed);
+      await refused(guest.moveObject({ container: 'other', object: 'o' }, { container: 'uploads', object: 'o' }), notAllowed);
+      await guest.copyObject({ container: 'uploads', object: 'o' }, { container: 'thumbs', object: 'o' });
+      // Only the two allowed containers exist in NATS.
+      assert.equal((await runStreams(bucketPrefix)).length, 2);
+    });
+
+    test('nats plugin: config "read_only" refuses every change and allows every read', async () => {
+      const bucketPrefix = freshPrefix();
+      // Shared isolation: the data is seeded without knowing how the plugin names the workload's scope.
+      const bs = await backend({ bucketPrefix, isolation: 'shared' });
+      await bs.createContainer('seed', 'c');
+      await bs.writeObject('seed', 'c', 'o', bytes('0123456789'));
+      const guest = await bind(blobstorePlugin({ backend: bs }), workloadOf('reader', { read_only: 'true' }));
+
+      const container = await guest.getContainer('c');
+      assert.equal(await guest.containerExists('c'), true);
+      assert.equal(await get(guest, container, 'o', 3n, 5n), '345');
+      assert.deepEqual((await container.listObjects()).readStreamObjectNames(10n), [['o'], true]);
+      assert.equal(await container.hasObject('o'), true);
+
+      const readOnly = (operation: string) => new RegExp(`^${operation} refused: the blobstore is read-only for this workload$`);
+      await refused(guest.createContainer('new'), readOnly('create-container'));
+      await refused(guest.deleteContainer('c'), readOnly('delete-container'));
+      await refused(guest.copyObject({ container: 'c', object: 'o' }, { container: 'c', object: 'p' }), readOnly('copy-object'));
+      await refused(guest.moveObject({ container: 'c', object: 'o' }, { container: 'c', object: 'p' }), readOnly('move-object'));
+      await refused(container.writeData('p', guest.OutgoingValue.newOutgoingValue()), readOnly('write-data'));
+      await refused(container.deleteObject('o'), readOnly('delete-object'));
+      await refused(container.deleteObjects(['o']), readOnly('delete-objects'));
+      await refused(container.clear(), readOnly('clear'));
+      assert.deepEqual(await bs.listObjects('seed', 'c'), ['o'], 'nothing changed');
+      assert.equal(text(await bs.readObject('seed', 'c', 'o', 0, 100)), '0123456789');
+      assert.deepEqual(await runStreams(bucketPrefix), [`OBJ_${bucketPrefix}c`], 'no container was created');
+    });
+
+    test('nats plugin: two workloads on one workload-isolated backend do not see each other', async () => {
+      const plugin = blobstorePlugin({ backend: await backend() });
+      const one = await bind(plugin, workloadOf('one', {}));
+      const two = await bind(plugin, workloadOf('two', {}));
+      await put(one, await one.createContainer('c'), 'o', bytes('mine'));
+      assert.equal(await two.containerExists('c'), false);
+      await refused(two.getContainer('c'), /^container "c" does not exist$/);
+    });
+  });
+});

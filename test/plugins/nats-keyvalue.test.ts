@@ -1,0 +1,313 @@
+// The NATS JetStream key-value backend against the real server: the shared backend suite, the
+// naming policy (per-workload or shared buckets, odd names that must never collide), keys of any
+// spelling, compare-and-swap increments from several hosts, persistence across connections, and
+// the failures (a bucket deleted behind the backend's back, oversized values, closed things).
+// The encoders are checked without a server too. Server outages: nats-reconnect.test.ts.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { KeyValueError, NatsKeyValueBackend, type NatsKeyValueOptions } from '../../src/plugins/keyvalue/index.ts';
+import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from '../../src/plugins/keyvalue/backends/nats-keys.ts';
+import { decodeNatsName, encodeNatsName, natsStoreName } from '../../src/plugin/nats-names.ts';
+import { NATS_URL, service } from '../services.ts';
+import { keyValueBackendSuite, rejectsWith } from './keyvalue-backend-suite.ts';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array | undefined) => (value === undefined ? undefined : new TextDecoder().decode(value));
+
+const skip = await service('NATS', NATS_URL);
+/** Every bucket of this run starts with `KV_<run>`: removed at the end, and apart from other suites on the shared server. */
+const run = `whkv${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+let prefixes = 0;
+/** A prefix of its own for one test, so that buckets named alike in two tests never meet. */
+const freshPrefix = () => `${run}-${++prefixes}-`;
+
+const connections: NatsConnection[] = [];
+async function connectTo(): Promise<NatsConnection> {
+  const nc = await connect({ servers: NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  connections.push(nc);
+  return nc;
+}
+
+let shared: NatsConnection | undefined;
+let manager: JetStreamManager | undefined;
+async function sharedConnection(): Promise<NatsConnection> {
+  shared ??= await connectTo();
+  return shared;
+}
+async function jsm(): Promise<JetStreamManager> {
+  manager ??= await jetstreamManager(await sharedConnection());
+  return manager;
+}
+
+async function backend(options: Partial<NatsKeyValueOptions> = {}): Promise<NatsKeyValueBackend> {
+  return new NatsKeyValueBackend({ connection: await sharedConnection(), bucketPrefix: freshPrefix(), timeoutMs: 5000, ...options });
+}
+
+/** The names of this run's KV streams. */
+async function runStreams(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const name of (await jsm()).streams.names()) if (name.startsWith(`KV_${run}`)) names.push(name);
+  return names.sort();
+}
+
+after(async () => {
+  if (shared) for (const name of await runStreams()) await manager!.streams.delete(name);
+  for (const nc of connections) if (!nc.isClosed()) await nc.close();
+});
+
+test('encodeKey: any well-formed non-empty string becomes a valid NATS key and decodes back', () => {
+  const valid = /^[-/_=.a-zA-Z0-9]+$/;
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', minLength: 1 }), (key) => {
+      const encoded = encodeKey(key)!;
+      assert.ok(valid.test(encoded), encoded);
+      assert.ok(!encoded.startsWith('.') && !encoded.endsWith('.') && !encoded.includes('..'), encoded);
+      assert.equal(decodeKey(encoded), key);
+    }),
+    { numRuns: 2000 },
+  );
+  // Readable where NATS allows it; escaped where it does not.
+  assert.equal(encodeKey('user.42/profile_name-x'), 'user.42/profile_name-x');
+  assert.equal(encodeKey('.a..b.'), '=2Ea.=2Eb=2E');
+  assert.equal(encodeKey('a=b c*>'), 'a=3Db=20c=2A=3E');
+  assert.equal(encodeKey('é'), '=C3=A9');
+  assert.equal(encodeKey(''), undefined);
+  assert.equal(encodeKey('lone \ud800'), undefined);
+  // Foreign spellings are not ours: they would collide with canonical ones.
+  assert.equal(decodeKey('=41'), undefined, '"A" is stored as "A"');
+  assert.equal(decodeKey('a=3db'), undefined, 'lower-case hex');
+  assert.equal(decodeKey('a=b'), undefined);
+  assert.equal(decodeKey('=FF'), undefined, 'not UTF-8');
+  assert.equal(decodeKey('plain.key'), 'plain.key', 'a key written by other NATS tools is listed as itself');
+});
+
+test('encodeNatsName / natsStoreName: injective, within JetStream\'s alphabet, "_" only between scope and name', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (name) => {
+      const encoded = encodeNatsName(name)!;
+      assert.match(encoded, /^[A-Za-z0-9-]*$/);
+      assert.equal(decodeNatsName(encoded), name);
+    }),
+    { numRuns: 2000 },
+  );
+  const pairs = fc.tuple(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary', minLength: 1 }));
+  fc.assert(
+    fc.property(pairs, pairs, fc.constantFrom<'workload' | 'shared'>('workload', 'shared'), ([s1, n1], [s2, n2], isolation) => {
+      const a = natsStoreName('p_', isolation, s1, n1);
+      const b = natsStoreName('p_', isolation, s2, n2);
+      if ('name' in a && 'name' in b && a.name === b.name) assert.ok(n1 === n2 && (isolation === 'shared' || s1 === s2), `${a.name}`);
+    }),
+    { numRuns: 2000 },
+  );
+  assert.deepEqual(natsStoreName('', 'workload', 'default/my-app', 'counters'), { name: 'default-2Fmy-2Dapp_counters' });
+  assert.deepEqual(natsStoreName('wh-', 'shared', 'default/my-app', 'a_b'), { name: 'wh-a-5Fb' });
+  // The collisions a naive `scope + "_" + bucket` would have.
+  assert.notDeepEqual(natsStoreName('', 'workload', 'x_y', 'z'), natsStoreName('', 'workload', 'x', 'y_z'));
+  assert.notDeepEqual(natsStoreName('', 'shared', 'w', 'x_y'), natsStoreName('', 'workload', 'x', 'y'));
+  assert.match((natsStoreName('', 'shared', 'w', '\ud800') as { problem: string }).problem, /not well-formed/);
+  assert.match((natsStoreName('', 'shared', 'w', 'é'.repeat(50)) as { problem: string }).problem, /too long for NATS once encoded \(300 of at most 251/);
+  assert.equal(decodeNatsName('a-2d'), undefined, 'lower-case hex is not ours');
+  assert.equal(decodeNatsName('a_b'), undefined);
+});
+
+test('NatsKeyValueBackend refuses bad options at construction', async () => {
+  const connection = {} as NatsConnection;
+  assert.throws(() => new NatsKeyValueBackend({ connection, bucketPrefix: 'a.b' }), /bucket prefix "a.b" may hold only/);
+  assert.throws(() => new NatsKeyValueBackend({ connection, isolation: 'global' as 'shared' }), /isolation must be "workload" or "shared"/);
+  assert.throws(() => new NatsKeyValueBackend({ connection, timeoutMs: 0 }), /timeoutMs must be a positive integer/);
+  assert.throws(() => new NatsKeyValueBackend({ connection, replicas: 1.5 }), /replicas must be a positive integer/);
+});
+
+describe('NATS key-value backend', { skip }, () => {
+  keyValueBackendSuite('nats', async () => {
+    const kv = await backend();
+    return { backend: kv, close: () => kv.close() };
+  });
+
+  test('nats: 50 concurrent increments from 5 hosts on 5 connections count exactly 50', async () => {
+    const bucketPrefix = freshPrefix();
+    const hosts = await Promise.all(Array.from({ length: 5 }, async () => new NatsKeyValueBackend({ connection: await connectTo(), bucketPrefix })));
+    // Every host opens the (new) bucket at once: creating it concurrently is fine too.
+    await Promise.all(hosts.map((kv) => kv.openBucket('ns/app', 'counters')));
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => hosts[i % 5].increment('ns/app', 'counters', 'hits', 1n)));
+    assert.deepEqual(
+      results.map(Number).sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+      'every increment saw a value of its own',
+    );
+    assert.equal(text(await hosts[0].get('ns/app', 'counters', 'hits')), '50');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => hosts[i % 5].increment('ns/app', 'counters', 'hits', 5n)));
+    assert.equal(await hosts[3].increment('ns/app', 'counters', 'hits', 0n), 150n);
+    await Promise.all(hosts.map((kv) => kv.close()));
+  });
+
+  test("nats: isolation 'workload' gives each scope its own buckets, named by the documented policy", async () => {
+    const bucketPrefix = freshPrefix();
+    const kv = await backend({ bucketPrefix });
+    await kv.openBucket('prod/app-a', 'b');
+    await kv.set('prod/app-a', 'b', 'k', bytes('a'));
+    await rejectsWith(kv.get('prod/app-b', 'b', 'k'), 'no-such-store', /bucket "b" does not exist/);
+    await kv.openBucket('prod/app-b', 'b');
+    assert.equal(await kv.get('prod/app-b', 'b', 'k'), undefined);
+    await kv.set('prod/app-b', 'b', 'k', bytes('b'));
+    assert.equal(text(await kv.get('prod/app-a', 'b', 'k')), 'a');
+    // The same workload on another host (replica or restart) shares its buckets.
+    const replica = new NatsKeyValueBackend({ connection: await connectTo(), bucketPrefix });
+    assert.equal(text(await replica.get('prod/app-a', 'b', 'k')), 'a');
+    const streams = (await runStreams()).filter((name) => name.startsWith(`KV_${bucketPrefix}`));
+    assert.deepEqual(streams, [`KV_${bucketPrefix}prod-2Fapp-2Da_b`, `KV_${bucketPrefix}prod-2Fapp-2Db_b`]);
+  });
+
+  test("nats: isolation 'shared' lets workloads that name a bucket alike share it", async () => {
+    const bucketPrefix = freshPrefix();
+    const kv = await backend({ bucketPrefix, isolation: 'shared' });
+    await kv.openBucket('prod/app-a', 'common');
+    await kv.set('prod/app-a', 'common', 'k', bytes('from a'));
+    assert.equal(text(await kv.get('prod/app-b', 'common', 'k')), 'from a');
+    assert.equal(await kv.increment('prod/app-b', 'common', 'n', 2n), 2n);
+    assert.equal(await kv.increment('prod/app-a', 'common', 'n', 1n), 3n);
+    assert.deepEqual(
+      (await runStreams()).filter((name) => name.startsWith(`KV_${bucketPrefix}`)),
+      [`KV_${bucketPrefix}common`],
+    );
+  });
+
+  test('nats: odd bucket names and scopes never collide', async () => {
+    const kv = await backend();
+    // '_' is the scope separator, '-' the escape: spellings of one another must stay apart.
+    const buckets = ['a_b', 'a-b', 'a-5Fb', 'a-2Db', 'a.b', 'a b', 'A', 'a', '_', '-', 'ünï', '🎉', 'a/b', 'KV_x'];
+    for (const bucket of buckets) {
+      await kv.openBucket('w', bucket);
+      await kv.set('w', bucket, 'who', bytes(bucket));
+    }
+    for (const bucket of buckets) assert.equal(text(await kv.get('w', bucket, 'who')), bucket);
+    const scoped: [string, string][] = [
+      ['x_y', 'z'],
+      ['x', 'y_z'],
+      ['x-5Fy', 'z'],
+      ['x/y', 'z'],
+    ];
+    for (const [scope, bucket] of scoped) {
+      await kv.openBucket(scope, bucket);
+      await kv.set(scope, bucket, 'who', bytes(`${scope}|${bucket}`));
+    }
+    for (const [scope, bucket] of scoped) assert.equal(text(await kv.get(scope, bucket, 'who')), `${scope}|${bucket}`);
+    await rejectsWith(kv.openBucket('w', 'é'.repeat(100)), 'other', /invalid bucket name "é+": too long for NATS once encoded/);
+    await rejectsWith(kv.openBucket('w', 'lone \ud800'), 'other', /not well-formed Unicode/);
+  });
+
+  test('nats: keys of any spelling round-trip, list as written, and never collide', async () => {
+    const kv = await backend();
+    await kv.openBucket('w', 'b');
+    const keys = ['.', '..', '.a', 'a.', 'a..b', 'a.b', 'a/b', '=', '=41', 'A', '*', '>', 'a.*', 'a b', '\0', 'ü', '🎉', '$KV', '-', '_', 'x'.repeat(MAX_ENCODED_KEY_LENGTH)];
+    for (const [i, key] of keys.entries()) await kv.set('w', 'b', key, bytes(String(i)));
+    for (const [i, key] of keys.entries()) assert.equal(text(await kv.get('w', 'b', key)), String(i), key);
+    assert.deepEqual((await kv.listKeys('w', 'b', undefined, 100)).keys, [...keys].sort());
+    assert.deepEqual((await kv.getMany('w', 'b', ['a.*', 'a.b', 'nope'])).map(text), [String(keys.indexOf('a.*')), String(keys.indexOf('a.b')), undefined]);
+    // Too long for a subject: refused before it reaches the connection (NATS would close it).
+    await rejectsWith(kv.set('w', 'b', 'x'.repeat(MAX_ENCODED_KEY_LENGTH + 1), bytes('v')), 'other', /too long for the NATS store \(2049 characters once encoded, at most 2048\)/);
+    await rejectsWith(kv.get('w', 'b', 'é'.repeat(400)), 'other', /2400 characters once encoded/);
+    await rejectsWith(kv.set('w', 'b', 'lone \udc00', bytes('v')), 'other', /not well-formed Unicode/);
+    await rejectsWith(kv.setMany('w', 'b', [['fine', bytes('v')], ['', bytes('v')]]), 'other', /it is empty/);
+    assert.equal(await kv.exists('w', 'b', 'fine'), false, 'a refused batch writes nothing');
+    assert.equal(text(await kv.get('w', 'b', 'a.b')), String(keys.indexOf('a.b')), 'the connection still works');
+  });
+
+  test('nats: deleted keys are gone from get, exists, list-keys and counters', async () => {
+    const kv = await backend();
+    await kv.openBucket('w', 'b');
+    await kv.setMany('w', 'b', [
+      ['a', bytes('1')],
+      ['b', bytes('2')],
+      ['c', bytes('3')],
+      ['n', bytes('41')],
+    ]);
+    await kv.delete('w', 'b', 'b');
+    await kv.deleteMany('w', 'b', ['n', 'never-there']);
+    assert.equal(await kv.get('w', 'b', 'b'), undefined);
+    assert.equal(await kv.exists('w', 'b', 'b'), false);
+    assert.deepEqual(await kv.listKeys('w', 'b', undefined, 10), { keys: ['a', 'c'] });
+    assert.deepEqual(await kv.listKeys('w', 'b', undefined, 1), { keys: ['a'], cursor: 1 });
+    assert.deepEqual(await kv.listKeys('w', 'b', 1, 1), { keys: ['c'] });
+    assert.equal(await kv.increment('w', 'b', 'n', 1n), 1n, 'a deleted counter starts again at 0');
+    await kv.set('w', 'b', 'b', bytes('back'));
+    assert.deepEqual((await kv.listKeys('w', 'b', undefined, 10)).keys, ['a', 'b', 'c', 'n']);
+  });
+
+  test('nats: a new connection and backend see the data (host restart); dropScope deletes nothing', async () => {
+    const bucketPrefix = freshPrefix();
+    const first = new NatsKeyValueBackend({ connection: await connectTo(), bucketPrefix });
+    await first.openBucket('ns/app', 'b');
+    await first.set('ns/app', 'b', 'greeting', bytes('hello'));
+    assert.equal(await first.increment('ns/app', 'b', 'visits', 3n), 3n);
+    await first.dropScope('ns/app');
+    await first.close();
+
+    const nc = await connectTo();
+    const second = new NatsKeyValueBackend({ connection: nc, bucketPrefix });
+    await second.openBucket('ns/app', 'b');
+    assert.equal(text(await second.get('ns/app', 'b', 'greeting')), 'hello');
+    assert.equal(await second.increment('ns/app', 'b', 'visits', 1n), 4n);
+    assert.deepEqual((await second.listKeys('ns/app', 'b', undefined, 10)).keys, ['greeting', 'visits']);
+    await second.close();
+    assert.equal(nc.isClosed(), false, 'close leaves the caller\'s connection open');
+  });
+
+  test('nats: a bucket deleted behind the backend\'s back is no-such-store until opened again', async () => {
+    const bucketPrefix = freshPrefix();
+    const kv = await backend({ bucketPrefix });
+    await kv.openBucket('w', 'b');
+    await kv.set('w', 'b', 'k', bytes('v'));
+    await (await jsm()).streams.delete(`KV_${bucketPrefix}w_b`);
+    const gone = /bucket "b" does not exist/;
+    await rejectsWith(kv.get('w', 'b', 'k'), 'no-such-store', gone);
+    await rejectsWith(kv.set('w', 'b', 'k', bytes('v')), 'no-such-store', gone);
+    await rejectsWith(kv.delete('w', 'b', 'k'), 'no-such-store', gone);
+    await rejectsWith(kv.exists('w', 'b', 'k'), 'no-such-store', gone);
+    await rejectsWith(kv.listKeys('w', 'b', undefined, 10), 'no-such-store', gone);
+    await rejectsWith(kv.increment('w', 'b', 'k', 1n), 'no-such-store', gone);
+    await rejectsWith(kv.setMany('w', 'b', [['k', bytes('v')]]), 'no-such-store', gone);
+    await rejectsWith(kv.deleteMany('w', 'b', ['k']), 'no-such-store', gone);
+    await kv.openBucket('w', 'b');
+    assert.equal(await kv.get('w', 'b', 'k'), undefined, 'opened again: a new, empty bucket');
+    await kv.set('w', 'b', 'k', bytes('again'));
+    assert.equal(text(await kv.get('w', 'b', 'k')), 'again');
+  });
+
+  test('nats: a value past the server\'s max_payload is refused by name, and the connection stays usable', async () => {
+    const nc = await sharedConnection();
+    const limit = nc.info!.max_payload;
+    const kv = await backend();
+    await kv.openBucket('w', 'b');
+    await rejectsWith(kv.set('w', 'b', 'big', new Uint8Array(limit + 1)), 'other', new RegExp(`value of ${limit + 1} bytes exceeds the NATS server's limit of ${limit} bytes`));
+    await kv.set('w', 'b', 'fits', new Uint8Array(limit - 1024));
+    assert.equal((await kv.get('w', 'b', 'fits'))?.length, limit - 1024);
+    assert.equal(nc.isClosed(), false);
+  });
+
+  test('nats: calls after close, or on a closed connection, fail at once saying so', async () => {
+    const kv = await backend();
+    await kv.openBucket('w', 'b');
+    await kv.close();
+    await rejectsWith(kv.get('w', 'b', 'k'), 'other', /get from bucket "b" failed: the NATS key-value backend is closed/);
+    const nc = await connect({ servers: NATS_URL });
+    const other = new NatsKeyValueBackend({ connection: nc, bucketPrefix: freshPrefix() });
+    await nc.close();
+    const started = Date.now();
+    await rejectsWith(other.openBucket('w', 'b'), 'other', /open bucket "b" failed: the NATS connection is closed/);
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  test('nats: a failure never shows the server address to the guest', async () => {
+    const kv = await backend();
+    await assert.rejects(kv.get('w', 'never', 'k'), (err: unknown) => {
+      assert.ok(err instanceof KeyValueError);
+      assert.ok(!err.message.includes('127.0.0.1') && !err.message.includes('4222'), err.message);
+      return true;
+    });
+  });
+});
