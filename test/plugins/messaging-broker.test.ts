@@ -12,11 +12,19 @@ import {
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
 
-/** Subscribes and collects the subjects delivered; `settle` waits until queued deliveries ran. */
-function collect(broker: InMemoryBroker, pattern: string) {
+/** Subscribes and collects the subjects (and bodies) delivered; `settle` waits until queued deliveries ran. */
+function collect(broker: InMemoryBroker, pattern: string, queue?: string) {
   const got: string[] = [];
-  const subscription = broker.subscribe(pattern, (msg) => void got.push(msg.subject));
-  return { got, subscription };
+  const bodies: string[] = [];
+  const subscription = broker.subscribe(
+    pattern,
+    (msg) => {
+      got.push(msg.subject);
+      bodies.push(text(msg.body));
+    },
+    { queue },
+  );
+  return { got, bodies, subscription };
 }
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -162,4 +170,69 @@ test('close ends pending requests and refuses further use', async () => {
   assert.throws(() => broker.subscribe('q', () => {}), BackendClosedError);
   await settle();
   assert.deepEqual(got, []); // the request published before close was never delivered
+});
+
+test('a queue group shares messages: each goes to one member, in turn; plain subscriptions get every one', async () => {
+  const broker = new InMemoryBroker();
+  const a = collect(broker, 'jobs', 'workers');
+  const b = collect(broker, 'jobs', 'workers');
+  const everyone = collect(broker, 'jobs');
+  for (let i = 0; i < 100; i++) await broker.publish({ subject: 'jobs', body: bytes(String(i)) });
+  await settle();
+  assert.equal(a.got.length, 50);
+  assert.equal(b.got.length, 50);
+  assert.equal(everyone.got.length, 100);
+  assert.deepEqual([...a.bodies, ...b.bodies].map(Number).sort((x, y) => x - y), everyone.bodies.map(Number));
+});
+
+test('a queue group is its name: members on different matching patterns are one group, other names another', async () => {
+  const broker = new InMemoryBroker();
+  const star = collect(broker, 'q.*', 'q');
+  const tail = collect(broker, 'q.>', 'q');
+  const other = collect(broker, 'q.>', 'other');
+  for (let i = 0; i < 10; i++) await broker.publish({ subject: 'q.x', body: bytes(String(i)) });
+  await broker.publish({ subject: 'q.x.y', body: bytes('deep') }); // only "q.>" matches: its member gets it
+  await settle();
+  assert.equal(star.got.length + tail.got.length, 11);
+  assert.ok(star.got.length > 0 && tail.got.length > 0);
+  assert.ok(tail.bodies.includes('deep'));
+  assert.equal(other.got.length, 11);
+});
+
+test('a member that leaves gets nothing more; the last one leaving ends the group; a request is answered once', async () => {
+  const broker = new InMemoryBroker();
+  const a = collect(broker, 'svc', 'g');
+  const b = collect(broker, 'svc', 'g');
+  a.subscription.unsubscribe();
+  for (let i = 0; i < 4; i++) await broker.publish({ subject: 'svc', body: bytes(String(i)) });
+  await settle();
+  assert.deepEqual([a.got.length, b.got.length], [0, 4]);
+
+  // Members count as responders, and only one of them gets each request.
+  const answers: string[] = [];
+  for (const name of ['x', 'y']) {
+    const answer = (msg: BrokerMessage) => {
+      answers.push(name);
+      void broker.publish({ subject: msg.replyTo!, body: bytes(name) });
+    };
+    broker.subscribe('ask', answer, { queue: 'askers' });
+  }
+  const replies = await Promise.all([broker.request('ask', bytes(''), 1000), broker.request('ask', bytes(''), 1000)]);
+  assert.deepEqual(replies.map((r) => text(r.body)).sort(), ['x', 'y']);
+  await settle();
+  assert.deepEqual(answers.sort(), ['x', 'y']);
+
+  b.subscription.unsubscribe();
+  await assert.rejects(broker.request('svc', bytes(''), 1000), NoRespondersError);
+  const again = collect(broker, 'svc', 'g'); // the name is free again, and works as a new group
+  await broker.publish({ subject: 'svc', body: bytes('new') });
+  await settle();
+  assert.deepEqual(again.bodies, ['new']);
+});
+
+test('queue group names must be non-empty and without whitespace', () => {
+  const broker = new InMemoryBroker();
+  const refused = (message: RegExp) => (err: unknown) => err instanceof InvalidSubjectError && message.test(err.message);
+  assert.throws(() => broker.subscribe('a', () => {}, { queue: '' }), refused(/queue group name is empty/));
+  assert.throws(() => broker.subscribe('a', () => {}, { queue: 'a\tb' }), refused(/queue group name "a\\tb" contains whitespace/));
 });

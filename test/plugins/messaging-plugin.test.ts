@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino, type Logger } from 'pino';
-import { InMemoryBroker, messagingPlugin, type BrokerMessage } from '../../src/plugins/messaging/index.ts';
+import { InMemoryBroker, messagingPlugin, queueGroupName, type BrokerMessage } from '../../src/plugins/messaging/index.ts';
 import { pluginInterface, type PluginComponent, type ResolvedWorkload, type WitInterface } from '../../src/plugin/plugin.ts';
 import { ManifestError } from '../../src/errors.ts';
 
@@ -256,4 +256,44 @@ test('limits must be whole numbers in range', () => {
   assert.throws(() => messagingPlugin({ maxConcurrentMessages: 0 }), /maxConcurrentMessages must be a positive integer, got 0/);
   assert.throws(() => messagingPlugin({ maxQueuedMessages: -1 }), /maxQueuedMessages must be a non-negative integer/);
   assert.throws(() => messagingPlugin({ maxConcurrentMessages: 1.5 }), RangeError);
+});
+
+test('two hosts running the same workload share its messages; another component or workload gets its own copy', async () => {
+  const broker = new InMemoryBroker(); // stands for the NATS server both hosts use
+  const hostA = messagingPlugin({ backend: broker });
+  const hostB = messagingPlugin({ backend: broker });
+  // Same namespace and name on both hosts (workload ids are per host anyway).
+  const onA = fakeWorkload('orders', [{ name: 'h', handler: true, subscriptions: 'orders.*' }]);
+  const onB = fakeWorkload('orders', [{ name: 'h', handler: true, subscriptions: 'orders.*' }]);
+  const otherComponent = fakeWorkload('orders', [{ name: 'audit', handler: true, subscriptions: 'orders.*' }]);
+  const otherWorkload = fakeWorkload('billing', [{ name: 'h', handler: true, subscriptions: 'orders.*' }]);
+  await hostA.onWorkloadResolved!(onA.workload);
+  await hostB.onWorkloadResolved!(onB.workload);
+  await hostB.onWorkloadResolved!(otherWorkload.workload);
+  await messagingPlugin({ backend: broker }).onWorkloadResolved!(otherComponent.workload);
+
+  for (let i = 0; i < 10; i++) await broker.publish({ subject: 'orders.new', body: bytes(String(i)) });
+  const delivered = () => onA.calls.length + onB.calls.length === 10 && otherComponent.calls.length === 10 && otherWorkload.calls.length === 10;
+  await until(delivered, 'deliveries');
+  assert.ok(onA.calls.length > 0 && onB.calls.length > 0, `both hosts got some (${onA.calls.length}, ${onB.calls.length})`);
+  const shared = [...onA.calls, ...onB.calls].map((c) => Number(text(c.msg.body))).sort((x, y) => x - y);
+  assert.deepEqual(shared, Array.from({ length: 10 }, (_, i) => i));
+
+  // Once host A stops the workload, host B handles everything.
+  await hostA.onWorkloadUnbind!('orders');
+  const before = onB.calls.length;
+  for (let i = 0; i < 4; i++) await broker.publish({ subject: 'orders.new', body: bytes('late') });
+  await until(() => onB.calls.length === before + 4, 'host B takes all');
+  assert.equal(onA.calls.length + onB.calls.length, 14);
+});
+
+test('queue group names: one token per part, odd characters encoded, distinct identities never collide', () => {
+  assert.equal(queueGroupName('default', 'orders', 'handler'), 'wasmhost.default.orders.handler');
+  assert.equal(queueGroupName('my.ns', 'a b', 'c~d'), 'wasmhost.my~2ens.a~20b.c~7ed');
+  assert.equal(queueGroupName('', 'é', '*'), 'wasmhost.~.~c3~a9.~2a');
+  // A dot inside a part cannot pass for a separator.
+  assert.notEqual(queueGroupName('a.b', 'c', 'h'), queueGroupName('a', 'b.c', 'h'));
+  for (const name of [queueGroupName('x y', '>', '\t'), queueGroupName('ünï', 'códe', 'ß')]) {
+    assert.match(name, /^wasmhost(\.[A-Za-z0-9_~-]+){3}$/);
+  }
 });

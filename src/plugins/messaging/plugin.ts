@@ -3,6 +3,7 @@ import type { BrokerMessage, MessagingBackend, Subscription } from './backend.ts
 import { InMemoryBroker } from './backends/memory.ts';
 import { consumerFunctions } from './consumer.ts';
 import { MessageDispatcher } from './dispatcher.ts';
+import { queueGroupName } from './queue-group.ts';
 import { exportsHandler, subscriptionSubjects } from './subscriptions.ts';
 
 export interface MessagingPluginOptions {
@@ -31,6 +32,9 @@ interface ActiveSubscription {
  * Serves `wasmcloud:messaging/consumer` to components and, as a trigger, calls the
  * `wasmcloud:messaging/handler` of every component that exports it for each message on the
  * subjects of its host interface's `subscriptions`: each message in a fresh instance, many at once.
+ * The subscriptions join a queue group named after the workload and component
+ * (`queueGroupName`), so every host running the same workload on a shared broker takes a share of
+ * the messages, and each message is handled once.
  */
 export function messagingPlugin(options: MessagingPluginOptions = {}): Plugin {
   const backend = options.backend ?? new InMemoryBroker();
@@ -49,13 +53,13 @@ export function messagingPlugin(options: MessagingPluginOptions = {}): Plugin {
     active.delete(workloadId);
   }
 
-  function subscribe(workload: ResolvedWorkload, component: PluginComponent, subject: string): ActiveSubscription {
+  function subscribe(workload: ResolvedWorkload, component: PluginComponent, subject: string, queue: string): ActiveSubscription {
     const dispatcher = new MessageDispatcher(
       (msg) => handleMessage(workload, component, msg),
       limits,
       (msg) => component.logger.warn({ subject: msg.subject, maxQueued: limits.maxQueued }, 'message dropped: the handler queue is full'),
     );
-    const subscription = backend.subscribe(subject, (msg) => dispatcher.push(msg));
+    const subscription = backend.subscribe(subject, (msg) => dispatcher.push(msg), { queue });
     return { subscription, dispatcher };
   }
 
@@ -77,8 +81,9 @@ export function messagingPlugin(options: MessagingPluginOptions = {}): Plugin {
       try {
         for (const { component, subjects } of plans) {
           if (subjects.length === 0) component.logger.warn(`exports ${HANDLER} but its host interface has no subscriptions`);
-          for (const subject of subjects) subscriptions.push(subscribe(workload, component, subject));
-          if (subjects.length > 0) component.logger.debug({ subjects }, 'subscribed');
+          const queue = queueGroupName(workload.namespace, workload.name, component.name);
+          for (const subject of subjects) subscriptions.push(subscribe(workload, component, subject, queue));
+          if (subjects.length > 0) component.logger.debug({ subjects, queue }, 'subscribed');
         }
       } catch (error) {
         unsubscribeWorkload(workload.id);

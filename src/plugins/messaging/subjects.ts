@@ -38,3 +38,9 @@ export function subjectMatches(pattern: readonly string[], subject: string): boo
   }
   return tokens.length === pattern.length;
 }
+
+/** Checks a queue group name: NATS takes any non-empty name without whitespace. */
+export function checkQueueName(queue: string): void {
+  if (queue === '') throw new InvalidSubjectError('queue group name is empty');
+  if (/\s/.test(queue)) throw new InvalidSubjectError(`queue group name ${JSON.stringify(queue)} contains whitespace`);
+}
