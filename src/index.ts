@@ -1,6 +1,8 @@
 /**
- * wasmhost's public API: one entry point. Heavy parts (network backends, the cluster host,
- * OCI) will live on subpaths so embedding the core never loads their clients.
+ * wasmhost's public API: one entry point. The NATS and PostgreSQL storage backends are here too:
+ * they load their clients on first use. Parts that load a client as soon as they are imported
+ * live on subpaths: `wasmhost/postgres` (the wasmcloud:postgres plugin), `wasmhost/oci` and
+ * `wasmhost/washlet` (the cluster host).
  */
 export { Engine, type EngineOptions, type EngineStats } from './engine/engine.ts';
 export { CompiledComponent, type ImportObject, type InstantiateOptions } from './engine/component.ts';
@@ -53,6 +55,9 @@ export { loggingPlugin, type LoggingPluginOptions } from './plugins/logging/inde
 export {
   messagingPlugin,
   InMemoryBroker,
+  NatsBroker,
+  BackendUnavailableError,
+  type NatsBrokerOptions,
   type MessagingPluginOptions,
   type MessagingBackend,
   type BrokerMessage,
@@ -61,7 +66,11 @@ export {
   keyValuePlugin,
   MemoryKeyValueBackend,
   FilesystemKeyValueBackend,
+  NatsKeyValueBackend,
+  PostgresKeyValueBackend,
   KeyValueError,
+  type NatsKeyValueOptions,
+  type PostgresKeyValueOptions,
   type KeyValuePluginOptions,
   type KeyValueBackend,
 } from './plugins/keyvalue/index.ts';
@@ -69,7 +78,11 @@ export {
   blobstorePlugin,
   MemoryBlobstoreBackend,
   FilesystemBlobstoreBackend,
+  NatsBlobstoreBackend,
+  PostgresBlobstoreBackend,
   BlobstoreError,
+  type NatsBlobstoreOptions,
+  type PostgresBlobstoreOptions,
   type BlobstorePluginOptions,
   type BlobstoreBackend,
 } from './plugins/blobstore/index.ts';
