@@ -78,6 +78,42 @@ export function buildProgram(): Command {
       process.exitCode = await up(manifest, opts);
     });
 
+  // Loaded on use: the NATS and PostgreSQL clients stay out of the other commands.
+  const nats = (command: Command, which: 'scheduler' | 'data', what: string) =>
+    command
+      .option(`--${which}-nats-url <url>`, `NATS for ${what} (comma-separated servers)`, 'nats://localhost:4222')
+      .option(`--${which}-nats-tls-ca <file>`, `PEM CA certificate that signed the ${which} NATS server's certificate`)
+      .option(`--${which}-nats-tls-cert <file>`, `PEM client certificate for the ${which} NATS connection (needs the key)`)
+      .option(`--${which}-nats-tls-key <file>`, `PEM private key of --${which}-nats-tls-cert`)
+      .option(`--${which}-nats-tls-first`, `TLS handshake before the NATS protocol on the ${which} connection`)
+      .option(`--${which}-nats-creds <file>`, `NATS credentials file (user JWT and seed) for the ${which} connection`);
+  const host = program
+    .command('host')
+    .description('run a cluster host: an operator starts and stops workloads over NATS (like `wash host`)')
+    .option('--host-group <name>', 'the hostgroup label operators place workloads by', 'default')
+    .option('--host-name <name>', 'the hostname the heartbeat reports (default: the machine\'s)')
+    .option('--label <key=value>', 'another host label (repeatable)', collect, []);
+  nats(host, 'scheduler', 'the control plane (workload start/stop/status, heartbeats)');
+  nats(host, 'data', 'the data plane (key-value, blobstore, messaging)');
+  host
+    .option('--http-addr <host:port>', 'serve workloads\' HTTP here, routed by Host header (default: no HTTP)')
+    .option('--tls-cert-path <file>', 'serve HTTPS with this PEM certificate (needs --tls-key-path)')
+    .option('--tls-key-path <file>', 'the PEM private key for --tls-cert-path')
+    .option('--postgres-url <url>', 'PostgreSQL for wasmcloud:postgres (and for key-value/blobstore with the backend flags)')
+    .option('--keyvalue-backend <nats|postgres>', 'where wasi:keyvalue data lives', 'nats')
+    .option('--blobstore-backend <nats|postgres>', 'where wasi:blobstore data lives', 'nats')
+    .option('--allow-insecure-registries', 'pull images over plain HTTP')
+    .option('--registry-pull-timeout <duration>', 'time limit of one image pull', '30s')
+    .option('--oci-cache-dir <dir>', 'where pulled images are cached')
+    .option('--heartbeat-interval <duration>', 'how often the heartbeat is published', '15s')
+    .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'info')
+    .option('--cache-dir <dir>', 'where transpiled components are cached')
+    .option('--no-cache', 'do not use the disk cache')
+    .action(async (opts) => {
+      const { hostCommand } = await import('./host.ts');
+      process.exitCode = await hostCommand(opts);
+    });
+
   registerOciCommands(program);
 
   return program;

@@ -1,0 +1,193 @@
+/**
+ * `wasmhost host`: a cluster host driven by an operator over NATS (the reference's `wash host`,
+ * same flag names). Two NATS connections, as in the reference: the scheduler one carries the
+ * washlet's control subjects, the data one the plugins' traffic (key-value, blobstore,
+ * messaging). Production backends throughout; PostgreSQL for key-value and blobstore on request.
+ */
+import { readFileSync } from 'node:fs';
+import type { NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
+import { destination, pino, type Logger } from 'pino';
+import { durationMs, DURATION_HINT } from '../duration.ts';
+import { Engine, HostBuilder, UsageError, type Host, type Plugin } from '../index.ts';
+import { HostRouter } from '../http/router.ts';
+import { HttpServer } from '../http/server.ts';
+import { OciImageFetcher } from '../oci/index.ts';
+import { blobstorePlugin, type BlobstoreBackend } from '../plugins/blobstore/index.ts';
+import { NatsBlobstoreBackend } from '../plugins/blobstore/backends/nats.ts';
+import { PostgresBlobstoreBackend } from '../plugins/blobstore/backends/postgres.ts';
+import { configPlugin } from '../plugins/config/index.ts';
+import { keyValuePlugin, type KeyValueBackend } from '../plugins/keyvalue/index.ts';
+import { NatsKeyValueBackend } from '../plugins/keyvalue/backends/nats.ts';
+import { PostgresKeyValueBackend } from '../plugins/keyvalue/backends/postgres.ts';
+import { loggingPlugin } from '../plugins/logging/index.ts';
+import { messagingPlugin } from '../plugins/messaging/index.ts';
+import { NatsBroker } from '../plugins/messaging/backends/nats.ts';
+import { postgresPlugin } from '../plugins/postgres/index.ts';
+import { connectNats, HOST_GROUP_LABEL, hostSubject, Washlet, type NatsConnectOptions } from '../washlet/index.ts';
+
+export interface HostCommandOptions {
+  hostGroup: string;
+  hostName?: string;
+  label: string[];
+  schedulerNatsUrl: string;
+  schedulerNatsTlsCa?: string;
+  schedulerNatsTlsCert?: string;
+  schedulerNatsTlsKey?: string;
+  schedulerNatsTlsFirst?: boolean;
+  schedulerNatsCreds?: string;
+  dataNatsUrl: string;
+  dataNatsTlsCa?: string;
+  dataNatsTlsCert?: string;
+  dataNatsTlsKey?: string;
+  dataNatsTlsFirst?: boolean;
+  dataNatsCreds?: string;
+  httpAddr?: string;
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  postgresUrl?: string;
+  keyvalueBackend: string;
+  blobstoreBackend: string;
+  allowInsecureRegistries?: boolean;
+  registryPullTimeout: string;
+  ociCacheDir?: string;
+  heartbeatInterval: string;
+  logLevel: string;
+  cacheDir?: string;
+  cache?: boolean;
+}
+
+type Backend = 'nats' | 'postgres';
+
+function backendChoice(value: string, flag: string, postgresUrl: string | undefined): Backend {
+  if (value !== 'nats' && value !== 'postgres') throw new UsageError(`${flag} ${value}: expected nats or postgres`);
+  if (value === 'postgres' && !postgresUrl) throw new UsageError(`${flag} postgres needs --postgres-url`);
+  return value;
+}
+
+function duration(value: string, flag: string): number {
+  const ms = durationMs(value);
+  if (ms === undefined) throw new UsageError(`${flag} ${value}: not a duration`, { hint: DURATION_HINT });
+  return ms;
+}
+
+/** `--label k=v` flags into a map; the host group has its own flag. */
+export function parseLabels(labels: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const label of labels) {
+    const eq = label.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--label ${label}: expected key=value`);
+    const key = label.slice(0, eq).trim();
+    if (key === HOST_GROUP_LABEL) throw new UsageError(`--label ${label}: the ${HOST_GROUP_LABEL} label is set with --host-group`);
+    out[key] = label.slice(eq + 1);
+  }
+  return out;
+}
+
+function natsOptions(opts: HostCommandOptions, which: 'scheduler' | 'data'): NatsConnectOptions {
+  const o = which === 'scheduler'
+    ? { tlsCa: opts.schedulerNatsTlsCa, tlsCert: opts.schedulerNatsTlsCert, tlsKey: opts.schedulerNatsTlsKey, tlsFirst: opts.schedulerNatsTlsFirst, creds: opts.schedulerNatsCreds }
+    : { tlsCa: opts.dataNatsTlsCa, tlsCert: opts.dataNatsTlsCert, tlsKey: opts.dataNatsTlsKey, tlsFirst: opts.dataNatsTlsFirst, creds: opts.dataNatsCreds };
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError(`--${which}-nats-tls-cert and --${which}-nats-tls-key go together`);
+  return { ...o, name: `wasmhost host (${which})` };
+}
+
+/** What a running cluster host holds, in the order `shutdown` lets go of it. */
+interface Resources {
+  washlet?: Washlet;
+  host?: Host;
+  connections: NatsConnection[];
+  pool?: pg.Pool;
+}
+
+async function shutdown(r: Resources, log: Logger): Promise<void> {
+  await r.washlet?.stop(); // no more requests or heartbeats
+  await r.host?.stop(); // workloads, plugins, HTTP
+  for (const nc of r.connections) await nc.drain().catch((err: unknown) => log.warn({ err }, 'draining a NATS connection failed'));
+  await r.pool?.end().catch((err: unknown) => log.warn({ err }, 'closing the PostgreSQL pool failed'));
+}
+
+export async function hostCommand(opts: HostCommandOptions): Promise<number> {
+  // Everything a flag can get wrong fails before anything connects.
+  const labels = parseLabels(opts.label);
+  const hostGroup = opts.hostGroup.trim();
+  if (!hostGroup) throw new UsageError('--host-group must not be empty');
+  const keyvalue = backendChoice(opts.keyvalueBackend, '--keyvalue-backend', opts.postgresUrl);
+  const blobstore = backendChoice(opts.blobstoreBackend, '--blobstore-backend', opts.postgresUrl);
+  const pullTimeoutMs = duration(opts.registryPullTimeout, '--registry-pull-timeout');
+  const heartbeatIntervalMs = duration(opts.heartbeatInterval, '--heartbeat-interval');
+  if ((opts.tlsCertPath === undefined) !== (opts.tlsKeyPath === undefined)) throw new UsageError('--tls-cert-path and --tls-key-path go together');
+  if (opts.tlsCertPath && !opts.httpAddr) throw new UsageError('--tls-cert-path needs --http-addr (the host serves no HTTP without it)');
+  const schedulerOptions = natsOptions(opts, 'scheduler');
+  const dataOptions = natsOptions(opts, 'data');
+
+  const log = pino({ level: opts.logLevel, base: undefined }, destination(2));
+  const r: Resources = { connections: [] };
+  try {
+    const scheduler = await connectNats(opts.schedulerNatsUrl, schedulerOptions);
+    r.connections.push(scheduler);
+    const data = await connectNats(opts.dataNatsUrl, dataOptions);
+    r.connections.push(data);
+    if (opts.postgresUrl) r.pool = new pg.Pool({ connectionString: opts.postgresUrl });
+
+    const kvBackend: KeyValueBackend = keyvalue === 'postgres' ? new PostgresKeyValueBackend({ pool: r.pool! }) : new NatsKeyValueBackend({ connection: data });
+    const blobBackend: BlobstoreBackend = blobstore === 'postgres' ? new PostgresBlobstoreBackend({ pool: r.pool! }) : new NatsBlobstoreBackend({ connection: data });
+    const plugins: Plugin[] = [
+      // As the reference's cluster host: a component's environment is part of its config.
+      configPlugin({ includeEnvironment: true }),
+      loggingPlugin(),
+      keyValuePlugin({ backend: kvBackend }),
+      blobstorePlugin({ backend: blobBackend }),
+      messagingPlugin({ backend: new NatsBroker({ connection: data }) }),
+    ];
+    if (opts.postgresUrl) plugins.push(postgresPlugin({ url: opts.postgresUrl }));
+
+    const fetcher = new OciImageFetcher({ insecure: opts.allowInsecureRegistries ?? false, timeoutMs: pullTimeoutMs, cacheDir: opts.ociCacheDir });
+    const builder = new HostBuilder()
+      .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir }))
+      .withLogger(log)
+      .withGuestOutput('log')
+      .withImageFetcher(fetcher)
+      .withLabel(HOST_GROUP_LABEL, hostGroup);
+    for (const [k, v] of Object.entries(labels)) builder.withLabel(k, v);
+    if (opts.hostName) builder.withHostname(opts.hostName);
+    let http: HttpServer | undefined;
+    if (opts.httpAddr) {
+      const tls = opts.tlsCertPath && opts.tlsKeyPath ? { cert: readFileSync(opts.tlsCertPath), key: readFileSync(opts.tlsKeyPath) } : undefined;
+      http = new HttpServer({ address: opts.httpAddr, router: new HostRouter(), tls, logger: log });
+      builder.withHttpHandler(http);
+    }
+    for (const plugin of plugins) builder.withPlugin(plugin);
+    r.host = builder.build();
+    await r.host.start();
+
+    r.washlet = new Washlet({ host: r.host, connection: scheduler, heartbeatIntervalMs, logger: log, imageFetcher: fetcher });
+    await r.washlet.start();
+    const id = r.washlet.hostId;
+    process.stdout.write(`Host ${id} (${r.host.friendlyName}) is running in host group "${hostGroup}"\n`);
+    process.stdout.write(`  control: ${hostSubject(id)} on ${opts.schedulerNatsUrl}\n`);
+    process.stdout.write(`  HTTP:    ${http ? `${http.url.href} (routed by Host header)` : 'none (--http-addr serves it)'}\n`);
+  } catch (err) {
+    await shutdown(r, log);
+    throw err;
+  }
+  return untilSignal(() => shutdown(r, log));
+}
+
+/** Serves until SIGINT or SIGTERM, then stops gracefully; a second signal ends the process at once. */
+function untilSignal(stop: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      process.stderr.write(`${signal}: stopping\n`);
+      stop().then(
+        () => resolve(0),
+        (err: Error) => {
+          process.stderr.write(`error: stopping failed: ${err.message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,180 @@
+// `wasmhost host` as a real process against the real NATS server: it announces itself, answers
+// a scripted operator, serves a started workload's HTTP through --http-addr and its messages
+// through the data connection, and stops gracefully on SIGTERM. Flag mistakes fail before
+// anything connects.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { main } from '../../src/cli/main.ts';
+import { heartbeatSubject, rpcSubject } from '../../src/washlet/index.ts';
+import { fixturePath } from '../fixtures/index.ts';
+import { NATS_URL, POSTGRES_URL, reachable, service } from '../services.ts';
+import { ask, eventually, get, status } from './helpers.ts';
+
+const skip = await service('NATS', NATS_URL);
+// With PostgreSQL at hand the host also serves wasmcloud:postgres (the flag is optional).
+const { hostname: pgHost, port: pgPort } = new URL(POSTGRES_URL);
+const withPostgres = await reachable(pgHost, Number(pgPort));
+const BIN = resolve(import.meta.dirname, '../../bin/wasmhost.js');
+
+/** Runs the CLI in this process; what it wrote to stderr and its exit code. */
+async function runMain(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+test('flag mistakes are refused before anything connects', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--keyvalue-backend', 'redis'], /--keyvalue-backend redis: expected nats or postgres/],
+    [['--blobstore-backend', 'postgres'], /--blobstore-backend postgres needs --postgres-url/],
+    [['--label', 'zone'], /--label zone: expected key=value/],
+    [['--label', 'hostgroup=x'], /the hostgroup label is set with --host-group/],
+    [['--registry-pull-timeout', 'soon'], /--registry-pull-timeout soon: not a duration/],
+    [['--scheduler-nats-tls-cert', '/tmp/cert.pem'], /--scheduler-nats-tls-cert and --scheduler-nats-tls-key go together/],
+    [['--tls-cert-path', 'a.pem', '--tls-key-path', 'b.pem'], /--tls-cert-path needs --http-addr/],
+    // Nothing listens on port 1: the error names the server.
+    [['--scheduler-nats-url', 'nats://127.0.0.1:1'], /cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/],
+  ];
+  for (const [args, expected] of cases) {
+    const { code, stderr } = await runMain(['host', ...args]);
+    assert.equal(code, 1, args.join(' '));
+    assert.match(stderr, expected);
+  }
+});
+
+describe('wasmhost host, a real process', { skip }, () => {
+  const run = randomUUID().slice(0, 8);
+  const group = `cli-test-${run}`;
+  let child: ChildProcess;
+  let stdout = '';
+  let stderr = '';
+  let exited: Promise<number | null>;
+  let operator: NatsConnection;
+  let cacheDir: string;
+  let hostId: string;
+
+  before(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), 'wasmhost-host-cli-'));
+    operator = await connect({ servers: NATS_URL });
+    child = spawn(
+      process.execPath,
+      [
+        BIN, 'host',
+        '--host-group', group,
+        '--label', 'zone=test',
+        '--scheduler-nats-url', NATS_URL,
+        '--data-nats-url', NATS_URL,
+        '--http-addr', '127.0.0.1:0',
+        '--heartbeat-interval', '300ms',
+        '--allow-insecure-registries',
+        '--registry-pull-timeout', '5s',
+        '--oci-cache-dir', cacheDir,
+        '--log-level', 'warn',
+        ...(withPostgres ? ['--postgres-url', POSTGRES_URL] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    hostId = await eventually(() => /^Host (\S+) \(/m.exec(stdout)?.[1] ?? (child.exitCode !== null ? '' : undefined), 30_000);
+    assert.ok(hostId, `the host did not start:\n${stderr}`);
+  });
+
+  after(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await operator?.drain();
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  test('it announces itself on stdout and through heartbeats carrying its labels and plugins', async () => {
+    assert.match(stdout, new RegExp(`running in host group "${group}"`));
+    assert.match(stdout, new RegExp(`control: runtime\\.host\\.${hostId}\\.> on `));
+    const beats: Record<string, any>[] = [];
+    const sub = operator.subscribe(heartbeatSubject(hostId), { callback: (_e, msg) => void beats.push(msg.json()) });
+    try {
+      await eventually(() => (beats.length >= 2 ? true : undefined), 5000);
+    } finally {
+      sub.unsubscribe();
+    }
+    const hb = beats[0];
+    assert.equal(hb.id, hostId);
+    assert.deepEqual(hb.labels, { hostgroup: group, zone: 'test' });
+    assert.ok(hb.httpPort > 0);
+    const served = hb.imports.map((i: any) => `${i.namespace}:${i.package}`);
+    const expected = ['wasi:config', 'wasi:logging', 'wasi:keyvalue', 'wasi:blobstore', 'wasmcloud:messaging', ...(withPostgres ? ['wasmcloud:postgres'] : [])];
+    for (const p of expected) assert.ok(served.includes(p), `${p} in ${served}`);
+  });
+
+  test('a started workload serves HTTP through --http-addr and messages through the data connection', async () => {
+    const port = (await ask(operator, hostId, 'heartbeat')).json.httpPort;
+    const web = {
+      workloadId: `web-${run}`,
+      workload: {
+        name: 'hello',
+        witWorld: {
+          components: [{ name: 'web', bytes: readFileSync(fixturePath('http-hello')).toString('base64') }],
+          hostInterfaces: [{ namespace: 'wasi', package: 'http', interfaces: ['incoming-handler'], config: { host: `web-${run}.test` } }],
+        },
+      },
+    };
+    const subject = `cli-test.${run}.greet`;
+    const handler = {
+      workloadId: `handler-${run}`,
+      workload: {
+        name: 'handler',
+        witWorld: {
+          components: [{ name: 'handler', file: fixturePath('msg-handler') }],
+          hostInterfaces: [{ namespace: 'wasmcloud', package: 'messaging', interfaces: ['consumer', 'handler'], version: '0.2.0', config: { subscriptions: subject } }],
+        },
+      },
+    };
+    for (const request of [web, handler]) {
+      const started = await status(operator, hostId, 'workload.start', request);
+      assert.equal(started.workloadState, 'WORKLOAD_STATE_RUNNING', started.message);
+    }
+    assert.deepEqual(await get(port, `web-${run}.test`), { status: 200, body: 'hello' });
+    assert.equal((await get(port, `nobody-${run}.test`)).status, 404);
+    assert.equal((await operator.request(subject, 'hi', { timeout: 10_000 })).string(), 'reply:hi');
+    assert.equal((await ask(operator, hostId, 'heartbeat')).json.workloadCount, '2');
+    for (const { workloadId } of [web, handler]) {
+      assert.equal((await status(operator, hostId, 'workload.stop', { workloadId })).workloadState, 'WORKLOAD_STATE_COMPLETED');
+    }
+    assert.equal((await get(port, `web-${run}.test`)).status, 404);
+  });
+
+  test('an unpullable image answers ERROR with the reason', async () => {
+    const failed = await status(operator, hostId, 'workload.start', {
+      workloadId: `nope-${run}`,
+      workload: { name: 'nope', witWorld: { components: [{ name: 'nope', image: '127.0.0.1:1/nope:latest' }] } },
+    });
+    assert.equal(failed.workloadState, 'WORKLOAD_STATE_ERROR');
+    assert.match(failed.message, /^failed to pull image for component 'nope': .*127\.0\.0\.1:1\/nope:latest/);
+  });
+
+  test('SIGTERM stops it gracefully: exit code 0, and nothing answers any more', async () => {
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited, new Promise((r) => (timer = setTimeout(() => r('timeout'), 20_000)))]);
+    clearTimeout(timer);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /SIGTERM: stopping/);
+    await assert.rejects(operator.request(rpcSubject(hostId, 'heartbeat'), '', { timeout: 2000 }));
+  });
+});
