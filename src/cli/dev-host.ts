@@ -72,15 +72,15 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
 }
 
 /**
- * Serves until SIGINT or SIGTERM, then stops the host gracefully. The handlers are `once`: a
+ * Serves until SIGINT or SIGTERM, then runs `stop` (a graceful stop). The handlers are `once`: a
  * second signal gets Node's default and ends the process at once.
  */
-export function untilSignal(host: Host): Promise<number> {
+export function untilSignal(stop: () => Promise<void>): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
       process.stderr.write(`${signal}: stopping\n`);
-      host.stop().then(
+      stop().then(
         () => resolve(0),
         (err: Error) => {
           process.stderr.write(`error: stopping failed: ${err.message}\n`);

@@ -24,6 +24,7 @@ import { loggingPlugin } from '../plugins/logging/index.ts';
 import { messagingPlugin } from '../plugins/messaging/index.ts';
 import { NatsBroker } from '../plugins/messaging/backends/nats.ts';
 import { postgresPlugin } from '../plugins/postgres/index.ts';
+import { untilSignal } from './dev-host.ts';
 import { connectNats, HOST_GROUP_LABEL, hostSubject, Washlet, type NatsConnectOptions } from '../washlet/index.ts';
 
 export interface HostCommandOptions {
@@ -128,7 +129,11 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
     r.connections.push(scheduler);
     const data = await connectNats(opts.dataNatsUrl, dataOptions);
     r.connections.push(data);
-    if (opts.postgresUrl) r.pool = new pg.Pool({ connectionString: opts.postgresUrl });
+    if (opts.postgresUrl) {
+      r.pool = new pg.Pool({ connectionString: opts.postgresUrl });
+      // An idle connection that dies is reported here; unheard, it would end the process.
+      r.pool.on('error', (err) => log.warn({ err: err.message }, 'an idle PostgreSQL connection failed'));
+    }
 
     const kvBackend: KeyValueBackend = keyvalue === 'postgres' ? new PostgresKeyValueBackend({ pool: r.pool! }) : new NatsKeyValueBackend({ connection: data });
     const blobBackend: BlobstoreBackend = blobstore === 'postgres' ? new PostgresBlobstoreBackend({ pool: r.pool! }) : new NatsBlobstoreBackend({ connection: data });
@@ -172,22 +177,4 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
     throw err;
   }
   return untilSignal(() => shutdown(r, log));
-}
-
-/** Serves until SIGINT or SIGTERM, then stops gracefully; a second signal ends the process at once. */
-function untilSignal(stop: () => Promise<void>): Promise<number> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-      process.stderr.write(`${signal}: stopping\n`);
-      stop().then(
-        () => resolve(0),
-        (err: Error) => {
-          process.stderr.write(`error: stopping failed: ${err.message}\n`);
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  });
 }

@@ -71,5 +71,5 @@ export async function serve(file: string, opts: ServeOptions): Promise<number> {
   }
   process.stdout.write(`Serving HTTP on ${http.url.href}\n`);
   if (opts.allowHost.length === 0) process.stderr.write('note: outgoing HTTP may go to any host (development mode); --allow-host restricts it\n');
-  return untilSignal(host);
+  return untilSignal(() => host.stop());
 }

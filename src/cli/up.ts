@@ -32,5 +32,5 @@ export async function up(manifest: string, opts: UpOptions): Promise<number> {
   for (const url of urls) process.stdout.write(`  ${url}\n`);
   if (opts.router !== 'host') process.stderr.write('note: outgoing HTTP may go to any host from components without allowedHosts (development mode)\n');
   process.stderr.write(`key-value and blobstore: ${opts.dataDir ? `on disk under ${resolve(opts.dataDir)}` : 'in memory (gone when stopped; --data-dir keeps them)'}\n`);
-  return untilSignal(host);
+  return untilSignal(() => host.stop());
 }
