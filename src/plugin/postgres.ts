@@ -231,14 +231,26 @@ const SQL_STATES: Record<string, string> = {
   '57P03': 'the server is not accepting connections yet',
 };
 
+/**
+ * A server that cannot be reached, as `connection refused (ECONNREFUSED)`: no host names or
+ * addresses, so a guest may read it. Undefined when `err` is not a network failure. Also used by
+ * the wasmcloud:postgres plugin.
+ */
+export function networkFailure(err: unknown): string | undefined {
+  const e = err as { code?: unknown; errors?: unknown } | null;
+  const nested = Array.isArray(e?.errors) ? (e.errors as { code?: unknown }[]).map((x) => x?.code) : [];
+  for (const code of [e?.code, ...nested]) {
+    if (typeof code === 'string' && Object.hasOwn(NETWORK_CODES, code)) return `${NETWORK_CODES[code]} (${code})`;
+  }
+  return undefined;
+}
+
 /** Why the database is unusable, in words a guest may read (no host names or addresses); undefined for other errors. */
 export function unavailableReason(err: unknown, timeoutMs: number): string | undefined {
   if (err instanceof Unavailable) return err.message;
-  const e = err as { code?: unknown; message?: unknown; errors?: unknown } | null;
-  const nested = Array.isArray(e?.errors) ? (e.errors as { code?: unknown }[]).map((x) => x?.code) : [];
-  for (const code of [e?.code, ...nested]) {
-    if (typeof code === 'string' && NETWORK_CODES[code]) return `${NETWORK_CODES[code]} (${code})`;
-  }
+  const network = networkFailure(err);
+  if (network !== undefined) return network;
+  const e = err as { message?: unknown } | null;
   const state = sqlState(err);
   if (state) {
     const reason = SQL_STATES[state] ?? SQL_STATES[state.slice(0, 2)];

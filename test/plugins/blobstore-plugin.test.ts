@@ -3,109 +3,19 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { WasiContext, createWasiImports } from '../../src/index.ts';
 import { UsageError } from '../../src/errors.ts';
-import type { Plugin, PluginWorkload, WitInterface } from '../../src/plugin/plugin.ts';
 import { InputStream, OutputStream } from '../../src/plugin/streams.ts';
 import { MemoryBlobstoreBackend, blobstorePlugin, type BlobstoreBackend } from '../../src/plugins/blobstore/index.ts';
+import { bindBlobstore, blobstoreWorkload, getObjectText, putObject, rejectsWithString } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array) => new TextDecoder().decode(value);
-
-function blobstoreInterface(config: Record<string, string> = {}): WitInterface {
-  return { namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft', config };
-}
-
-function workloadOf(id: string, config: Record<string, string> = {}, logger = pino({ level: 'silent' })): PluginWorkload {
-  return { id, namespace: 'default', name: id, annotations: {}, interfaces: [blobstoreInterface(config)], logger };
-}
-
-/** The guest's view of the resources, typed for the tests. */
-interface Container {
-  name(): string;
-  info(): Promise<{ name: string; createdAt: bigint }>;
-  getData(name: string, start: bigint, end: bigint): Promise<IncomingValue>;
-  writeData(name: string, data: OutgoingValue): Promise<void>;
-  listObjects(): Promise<StreamObjectNames>;
-  deleteObject(name: string): Promise<void>;
-  deleteObjects(names: string[]): Promise<void>;
-  hasObject(name: string): Promise<boolean>;
-  objectInfo(name: string): Promise<{ name: string; container: string; createdAt: bigint; size: bigint }>;
-  clear(): Promise<void>;
-}
-interface StreamObjectNames {
-  readStreamObjectNames(len: bigint): [string[], boolean];
-  skipStreamObjectNames(num: bigint): [bigint, boolean];
-}
-interface OutgoingValue {
-  outgoingValueWriteBody(): OutputStream;
-  [Symbol.dispose](): void;
-}
-interface IncomingValue {
-  size(): bigint;
-}
-interface ObjectId {
-  container: string;
-  object: string;
-}
-interface BlobstoreImports {
-  createContainer(name: string): Promise<Container>;
-  getContainer(name: string): Promise<Container>;
-  deleteContainer(name: string): Promise<void>;
-  containerExists(name: string): Promise<boolean>;
-  copyObject(src: ObjectId, dest: ObjectId): Promise<void>;
-  moveObject(src: ObjectId, dest: ObjectId): Promise<void>;
-  OutgoingValue: { newOutgoingValue(): OutgoingValue; finish(value: OutgoingValue): Promise<void> };
-  IncomingValue: { incomingValueConsumeSync(value: IncomingValue): Uint8Array; incomingValueConsumeAsync(value: IncomingValue): InputStream };
-}
-
-/** Binds `plugin` to one component of `workload` the way the host does, and answers its imports. */
-async function bind(plugin: Plugin, workload: PluginWorkload): Promise<BlobstoreImports> {
-  await plugin.onWorkloadBind?.(workload);
-  const impl = (await plugin.onComponentBind?.({
-    workload,
-    name: 'component',
-    config: {},
-    environment: {},
-    allowedHosts: [],
-    interfaces: workload.interfaces,
-    imports: [],
-    exports: [],
-    logger: workload.logger,
-  })) as Record<string, Record<string, unknown>>;
-  return {
-    ...impl['wasi:blobstore/blobstore@0.2.0-draft'],
-    ...impl['wasi:blobstore/types@0.2.0-draft'],
-  } as unknown as BlobstoreImports;
-}
-
-/** Writes `data` as object `name` of `container` the way a guest does: value, body stream, write-data, finish. */
-async function put(bs: BlobstoreImports, container: Container, name: string, data: Uint8Array): Promise<void> {
-  const value = bs.OutgoingValue.newOutgoingValue();
-  const body = value.outgoingValueWriteBody();
-  await body.blockingWriteAndFlush(data);
-  body[Symbol.dispose]();
-  await container.writeData(name, value);
-  await bs.OutgoingValue.finish(value);
-}
-
-async function get(bs: BlobstoreImports, container: Container, name: string, start: bigint, end: bigint): Promise<string> {
-  return text(bs.IncomingValue.incomingValueConsumeSync(await container.getData(name, start, end)));
-}
-
-/** Asserts that `promise` fails with the WIT error string matching `message` (a plain string: the guest gets `err`, not a trap). */
-async function rejectsWithString(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.equal(typeof err, 'string', `expected a string error, got ${String(err)}`);
-    assert.match(err as string, message);
-    return true;
-  });
-}
 
 test('the plugin serves wasi:blobstore/blobstore,container,types@0.2.0-draft under the id wasi-blobstore', async () => {
   const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
   assert.equal(plugin.id, 'wasi-blobstore');
   assert.equal(blobstorePlugin({ backend: new MemoryBlobstoreBackend(), id: 'blobs-2' }).id, 'blobs-2');
   assert.deepEqual(plugin.imports, [{ namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft' }]);
-  const workload = workloadOf('w1');
+  const workload = blobstoreWorkload('w1');
   const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, allowedHosts: [], interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
   assert.deepEqual(Object.keys(impl).sort(), ['wasi:blobstore/blobstore@0.2.0-draft', 'wasi:blobstore/container@0.2.0-draft', 'wasi:blobstore/types@0.2.0-draft']);
   assert.deepEqual(Object.keys(impl['wasi:blobstore/blobstore@0.2.0-draft']).sort(), [
@@ -121,10 +31,10 @@ test('the plugin serves wasi:blobstore/blobstore,container,types@0.2.0-draft und
 });
 
 test('outgoing-value: the body is a WASI output stream, stored on finish, in either order of write-data', async () => {
-  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
   const container = await bs.createContainer('c');
-  await put(bs, container, 'first', bytes('hello'));
-  assert.equal(await get(bs, container, 'first', 0n, 4n), 'hello');
+  await putObject(bs, container, 'first', bytes('hello'));
+  assert.equal(await getObjectText(bs, container, 'first', 0n, 4n), 'hello');
 
   // write-data before the body is written; nothing is stored until finish.
   const value = bs.OutgoingValue.newOutgoingValue();
@@ -139,13 +49,13 @@ test('outgoing-value: the body is a WASI output stream, stored on finish, in eit
   assert.equal(await container.hasObject('second'), false);
   body[Symbol.dispose]();
   await bs.OutgoingValue.finish(value);
-  assert.equal(await get(bs, container, 'second', 0n, 100n), 'part one, part two');
+  assert.equal(await getObjectText(bs, container, 'second', 0n, 100n), 'part one, part two');
   // After finish the stream is closed.
   assert.throws(() => body.checkWrite(), (err: unknown) => (err as { tag: string }).tag === 'closed');
 });
 
 test('outgoing-value: one value may go to several places; dropped unfinished, it goes nowhere', async () => {
-  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
   const a = await bs.createContainer('a');
   const b = await bs.createContainer('b');
   const value = bs.OutgoingValue.newOutgoingValue();
@@ -153,8 +63,8 @@ test('outgoing-value: one value may go to several places; dropped unfinished, it
   await a.writeData('x', value);
   await b.writeData('y', value);
   await bs.OutgoingValue.finish(value);
-  assert.equal(await get(bs, a, 'x', 0n, 10n), 'twice');
-  assert.equal(await get(bs, b, 'y', 0n, 10n), 'twice');
+  assert.equal(await getObjectText(bs, a, 'x', 0n, 10n), 'twice');
+  assert.equal(await getObjectText(bs, b, 'y', 0n, 10n), 'twice');
 
   const dropped = bs.OutgoingValue.newOutgoingValue();
   const body = dropped.outgoingValueWriteBody();
@@ -170,9 +80,9 @@ test('outgoing-value: one value may go to several places; dropped unfinished, it
 });
 
 test("outgoing-value: a body past the backend's size limit fails the write with a clear stream error", async () => {
-  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend({ maxObjectSize: 10 }) }), workloadOf('w1'));
+  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend({ maxObjectSize: 10 }) }), blobstoreWorkload('w1'));
   const container = await bs.createContainer('c');
-  await put(bs, container, 'ten', bytes('0123456789'));
+  await putObject(bs, container, 'ten', bytes('0123456789'));
   const value = bs.OutgoingValue.newOutgoingValue();
   const body = value.outgoingValueWriteBody();
   await body.blockingWriteAndFlush(bytes('01234'));
@@ -184,14 +94,14 @@ test("outgoing-value: a body past the backend's size limit fails the write with 
 });
 
 test('get-data: start and end are inclusive, cut to the object; incoming values are consumed sync or as a stream', async () => {
-  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
   const container = await bs.createContainer('c');
-  await put(bs, container, 'digits', bytes('0123456789'));
-  assert.equal(await get(bs, container, 'digits', 0n, 0n), '0');
-  assert.equal(await get(bs, container, 'digits', 2n, 4n), '234');
-  assert.equal(await get(bs, container, 'digits', 0n, 9n), '0123456789');
-  assert.equal(await get(bs, container, 'digits', 5n, 2n ** 64n - 1n), '56789');
-  assert.equal(await get(bs, container, 'digits', 10n, 20n), '');
+  await putObject(bs, container, 'digits', bytes('0123456789'));
+  assert.equal(await getObjectText(bs, container, 'digits', 0n, 0n), '0');
+  assert.equal(await getObjectText(bs, container, 'digits', 2n, 4n), '234');
+  assert.equal(await getObjectText(bs, container, 'digits', 0n, 9n), '0123456789');
+  assert.equal(await getObjectText(bs, container, 'digits', 5n, 2n ** 64n - 1n), '56789');
+  assert.equal(await getObjectText(bs, container, 'digits', 10n, 20n), '');
   await rejectsWithString(container.getData('digits', 5n, 4n), /^invalid range: start 5 is after end 4$/);
   await rejectsWithString(container.getData('nope', 0n, 1n), /^object "nope" does not exist in container "c"$/);
 
@@ -204,14 +114,14 @@ test('get-data: start and end are inclusive, cut to the object; incoming values 
 });
 
 test('container: name, info, list-objects paging and skipping, has, info, delete and clear', async () => {
-  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
   const before = BigInt(Math.floor(Date.now() / 1000));
   const container = await bs.createContainer('c');
   assert.equal(container.name(), 'c');
   const info = await container.info();
   assert.equal(info.name, 'c');
   assert.ok(info.createdAt >= before, String(info.createdAt));
-  for (const name of ['d', 'b', 'a', 'c']) await put(bs, container, name, bytes(`object ${name}`));
+  for (const name of ['d', 'b', 'a', 'c']) await putObject(bs, container, name, bytes(`object ${name}`));
 
   const names = await container.listObjects();
   assert.deepEqual(names.readStreamObjectNames(2n), [['a', 'b'], false]);
@@ -234,7 +144,7 @@ test('container: name, info, list-objects paging and skipping, has, info, delete
 });
 
 test('blobstore: create fails when the container exists, get when it does not; delete, exists, copy and move', async () => {
-  const bs = await bind(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), workloadOf('w1'));
+  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
   await rejectsWithString(bs.getContainer('c'), /^container "c" does not exist$/);
   assert.equal(await bs.containerExists('c'), false);
   const c = await bs.createContainer('c');
@@ -242,13 +152,13 @@ test('blobstore: create fails when the container exists, get when it does not; d
   assert.equal(await bs.containerExists('c'), true);
   assert.equal((await bs.getContainer('c')).name(), 'c');
 
-  await put(bs, c, 'o', bytes('payload'));
+  await putObject(bs, c, 'o', bytes('payload'));
   const d = await bs.createContainer('d');
   await bs.copyObject({ container: 'c', object: 'o' }, { container: 'd', object: 'copied' });
   await bs.moveObject({ container: 'c', object: 'o' }, { container: 'd', object: 'moved' });
   assert.equal(await c.hasObject('o'), false);
-  assert.equal(await get(bs, d, 'copied', 0n, 100n), 'payload');
-  assert.equal(await get(bs, d, 'moved', 0n, 100n), 'payload');
+  assert.equal(await getObjectText(bs, d, 'copied', 0n, 100n), 'payload');
+  assert.equal(await getObjectText(bs, d, 'moved', 0n, 100n), 'payload');
   await rejectsWithString(bs.copyObject({ container: 'd', object: 'moved' }, { container: 'missing', object: 'x' }), /container "missing" does not exist/);
 
   await bs.deleteContainer('d');
@@ -258,10 +168,10 @@ test('blobstore: create fails when the container exists, get when it does not; d
 
 test('config "buckets" allows only the named containers', async () => {
   const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
-  const bs = await bind(plugin, workloadOf('w1', { buckets: 'uploads, thumbs' }));
+  const bs = await bindBlobstore(plugin, blobstoreWorkload('w1', { buckets: 'uploads, thumbs' }));
   const uploads = await bs.createContainer('uploads');
   await bs.createContainer('thumbs');
-  await put(bs, uploads, 'o', bytes('x'));
+  await putObject(bs, uploads, 'o', bytes('x'));
   const refused = /^container "other" is not in the workload's config "buckets"$/;
   await rejectsWithString(bs.createContainer('other'), refused);
   await rejectsWithString(bs.getContainer('other'), refused);
@@ -270,7 +180,7 @@ test('config "buckets" allows only the named containers', async () => {
   await rejectsWithString(bs.copyObject({ container: 'uploads', object: 'o' }, { container: 'other', object: 'o' }), refused);
   await rejectsWithString(bs.moveObject({ container: 'other', object: 'o' }, { container: 'uploads', object: 'o' }), refused);
   await bs.copyObject({ container: 'uploads', object: 'o' }, { container: 'thumbs', object: 'o' });
-  const none = await bind(plugin, workloadOf('w2', { buckets: '' }));
+  const none = await bindBlobstore(plugin, blobstoreWorkload('w2', { buckets: '' }));
   await rejectsWithString(none.createContainer('uploads'), /not in the workload's config "buckets"/);
 });
 
@@ -278,11 +188,11 @@ test('config "read_only" refuses every change and allows every read', async () =
   const backend = new MemoryBlobstoreBackend();
   await backend.createContainer('default/w1', 'c');
   await backend.writeObject('default/w1', 'c', 'o', bytes('0123456789'));
-  const bs = await bind(blobstorePlugin({ backend }), workloadOf('w1', { read_only: 'true' }));
+  const bs = await bindBlobstore(blobstorePlugin({ backend }), blobstoreWorkload('w1', { read_only: 'true' }));
 
   const container = await bs.getContainer('c');
   assert.equal(await bs.containerExists('c'), true);
-  assert.equal(await get(bs, container, 'o', 3n, 5n), '345');
+  assert.equal(await getObjectText(bs, container, 'o', 3n, 5n), '345');
   assert.deepEqual((await container.listObjects()).readStreamObjectNames(10n), [['o'], true]);
   assert.equal(await container.hasObject('o'), true);
   assert.equal((await container.objectInfo('o')).size, 10n);
@@ -304,17 +214,17 @@ test('config "read_only" refuses every change and allows every read', async () =
 test('bad config fails the bind, naming the plugin and the key', async () => {
   const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
   assert.throws(
-    () => plugin.onWorkloadBind!(workloadOf('w1', { readonly: 'true' })),
+    () => plugin.onWorkloadBind!(blobstoreWorkload('w1', { readonly: 'true' })),
     (err: unknown) => err instanceof UsageError && /wasi-blobstore: unknown config key "readonly"/.test(err.message) && /buckets, read_only/.test(err.hint ?? ''),
   );
-  assert.throws(() => plugin.onWorkloadBind!(workloadOf('w1', { read_only: 'yes' })), /read_only on wasi:blobstore must be "true" or "false", not "yes"/);
-  await plugin.onWorkloadBind!(workloadOf('w1', { read_only: 'FALSE' }));
+  assert.throws(() => plugin.onWorkloadBind!(blobstoreWorkload('w1', { read_only: 'yes' })), /read_only on wasi:blobstore must be "true" or "false", not "yes"/);
+  await plugin.onWorkloadBind!(blobstoreWorkload('w1', { read_only: 'FALSE' }));
 });
 
 test('workloads are isolated, and unbinding drops a workload (idempotently)', async () => {
   const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
-  const one = await bind(plugin, workloadOf('w1'));
-  const two = await bind(plugin, workloadOf('w2'));
+  const one = await bindBlobstore(plugin, blobstoreWorkload('w1'));
+  const two = await bindBlobstore(plugin, blobstoreWorkload('w2'));
   const c = await one.createContainer('c');
   assert.equal(await two.containerExists('c'), false);
   await plugin.onWorkloadUnbind!('w1');
@@ -332,7 +242,7 @@ test('an unexpected backend failure reaches the guest without host details and i
   }
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  const bs = await bind(blobstorePlugin({ backend: new BrokenBackend() as BlobstoreBackend }), workloadOf('w1', {}, logger));
+  const bs = await bindBlobstore(blobstorePlugin({ backend: new BrokenBackend() as BlobstoreBackend }), blobstoreWorkload('w1', {}, { logger }));
   const container = await bs.createContainer('c');
   await rejectsWithString(container.listObjects(), /^list-objects failed: internal error in the blobstore$/);
   const warning = lines.find((l) => l.msg === 'blobstore backend failed');

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { UsageError } from '../../src/errors.ts';
-import type { Plugin, PluginComponent, PluginWorkload, WitInterface } from '../../src/plugin/plugin.ts';
 import { MemoryKeyValueBackend, keyValuePlugin } from '../../src/plugins/keyvalue/index.ts';
+import { bindKeyValue, keyValueWorkload, type KeyValueImports } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: unknown) => new TextDecoder().decode(value as Uint8Array);
@@ -13,53 +13,6 @@ function capturingLogger() {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { logger, lines };
-}
-
-function keyValueInterface(config: Record<string, string> = {}): WitInterface {
-  return { namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics', 'batch'], version: '0.2.0-draft', config };
-}
-
-function workloadOf(id: string, config: Record<string, string> = {}, logger = pino({ level: 'silent' })): PluginWorkload {
-  return { id, namespace: 'default', name: id, annotations: {}, interfaces: [keyValueInterface(config)], logger };
-}
-
-interface Bucket {
-  get(key: string): Promise<Uint8Array | undefined>;
-  set(key: string, value: Uint8Array): Promise<void>;
-  delete(key: string): Promise<void>;
-  exists(key: string): Promise<boolean>;
-  listKeys(cursor: bigint | undefined): Promise<{ keys: string[]; cursor: bigint | undefined }>;
-}
-
-/** The three interfaces as a guest would call them, typed for the tests. */
-interface KeyValueImports {
-  open(identifier: string): Promise<Bucket>;
-  increment(bucket: Bucket, key: string, delta: bigint): Promise<bigint>;
-  getMany(bucket: Bucket, keys: string[]): Promise<([string, Uint8Array] | undefined)[]>;
-  setMany(bucket: Bucket, entries: [string, Uint8Array][]): Promise<void>;
-  deleteMany(bucket: Bucket, keys: string[]): Promise<void>;
-}
-
-/** Binds `plugin` to one component of workload `workload` the way the host does, and answers its imports. */
-async function bind(plugin: Plugin, workload: PluginWorkload): Promise<KeyValueImports> {
-  await plugin.onWorkloadBind?.(workload);
-  const component: PluginComponent = {
-    workload,
-    name: 'component',
-    config: {},
-    environment: {},
-    allowedHosts: [],
-    interfaces: workload.interfaces,
-    imports: ['wasi:keyvalue/store@0.2.0-draft', 'wasi:keyvalue/atomics@0.2.0-draft', 'wasi:keyvalue/batch@0.2.0-draft'],
-    exports: [],
-    logger: workload.logger,
-  };
-  const impl = (await plugin.onComponentBind?.(component)) as Record<string, Record<string, unknown>>;
-  return {
-    ...impl['wasi:keyvalue/store@0.2.0-draft'],
-    ...impl['wasi:keyvalue/atomics@0.2.0-draft'],
-    ...impl['wasi:keyvalue/batch@0.2.0-draft'],
-  } as unknown as KeyValueImports;
 }
 
 /** Asserts that `promise` fails with exactly the WIT error value `expected` (a plain value, so the guest gets `err`, not a trap). */
@@ -75,7 +28,7 @@ test('the plugin serves wasi:keyvalue/store,atomics,batch@0.2.0-draft under the 
   assert.equal(plugin.id, 'wasi-keyvalue');
   assert.deepEqual(plugin.imports, [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics', 'batch'], version: '0.2.0-draft' }]);
   assert.equal(keyValuePlugin({ backend: new MemoryKeyValueBackend(), id: 'kv-2' }).id, 'kv-2');
-  const workload = workloadOf('w1');
+  const workload = keyValueWorkload('w1');
   await plugin.onWorkloadBind!(workload);
   const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, allowedHosts: [], interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
   assert.deepEqual(Object.keys(impl).sort(), ['wasi:keyvalue/atomics@0.2.0-draft', 'wasi:keyvalue/batch@0.2.0-draft', 'wasi:keyvalue/store@0.2.0-draft']);
@@ -86,7 +39,7 @@ test('the plugin serves wasi:keyvalue/store,atomics,batch@0.2.0-draft under the 
 });
 
 test('store, atomics and batch through one bucket', async () => {
-  const kv = await bind(keyValuePlugin({ backend: new MemoryKeyValueBackend() }), workloadOf('w1'));
+  const kv = await bindKeyValue(keyValuePlugin({ backend: new MemoryKeyValueBackend() }), keyValueWorkload('w1'));
   const bucket = await kv.open('cache');
   assert.equal(await bucket.get('k'), undefined);
   await bucket.set('k', bytes('v'));
@@ -116,7 +69,7 @@ test('store, atomics and batch through one bucket', async () => {
 });
 
 test('list-keys pages with a u64 cursor at the configured page size', async () => {
-  const kv = await bind(keyValuePlugin({ backend: new MemoryKeyValueBackend(), listPageSize: 2 }), workloadOf('w1'));
+  const kv = await bindKeyValue(keyValuePlugin({ backend: new MemoryKeyValueBackend(), listPageSize: 2 }), keyValueWorkload('w1'));
   const bucket = await kv.open('b');
   assert.deepEqual(await bucket.listKeys(undefined), { keys: [], cursor: undefined });
   for (const key of ['k3', 'k1', 'k5', 'k2', 'k4']) await bucket.set(key, bytes(key));
@@ -128,7 +81,7 @@ test('list-keys pages with a u64 cursor at the configured page size', async () =
 });
 
 test('the default list-keys page holds 1000 keys', async () => {
-  const kv = await bind(keyValuePlugin({ backend: new MemoryKeyValueBackend() }), workloadOf('w1'));
+  const kv = await bindKeyValue(keyValuePlugin({ backend: new MemoryKeyValueBackend() }), keyValueWorkload('w1'));
   const bucket = await kv.open('b');
   await kv.setMany(bucket, Array.from({ length: 1001 }, (_, i): [string, Uint8Array] => [`k${String(i).padStart(4, '0')}`, bytes('')]));
   const first = await bucket.listKeys(undefined);
@@ -139,8 +92,8 @@ test('the default list-keys page holds 1000 keys', async () => {
 
 test('workloads are isolated, and unbinding drops a workload (idempotently)', async () => {
   const plugin = keyValuePlugin({ backend: new MemoryKeyValueBackend() });
-  const one = await bind(plugin, workloadOf('w1'));
-  const two = await bind(plugin, workloadOf('w2'));
+  const one = await bindKeyValue(plugin, keyValueWorkload('w1'));
+  const two = await bindKeyValue(plugin, keyValueWorkload('w2'));
   const bucketOne = await one.open('shared-name');
   await bucketOne.set('k', bytes('one'));
   assert.equal(await (await two.open('shared-name')).get('k'), undefined);
@@ -155,17 +108,17 @@ test('workloads are isolated, and unbinding drops a workload (idempotently)', as
 
 test('config "buckets" limits which identifiers open; others are access-denied', async () => {
   const plugin = keyValuePlugin({ backend: new MemoryKeyValueBackend() });
-  const kv = await bind(plugin, workloadOf('w1', { buckets: 'sessions, cache' }));
+  const kv = await bindKeyValue(plugin, keyValueWorkload('w1', { buckets: 'sessions, cache' }));
   await (await kv.open('cache')).set('k', bytes('v'));
   await kv.open('sessions');
   await rejectsWithWitError(kv.open('other'), { tag: 'access-denied' });
-  const none = await bind(plugin, workloadOf('w2', { buckets: '' }));
+  const none = await bindKeyValue(plugin, keyValueWorkload('w2', { buckets: '' }));
   await rejectsWithWitError(none.open('cache'), { tag: 'access-denied' });
 });
 
 test('config "prefix" names the backend bucket', async () => {
   const backend = new MemoryKeyValueBackend();
-  const kv = await bind(keyValuePlugin({ backend }), workloadOf('w1', { prefix: 'app1-' }));
+  const kv = await bindKeyValue(keyValuePlugin({ backend }), keyValueWorkload('w1', { prefix: 'app1-' }));
   await (await kv.open('cache')).set('k', bytes('v'));
   assert.equal(text(await backend.get('default/w1', 'app1-cache', 'k')), 'v');
   await assert.rejects(backend.get('default/w1', 'cache', 'k'), /not open/);
@@ -173,7 +126,7 @@ test('config "prefix" names the backend bucket', async () => {
 
 test('an unknown config key fails the bind, naming the plugin and the key', async () => {
   const plugin = keyValuePlugin({ backend: new MemoryKeyValueBackend() });
-  const workload = workloadOf('w1', { bucket_prefix: 'x' });
+  const workload = keyValueWorkload('w1', { bucket_prefix: 'x' });
   assert.throws(
     () => plugin.onWorkloadBind!(workload),
     (err: unknown) => err instanceof UsageError && /wasi-keyvalue: unknown config key "bucket_prefix"/.test(err.message) && /buckets, prefix/.test(err.hint ?? ''),
@@ -187,7 +140,7 @@ test('backend errors reach the guest as WIT errors; unexpected ones without host
     }
   }
   const { logger, lines } = capturingLogger();
-  const kv = await bind(keyValuePlugin({ backend: new BrokenBackend() }), workloadOf('w1', {}, logger));
+  const kv = await bindKeyValue(keyValuePlugin({ backend: new BrokenBackend() }), keyValueWorkload('w1', {}, { logger }));
   const bucket = await kv.open('b');
   await assert.rejects(bucket.get('k'), (err: unknown) => {
     assert.deepEqual(err, { tag: 'other', val: 'get on bucket "b" failed: internal error in the key-value store' });

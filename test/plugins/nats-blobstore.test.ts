@@ -6,11 +6,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm } from '@nats-io/obj';
-import type { Plugin, PluginWorkload } from '../../src/plugin/plugin.ts';
 import {
   BlobstoreError,
   DEFAULT_NATS_MAX_OBJECT_SIZE,
@@ -21,48 +18,21 @@ import {
 } from '../../src/plugins/blobstore/index.ts';
 import { NATS_URL, service } from '../services.ts';
 import { blobstoreBackendSuite, rejectsWith } from './blobstore-backend-suite.ts';
+import { natsTestRun } from './nats-test-helpers.ts';
+import { bindBlobstore, blobstoreWorkload, getObjectText, putObject, rejectsWithString } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array) => new TextDecoder().decode(value);
 
 const skip = await service('NATS', NATS_URL);
 /** Every object store of this run starts with `OBJ_<run>`: removed at the end. */
-const run = `whbs${randomUUID().replaceAll('-', '').slice(0, 10)}`;
-let prefixes = 0;
-const freshPrefix = () => `${run}-${++prefixes}-`;
-
-const connections: NatsConnection[] = [];
-async function connectTo(): Promise<NatsConnection> {
-  const nc = await connect({ servers: NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  connections.push(nc);
-  return nc;
-}
-
-let shared: NatsConnection | undefined;
-let manager: JetStreamManager | undefined;
-async function sharedConnection(): Promise<NatsConnection> {
-  shared ??= await connectTo();
-  return shared;
-}
-async function jsm(): Promise<JetStreamManager> {
-  manager ??= await jetstreamManager(await sharedConnection());
-  return manager;
-}
+const { freshPrefix, connectTo, sharedConnection, jsm, runStreams, cleanup } = natsTestRun('whbs', 'OBJ_');
 
 async function backend(options: Partial<NatsBlobstoreOptions> = {}): Promise<NatsBlobstoreBackend> {
   return new NatsBlobstoreBackend({ connection: await sharedConnection(), bucketPrefix: freshPrefix(), ...options });
 }
 
-async function runStreams(prefix = run): Promise<string[]> {
-  const names: string[] = [];
-  for await (const name of (await jsm()).streams.names()) if (name.startsWith(`OBJ_${prefix}`)) names.push(name);
-  return names.sort();
-}
-
-after(async () => {
-  if (shared) for (const name of await runStreams()) await manager!.streams.delete(name);
-  for (const nc of connections) if (!nc.isClosed()) await nc.close();
-});
+after(cleanup);
 
 /** Bytes that differ at every offset of a chunk, so a misplaced chunk or offset shows. */
 function pattern(size: number): Uint8Array {
@@ -253,87 +223,23 @@ describe('NATS blobstore backend', { skip }, () => {
   });
 
   describe('through the plugin', () => {
-    function workloadOf(name: string, config: Record<string, string>): PluginWorkload {
-      const interfaces = [{ namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft', config }];
-      return { id: `${name}-${randomUUID()}`, namespace: 'nats-test', name, annotations: {}, interfaces, logger: pino({ level: 'silent' }) };
-    }
-
-    interface Container {
-      getData(name: string, start: bigint, end: bigint): Promise<unknown>;
-      writeData(name: string, data: unknown): Promise<void>;
-      listObjects(): Promise<{ readStreamObjectNames(len: bigint): [string[], boolean] }>;
-      hasObject(name: string): Promise<boolean>;
-      deleteObject(name: string): Promise<void>;
-      deleteObjects(names: string[]): Promise<void>;
-      clear(): Promise<void>;
-    }
-    interface Guest {
-      createContainer(name: string): Promise<Container>;
-      getContainer(name: string): Promise<Container>;
-      deleteContainer(name: string): Promise<void>;
-      containerExists(name: string): Promise<boolean>;
-      copyObject(src: { container: string; object: string }, dest: { container: string; object: string }): Promise<void>;
-      moveObject(src: { container: string; object: string }, dest: { container: string; object: string }): Promise<void>;
-      OutgoingValue: {
-        newOutgoingValue(): { outgoingValueWriteBody(): { blockingWriteAndFlush(b: Uint8Array): Promise<void>; [Symbol.dispose](): void } };
-        finish(value: unknown): Promise<void>;
-      };
-      IncomingValue: { incomingValueConsumeSync(value: unknown): Uint8Array };
-    }
-
-    /** Binds `plugin` to one component of `workload` the way the host does, and answers the guest's imports. */
-    async function bind(plugin: Plugin, workload: PluginWorkload): Promise<Guest> {
-      await plugin.onWorkloadBind?.(workload);
-      const impl = (await plugin.onComponentBind?.({
-        workload,
-        name: 'component',
-        config: {},
-        environment: {},
-        allowedHosts: [],
-        interfaces: workload.interfaces,
-        imports: [],
-        exports: [],
-        logger: workload.logger,
-      })) as Record<string, Record<string, unknown>>;
-      return { ...impl['wasi:blobstore/blobstore@0.2.0-draft'], ...impl['wasi:blobstore/types@0.2.0-draft'] } as unknown as Guest;
-    }
-
-    async function put(guest: Guest, container: Container, name: string, data: Uint8Array): Promise<void> {
-      const value = guest.OutgoingValue.newOutgoingValue();
-      const body = value.outgoingValueWriteBody();
-      await body.blockingWriteAndFlush(data);
-      body[Symbol.dispose]();
-      await container.writeData(name, value);
-      await guest.OutgoingValue.finish(value);
-    }
-
-    async function get(guest: Guest, container: Container, name: string, start: bigint, end: bigint): Promise<string> {
-      return text(guest.IncomingValue.incomingValueConsumeSync(await container.getData(name, start, end)));
-    }
-
-    /** The guest gets the WIT error string (not a trap) matching `message`. */
-    async function refused(promise: Promise<unknown>, message: RegExp): Promise<void> {
-      await assert.rejects(promise, (err: unknown) => {
-        assert.equal(typeof err, 'string', `expected a string error, got ${String(err)}`);
-        assert.match(err as string, message);
-        return true;
-      });
-    }
+    /** A workload of its own (a fresh id) in namespace `nats-test`. */
+    const workloadOf = (name: string, config: Record<string, string>) => blobstoreWorkload(`${name}-${randomUUID()}`, config, { namespace: 'nats-test', name });
 
     test('nats plugin: config "buckets" allows only the named containers', async () => {
       const bucketPrefix = freshPrefix();
-      const guest = await bind(blobstorePlugin({ backend: await backend({ bucketPrefix }) }), workloadOf('app', { buckets: 'uploads, thumbs' }));
+      const guest = await bindBlobstore(blobstorePlugin({ backend: await backend({ bucketPrefix }) }), workloadOf('app', { buckets: 'uploads, thumbs' }));
       const uploads = await guest.createContainer('uploads');
       await guest.createContainer('thumbs');
-      await put(guest, uploads, 'o', bytes('picture'));
-      assert.equal(await get(guest, uploads, 'o', 2n, 4n), 'ctu', 'get-data has an inclusive end');
+      await putObject(guest, uploads, 'o', bytes('picture'));
+      assert.equal(await getObjectText(guest, uploads, 'o', 2n, 4n), 'ctu', 'get-data has an inclusive end');
       const notAllowed = /^container "other" is not in the workload's config "buckets"$/;
-      await refused(guest.createContainer('other'), notAllowed);
-      await refused(guest.getContainer('other'), notAllowed);
-      await refused(guest.containerExists('other'), notAllowed);
-      await refused(guest.deleteContainer('other'), notAllowed);
-      await refused(guest.copyObject({ container: 'uploads', object: 'o' }, { container: 'other', object: 'o' }), notAllowed);
-      await refused(guest.moveObject({ container: 'other', object: 'o' }, { container: 'uploads', object: 'o' }), notAllowed);
+      await rejectsWithString(guest.createContainer('other'), notAllowed);
+      await rejectsWithString(guest.getContainer('other'), notAllowed);
+      await rejectsWithString(guest.containerExists('other'), notAllowed);
+      await rejectsWithString(guest.deleteContainer('other'), notAllowed);
+      await rejectsWithString(guest.copyObject({ container: 'uploads', object: 'o' }, { container: 'other', object: 'o' }), notAllowed);
+      await rejectsWithString(guest.moveObject({ container: 'other', object: 'o' }, { container: 'uploads', object: 'o' }), notAllowed);
       await guest.copyObject({ container: 'uploads', object: 'o' }, { container: 'thumbs', object: 'o' });
       // Only the two allowed containers exist in NATS.
       assert.equal((await runStreams(bucketPrefix)).length, 2);
@@ -345,23 +251,23 @@ describe('NATS blobstore backend', { skip }, () => {
       const bs = await backend({ bucketPrefix, isolation: 'shared' });
       await bs.createContainer('seed', 'c');
       await bs.writeObject('seed', 'c', 'o', bytes('0123456789'));
-      const guest = await bind(blobstorePlugin({ backend: bs }), workloadOf('reader', { read_only: 'true' }));
+      const guest = await bindBlobstore(blobstorePlugin({ backend: bs }), workloadOf('reader', { read_only: 'true' }));
 
       const container = await guest.getContainer('c');
       assert.equal(await guest.containerExists('c'), true);
-      assert.equal(await get(guest, container, 'o', 3n, 5n), '345');
+      assert.equal(await getObjectText(guest, container, 'o', 3n, 5n), '345');
       assert.deepEqual((await container.listObjects()).readStreamObjectNames(10n), [['o'], true]);
       assert.equal(await container.hasObject('o'), true);
 
       const readOnly = (operation: string) => new RegExp(`^${operation} refused: the blobstore is read-only for this workload$`);
-      await refused(guest.createContainer('new'), readOnly('create-container'));
-      await refused(guest.deleteContainer('c'), readOnly('delete-container'));
-      await refused(guest.copyObject({ container: 'c', object: 'o' }, { container: 'c', object: 'p' }), readOnly('copy-object'));
-      await refused(guest.moveObject({ container: 'c', object: 'o' }, { container: 'c', object: 'p' }), readOnly('move-object'));
-      await refused(container.writeData('p', guest.OutgoingValue.newOutgoingValue()), readOnly('write-data'));
-      await refused(container.deleteObject('o'), readOnly('delete-object'));
-      await refused(container.deleteObjects(['o']), readOnly('delete-objects'));
-      await refused(container.clear(), readOnly('clear'));
+      await rejectsWithString(guest.createContainer('new'), readOnly('create-container'));
+      await rejectsWithString(guest.deleteContainer('c'), readOnly('delete-container'));
+      await rejectsWithString(guest.copyObject({ container: 'c', object: 'o' }, { container: 'c', object: 'p' }), readOnly('copy-object'));
+      await rejectsWithString(guest.moveObject({ container: 'c', object: 'o' }, { container: 'c', object: 'p' }), readOnly('move-object'));
+      await rejectsWithString(container.writeData('p', guest.OutgoingValue.newOutgoingValue()), readOnly('write-data'));
+      await rejectsWithString(container.deleteObject('o'), readOnly('delete-object'));
+      await rejectsWithString(container.deleteObjects(['o']), readOnly('delete-objects'));
+      await rejectsWithString(container.clear(), readOnly('clear'));
       assert.deepEqual(await bs.listObjects('seed', 'c'), ['o'], 'nothing changed');
       assert.equal(text(await bs.readObject('seed', 'c', 'o', 0, 100)), '0123456789');
       assert.deepEqual(await runStreams(bucketPrefix), [`OBJ_${bucketPrefix}c`], 'no container was created');
@@ -369,11 +275,11 @@ describe('NATS blobstore backend', { skip }, () => {
 
     test('nats plugin: two workloads on one workload-isolated backend do not see each other', async () => {
       const plugin = blobstorePlugin({ backend: await backend() });
-      const one = await bind(plugin, workloadOf('one', {}));
-      const two = await bind(plugin, workloadOf('two', {}));
-      await put(one, await one.createContainer('c'), 'o', bytes('mine'));
+      const one = await bindBlobstore(plugin, workloadOf('one', {}));
+      const two = await bindBlobstore(plugin, workloadOf('two', {}));
+      await putObject(one, await one.createContainer('c'), 'o', bytes('mine'));
       assert.equal(await two.containerExists('c'), false);
-      await refused(two.getContainer('c'), /^container "c" does not exist$/);
+      await rejectsWithString(two.getContainer('c'), /^container "c" does not exist$/);
     });
   });
 });

@@ -5,59 +5,27 @@
 // The encoders are checked without a server too. Server outages: nats-reconnect.test.ts.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { KeyValueError, NatsKeyValueBackend, type NatsKeyValueOptions } from '../../src/plugins/keyvalue/index.ts';
 import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from '../../src/plugins/keyvalue/backends/nats-keys.ts';
 import { decodeNatsName, encodeNatsName, natsStoreName } from '../../src/plugin/nats-names.ts';
 import { NATS_URL, service } from '../services.ts';
 import { keyValueBackendSuite, rejectsWith } from './keyvalue-backend-suite.ts';
+import { natsTestRun } from './nats-test-helpers.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined) => (value === undefined ? undefined : new TextDecoder().decode(value));
 
 const skip = await service('NATS', NATS_URL);
 /** Every bucket of this run starts with `KV_<run>`: removed at the end, and apart from other suites on the shared server. */
-const run = `whkv${randomUUID().replaceAll('-', '').slice(0, 10)}`;
-let prefixes = 0;
-/** A prefix of its own for one test, so that buckets named alike in two tests never meet. */
-const freshPrefix = () => `${run}-${++prefixes}-`;
-
-const connections: NatsConnection[] = [];
-async function connectTo(): Promise<NatsConnection> {
-  const nc = await connect({ servers: NATS_URL, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  connections.push(nc);
-  return nc;
-}
-
-let shared: NatsConnection | undefined;
-let manager: JetStreamManager | undefined;
-async function sharedConnection(): Promise<NatsConnection> {
-  shared ??= await connectTo();
-  return shared;
-}
-async function jsm(): Promise<JetStreamManager> {
-  manager ??= await jetstreamManager(await sharedConnection());
-  return manager;
-}
+const { freshPrefix, connectTo, sharedConnection, jsm, runStreams, cleanup } = natsTestRun('whkv', 'KV_');
 
 async function backend(options: Partial<NatsKeyValueOptions> = {}): Promise<NatsKeyValueBackend> {
   return new NatsKeyValueBackend({ connection: await sharedConnection(), bucketPrefix: freshPrefix(), timeoutMs: 5000, ...options });
 }
 
-/** The names of this run's KV streams. */
-async function runStreams(): Promise<string[]> {
-  const names: string[] = [];
-  for await (const name of (await jsm()).streams.names()) if (name.startsWith(`KV_${run}`)) names.push(name);
-  return names.sort();
-}
-
-after(async () => {
-  if (shared) for (const name of await runStreams()) await manager!.streams.delete(name);
-  for (const nc of connections) if (!nc.isClosed()) await nc.close();
-});
+after(cleanup);
 
 test('encodeKey: any well-formed non-empty string becomes a valid NATS key and decodes back', () => {
   const valid = /^[-/_=.a-zA-Z0-9]+$/;
@@ -158,8 +126,7 @@ describe('NATS key-value backend', { skip }, () => {
     // The same workload on another host (replica or restart) shares its buckets.
     const replica = new NatsKeyValueBackend({ connection: await connectTo(), bucketPrefix });
     assert.equal(text(await replica.get('prod/app-a', 'b', 'k')), 'a');
-    const streams = (await runStreams()).filter((name) => name.startsWith(`KV_${bucketPrefix}`));
-    assert.deepEqual(streams, [`KV_${bucketPrefix}prod-2Fapp-2Da_b`, `KV_${bucketPrefix}prod-2Fapp-2Db_b`]);
+    assert.deepEqual(await runStreams(bucketPrefix), [`KV_${bucketPrefix}prod-2Fapp-2Da_b`, `KV_${bucketPrefix}prod-2Fapp-2Db_b`]);
   });
 
   test("nats: isolation 'shared' lets workloads that name a bucket alike share it", async () => {
@@ -170,10 +137,7 @@ describe('NATS key-value backend', { skip }, () => {
     assert.equal(text(await kv.get('prod/app-b', 'common', 'k')), 'from a');
     assert.equal(await kv.increment('prod/app-b', 'common', 'n', 2n), 2n);
     assert.equal(await kv.increment('prod/app-a', 'common', 'n', 1n), 3n);
-    assert.deepEqual(
-      (await runStreams()).filter((name) => name.startsWith(`KV_${bucketPrefix}`)),
-      [`KV_${bucketPrefix}common`],
-    );
+    assert.deepEqual(await runStreams(bucketPrefix), [`KV_${bucketPrefix}common`]);
   });
 
   test('nats: odd bucket names and scopes never collide', async () => {

@@ -1,9 +1,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import type { Plugin, PluginWorkload } from '../../src/plugin/plugin.ts';
-import type { OutputStream } from '../../src/plugin/streams.ts';
 import {
   BlobstoreError,
   DEFAULT_POSTGRES_CHUNK_SIZE,
@@ -14,6 +11,7 @@ import {
 } from '../../src/plugins/blobstore/index.ts';
 import { POSTGRES_URL, service } from '../services.ts';
 import { blobstoreBackendSuite, rejectsWith } from './blobstore-backend-suite.ts';
+import { bindBlobstore, blobstoreWorkload, putObject, rejectsWithString } from './plugin-harness.ts';
 import { closedPort, dropSchema, poolAt, silentServer, tablesOf, testPool, uniqueSchema } from './postgres-test-helpers.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -291,14 +289,14 @@ describe('postgres blobstore', { skip }, () => {
   test('postgres: through the plugin, buckets and read_only apply, and a restarted workload finds its objects', async () => {
     const { backend } = freshBackend({ chunkSize: 64 * 1024 });
     const plugin = blobstorePlugin({ backend });
-    const guest = await bindBlob(plugin, workloadOf('id-1', 'app', { buckets: 'uploads' }));
+    const guest = await bindBlobstore(plugin, blobstoreWorkload('id-1', { buckets: 'uploads' }, { name: 'app' }));
     const uploads = await guest.createContainer('uploads');
     const data = randomBytes(200_000);
-    await put(guest, uploads, 'photo', data);
+    await putObject(guest, uploads, 'photo', data);
     await rejectsWithString(guest.createContainer('other'), /^container "other" is not in the workload's config "buckets"$/);
     await plugin.onWorkloadUnbind!('id-1');
 
-    const readOnly = await bindBlob(plugin, workloadOf('id-2', 'app', { read_only: 'true' }));
+    const readOnly = await bindBlobstore(plugin, blobstoreWorkload('id-2', { read_only: 'true' }, { name: 'app' }));
     const again = await readOnly.getContainer('uploads');
     const value = await again.getData('photo', 65_000n, 140_000n);
     assert.ok(Buffer.from(readOnly.IncomingValue.incomingValueConsumeSync(value)).equals(data.subarray(65_000, 140_001)));
@@ -306,7 +304,7 @@ describe('postgres blobstore', { skip }, () => {
     await rejectsWithString(readOnly.createContainer('new'), /read-only/);
     assert.equal(await again.hasObject('photo'), true);
 
-    const stranger = await bindBlob(plugin, workloadOf('id-3', 'other-app'));
+    const stranger = await bindBlobstore(plugin, blobstoreWorkload('id-3', {}, { name: 'other-app' }));
     assert.equal(await stranger.containerExists('uploads'), false);
   });
 });
@@ -368,59 +366,3 @@ describe('postgres blobstore: a database that is down or hangs', { skip }, () =>
     assert.equal(text(await bs.readObject('w', 'c', 'o', 0, 100)), 'before');
   });
 });
-
-interface GuestContainer {
-  getData(name: string, start: bigint, end: bigint): Promise<unknown>;
-  writeData(name: string, data: unknown): Promise<void>;
-  deleteObject(name: string): Promise<void>;
-  hasObject(name: string): Promise<boolean>;
-}
-interface GuestOutgoingValue {
-  outgoingValueWriteBody(): OutputStream;
-}
-interface BlobImports {
-  createContainer(name: string): Promise<GuestContainer>;
-  getContainer(name: string): Promise<GuestContainer>;
-  containerExists(name: string): Promise<boolean>;
-  OutgoingValue: { newOutgoingValue(): GuestOutgoingValue; finish(value: GuestOutgoingValue): Promise<void> };
-  IncomingValue: { incomingValueConsumeSync(value: unknown): Uint8Array };
-}
-
-function workloadOf(id: string, name: string, config: Record<string, string> = {}): PluginWorkload {
-  const interfaces = [{ namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft', config }];
-  return { id, namespace: 'default', name, annotations: {}, interfaces, logger: pino({ level: 'silent' }) };
-}
-
-async function bindBlob(plugin: Plugin, workload: PluginWorkload): Promise<BlobImports> {
-  await plugin.onWorkloadBind?.(workload);
-  const impl = (await plugin.onComponentBind?.({
-    workload,
-    name: 'component',
-    config: {},
-    environment: {},
-    allowedHosts: [],
-    interfaces: workload.interfaces,
-    imports: [],
-    exports: [],
-    logger: workload.logger,
-  })) as Record<string, Record<string, unknown>>;
-  return { ...impl['wasi:blobstore/blobstore@0.2.0-draft'], ...impl['wasi:blobstore/types@0.2.0-draft'] } as unknown as BlobImports;
-}
-
-/** Writes `data` the way a guest does: value, body stream, write-data, finish. */
-async function put(bs: BlobImports, container: GuestContainer, name: string, data: Uint8Array): Promise<void> {
-  const value = bs.OutgoingValue.newOutgoingValue();
-  const body = value.outgoingValueWriteBody();
-  for (let at = 0; at < data.length; at += 4096) await body.blockingWriteAndFlush(data.subarray(at, at + 4096));
-  body[Symbol.dispose]();
-  await container.writeData(name, value);
-  await bs.OutgoingValue.finish(value);
-}
-
-async function rejectsWithString(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.equal(typeof err, 'string', `expected a string error, got ${String(err)}`);
-    assert.match(err as string, message);
-    return true;
-  });
-}

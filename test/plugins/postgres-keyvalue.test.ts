@@ -1,10 +1,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import type { Plugin, PluginWorkload } from '../../src/plugin/plugin.ts';
 import { KeyValueError, MAX_POSTGRES_KEY_BYTES, PostgresKeyValueBackend, keyValuePlugin } from '../../src/plugins/keyvalue/index.ts';
 import { POSTGRES_URL, service } from '../services.ts';
 import { keyValueBackendSuite, rejectsWith } from './keyvalue-backend-suite.ts';
+import { bindKeyValue, keyValueWorkload } from './plugin-harness.ts';
 import { closedPort, dropSchema, poolAt, silentServer, tablesOf, testPool, uniqueSchema } from './postgres-test-helpers.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -215,18 +214,18 @@ describe('postgres key-value', { skip }, () => {
   test('postgres: through the plugin, a workload restarted under a new id finds its data; another workload does not', async () => {
     const { backend } = freshBackend();
     const plugin = keyValuePlugin({ backend });
-    const first = await bindKv(plugin, workloadOf('id-1', 'app'));
+    const first = await bindKeyValue(plugin, keyValueWorkload('id-1', {}, { name: 'app' }));
     const bucket = await first.open('cache');
     await bucket.set('k', bytes('kept'));
     assert.equal(await first.increment(bucket, 'n', 2n), 2n);
     await plugin.onWorkloadUnbind!('id-1');
 
-    const again = await bindKv(plugin, workloadOf('id-2', 'app'));
+    const again = await bindKeyValue(plugin, keyValueWorkload('id-2', {}, { name: 'app' }));
     const reopened = await again.open('cache');
     assert.equal(text(await reopened.get('k')), 'kept');
     assert.equal(await again.increment(reopened, 'n', 1n), 3n);
 
-    const stranger = await bindKv(plugin, workloadOf('id-3', 'other-app'));
+    const stranger = await bindKeyValue(plugin, keyValueWorkload('id-3', {}, { name: 'other-app' }));
     assert.equal(await (await stranger.open('cache')).get('k'), undefined);
   });
 
@@ -335,35 +334,3 @@ describe('postgres key-value: a database that is down or hangs', { skip }, () =>
     }
   });
 });
-
-interface KvBucket {
-  get(key: string): Promise<Uint8Array | undefined>;
-  set(key: string, value: Uint8Array): Promise<void>;
-}
-interface KvImports {
-  open(identifier: string): Promise<KvBucket>;
-  increment(bucket: KvBucket, key: string, delta: bigint): Promise<bigint>;
-}
-
-function workloadOf(id: string, name: string): PluginWorkload {
-  const logger = pino({ level: 'silent' });
-  const interfaces = [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics', 'batch'], version: '0.2.0-draft', config: {} }];
-  return { id, namespace: 'default', name, annotations: {}, interfaces, logger };
-}
-
-/** Binds `plugin` to one component of `workload` the way the host does. */
-async function bindKv(plugin: Plugin, workload: PluginWorkload): Promise<KvImports> {
-  await plugin.onWorkloadBind?.(workload);
-  const impl = (await plugin.onComponentBind?.({
-    workload,
-    name: 'component',
-    config: {},
-    environment: {},
-    allowedHosts: [],
-    interfaces: workload.interfaces,
-    imports: [],
-    exports: [],
-    logger: workload.logger,
-  })) as Record<string, Record<string, unknown>>;
-  return { ...impl['wasi:keyvalue/store@0.2.0-draft'], ...impl['wasi:keyvalue/atomics@0.2.0-draft'] } as unknown as KvImports;
-}

@@ -5,6 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { rpcSubject } from '../../src/washlet/subjects.ts';
 
+export { eventually } from '../host/helpers.ts';
+
 export interface Reply {
   /** The payload as sent. */
   text: string;
@@ -80,15 +82,4 @@ export async function stalledRegistry(): Promise<{ port: number; close: () => Pr
         server.close(() => resolve());
       }),
   };
-}
-
-/** Polls `check` until it returns a value (not undefined) or `ms` pass. */
-export async function eventually<T>(check: () => T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

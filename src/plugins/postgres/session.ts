@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from '../../plugin/plugin.ts';
+import { networkFailure } from '../../plugin/postgres.ts';
 import { isServerError, PostgresCallError, serverCallError } from './errors.ts';
 
 export interface CallContext {
@@ -63,33 +64,21 @@ async function connect(ctx: CallContext): Promise<pg.PoolClient> {
   }
 }
 
-/** Node's codes for a server that cannot be reached (an AggregateError carries one per address tried). */
-const NETWORK_CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'host name lookup failed',
-};
-
 /**
  * Why a connection failed, in words a guest may read: the server's own message only for a
  * missing database (the workload named it); never host names, addresses or user names.
  */
 function connectFailure(err: unknown): string {
-  const e = err as { code?: unknown; errors?: { code?: unknown }[]; message?: unknown } | null;
-  for (const code of [e?.code, ...(Array.isArray(e?.errors) ? e.errors.map((x) => x?.code) : [])]) {
-    if (typeof code === 'string' && NETWORK_CODES[code]) return `${NETWORK_CODES[code]} (${code})`;
-  }
+  const network = networkFailure(err);
+  if (network !== undefined) return network;
   if (isServerError(err)) {
     if (err.code === '3D000') return err.message;
     if (err.code.startsWith('28')) return `login refused (SQLSTATE ${err.code})`;
     if (err.code === '53300') return 'too many connections (SQLSTATE 53300)';
     return `the server refused (SQLSTATE ${err.code})`;
   }
-  if (typeof e?.message === 'string' && /timeout/i.test(e.message)) return 'timed out waiting for a connection';
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && /timeout/i.test(message)) return 'timed out waiting for a connection';
   return 'see the host log';
 }
 
