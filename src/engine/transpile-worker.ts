@@ -12,10 +12,9 @@ parentPort!.on('message', async (job: TranspileJob) => {
   let reply: TranspileReply;
   let transfer: ArrayBuffer[] = [];
   try {
-    const out = await runTranspileJob(job);
-    const coreModules = [...out.coreModules].map(([name, data]): [string, Uint8Array] => [name, owned(data)]);
-    transfer = coreModules.map(([, data]) => data.buffer as ArrayBuffer);
-    reply = { id: job.id, ok: true, glue: out.glue, wit: out.wit, coreModules };
+    const result = await runTranspileJob(job);
+    transfer = (result.coreModules ?? []).map(([, data]) => data.buffer as ArrayBuffer);
+    reply = { id: job.id, ok: true, ...result };
   } catch (err) {
     const error = err instanceof WasmhostError
       ? { className: err.name, message: err.message, hint: err.hint }
@@ -24,8 +23,3 @@ parentPort!.on('message', async (job: TranspileJob) => {
   }
   parentPort!.postMessage(reply, transfer);
 });
-
-/** A copy in a buffer of its own: jco's outputs may sit in Node's untransferable Buffer pool. */
-function owned(data: Uint8Array): Uint8Array {
-  return new Uint8Array(data);
-}

@@ -47,17 +47,28 @@ export const TRANSPILER_VERSION: string = (() => {
   return 'jco@unknown';
 })();
 
+/**
+ * The component's world as WIT text: proof that the whole binary decodes. Runs jco in the calling
+ * thread, as `transpileComponent` does; both are called only on the transpiler thread.
+ */
+export async function readWit(bytes: Uint8Array, source: string, options: { checkFraming?: boolean } = {}): Promise<string> {
+  if (options.checkFraming !== false) checkFraming(bytes, source);
+  try {
+    return await componentWit(bytes);
+  } catch (err) {
+    throw new InvalidComponentError(`${source} is not a valid component: ${firstLine(err)}`, { cause: err });
+  }
+}
+
 /** Runs jco in the calling thread: the engine calls it only on its transpiler thread (transpiler.ts). */
 export async function transpileComponent(
   bytes: Uint8Array,
   source: string,
   options: { instrument?: boolean; checkFraming?: boolean } = {},
 ): Promise<Transpiled> {
+  const wit = await readWit(bytes, source, options);
   let out: Awaited<ReturnType<typeof transpile>>;
-  let wit: string;
-  if (options.checkFraming !== false) checkFraming(bytes, source);
   try {
-    wit = await componentWit(bytes);
     // Fresh arrays: jco's option handling appends to them. (Its typings lag its options: cast.)
     out = await transpile(bytes, { ...TRANSPILE_OPTIONS, asyncImports: ['*'], asyncExports: ['*'] } as never);
   } catch (err) {

@@ -7,7 +7,9 @@
 import { Worker } from 'node:worker_threads';
 import * as errors from '../errors.ts';
 import type { Transpiled } from './transpile.ts';
-import type { ThrownError, TranspileJob, TranspileReply } from './transpile-job.ts';
+import type { ThrownError, TranspileJob, TranspileOptions, TranspileReply, TranspileResult } from './transpile-job.ts';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Long enough for a 12 MB componentize-js component on a slow machine (it takes ~5 s here). */
 const DEFAULT_DEADLINE_MS = 120_000;
@@ -30,8 +32,18 @@ export class Transpiler {
     this.#deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   }
 
-  transpile(job: Omit<TranspileJob, 'id'>): Promise<Transpiled> {
-    const run = this.#tail.then(() => this.#run({ ...job, id: this.#nextId++ }));
+  async transpile(options: TranspileOptions): Promise<Transpiled> {
+    const out = await this.#enqueue({ op: 'transpile', ...options });
+    return { wit: out.wit, glue: out.glue ?? '', coreModules: new Map(out.coreModules) };
+  }
+
+  /** The component's world as WIT text; rejects with `InvalidComponentError` when it does not decode. */
+  async wit(bytes: Uint8Array, source: string): Promise<string> {
+    return (await this.#enqueue({ op: 'wit', bytes, source })).wit;
+  }
+
+  #enqueue(job: DistributiveOmit<TranspileJob, 'id'>): Promise<TranspileResult> {
+    const run = this.#tail.then(() => this.#run({ ...job, id: this.#nextId++ } as TranspileJob));
     this.#tail = run.catch(() => undefined);
     return run;
   }
@@ -43,11 +55,11 @@ export class Transpiler {
     await worker?.terminate();
   }
 
-  #run(job: TranspileJob): Promise<Transpiled> {
+  #run(job: TranspileJob): Promise<TranspileResult> {
     this.stats.jobs++;
     const worker = this.#spawn();
     worker.ref();
-    return new Promise<Transpiled>((resolve, reject) => {
+    return new Promise<TranspileResult>((resolve, reject) => {
       const settle = (failed: boolean) => {
         clearTimeout(timer);
         worker.off('message', onMessage).off('error', onError).off('exit', onExit);
@@ -59,7 +71,7 @@ export class Transpiler {
       const onMessage = (reply: TranspileReply) => {
         if (reply.id !== job.id) return;
         settle(!reply.ok);
-        if (reply.ok) resolve({ glue: reply.glue, wit: reply.wit, coreModules: new Map(reply.coreModules) });
+        if (reply.ok) resolve(reply);
         else reject(rebuild(reply.error));
       };
       const onError = (err: Error) => {

@@ -1,12 +1,13 @@
 /**
  * Is this a component? The preamble says so (the engine's `sniffBinary`), and decoding its world
- * with wasm-tools (through jco, as the engine does) proves the whole binary is well formed; the
- * world's imports and exports go into the artifact's config, as the Wasm OCI layout asks.
+ * on the engine's transpiler thread proves the whole binary is well formed (jco never runs on
+ * the host's thread: bytes from a registry must not be able to break it); the world's imports
+ * and exports go into the artifact's config, as the Wasm OCI layout asks.
  */
-import { componentWit } from '@bytecodealliance/jco';
 import { sniffBinary } from '../engine/binary.ts';
+import { transpiler } from '../engine/transpiler.ts';
 import { parseWorld } from '../engine/world.ts';
-import { WasmhostError } from '../errors.ts';
+import { InvalidComponentError, WasmhostError } from '../errors.ts';
 import { OciNotComponentError } from './errors.ts';
 
 export interface ComponentSummary {
@@ -31,10 +32,11 @@ export async function inspectComponent(bytes: Uint8Array, source: string): Promi
   }
   let wit: string;
   try {
-    wit = await componentWit(bytes);
+    wit = await transpiler.wit(bytes, source);
   } catch (err) {
-    const first = String(err instanceof Error ? err.message : err).split('\n').filter(Boolean).slice(0, 2).join(': ');
-    throw new OciNotComponentError(`${source} is not a valid WebAssembly component (${first})`, { cause: err, reference: source });
+    if (!(err instanceof InvalidComponentError)) throw err; // the transpiler thread failed, not the bytes
+    // The engine's message already names `source`: "<source> is not a valid component: <why>".
+    throw new OciNotComponentError(err.message.replace(' is not a valid component: ', ' is not a valid WebAssembly component: '), { cause: err, reference: source });
   }
   const world = parseWorld(wit);
   return { imports: world.imports.map((i) => i.name), exports: world.exports.map((e) => e.name) };

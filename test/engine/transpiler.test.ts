@@ -90,3 +90,18 @@ test('a job past its deadline is stopped with an error that says so', async () =
     await transpiler.close();
   }
 });
+
+test('wit jobs read a world on the worker, and refuse bytes that do not decode', async () => {
+  const transpiler = new Transpiler();
+  try {
+    assert.match(await transpiler.wit(calc, 'calc.wasm'), /export add: func\(/);
+    await assert.rejects(transpiler.wit(PANICS_JCO, 'panics.wasm'), (err: Error) => {
+      assert.ok(err instanceof InvalidComponentError, String(err));
+      assert.match(err.message, /^panics\.wasm is not a valid component: section 0 at byte 14 claims 2147483647 bytes, but only 0 follow$/);
+      return true;
+    });
+    assert.match(await transpiler.wit(calc, 'calc.wasm'), /export add: func\(/, 'and keep working');
+  } finally {
+    await transpiler.close();
+  }
+});
