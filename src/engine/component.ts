@@ -31,6 +31,8 @@ export class CompiledComponent {
   readonly origin: 'component' | 'preview1';
   readonly world: World;
   readonly wit: string;
+  /** Who lifts and lowers values: wasmhost's own canonical ABI (src/engine/canon) or jco's glue. */
+  readonly bindings: 'wasmhost' | 'jco';
   readonly #modules: Map<string, WebAssembly.Module>;
   readonly #instantiate: GlueInstantiate;
   /** Import object key -> names the glue takes from it. */
@@ -43,7 +45,8 @@ export class CompiledComponent {
     wit: string;
     modules: Map<string, WebAssembly.Module>;
     instantiate: GlueInstantiate;
-    glue: string;
+    /** jco's glue (its imports are read from it), or the members wasmhost's own bindings use. */
+    glue: string | Map<string, string[]>;
   }) {
     this.digest = init.digest;
     this.origin = init.origin;
@@ -51,7 +54,8 @@ export class CompiledComponent {
     this.wit = init.wit;
     this.#modules = init.modules;
     this.#instantiate = init.instantiate;
-    this.#required = requiredImports(init.glue);
+    this.#required = typeof init.glue === 'string' ? requiredImports(init.glue) : init.glue;
+    this.bindings = typeof init.glue === 'string' ? 'jco' : 'wasmhost';
   }
 
   get imports(): readonly WorldItem[] {

@@ -9,6 +9,8 @@ import { DiskCache, defaultCacheDir, sha256 } from './disk-cache.ts';
 import { TRANSPILE_OPTIONS, TRANSPILER_VERSION } from './transpile.ts';
 import { transpiler } from './transpiler.ts';
 import { parseWorld } from './world.ts';
+import { decodeComponent, Unsupported } from './canon/decode.ts';
+import { buildPlan, type Plan } from './canon/plan.ts';
 
 const log = debuglog('wasmhost:engine');
 
@@ -27,6 +29,12 @@ export interface EngineOptions {
    * limit can be enforced; it exists to measure what the instrumentation costs.
    */
   instrument?: boolean;
+  /**
+   * Who lifts and lowers values between host and guest. `auto` (default): wasmhost's own
+   * canonical ABI for the components it supports (one code module, imported interfaces, see
+   * canon/decode.ts), jco's generated glue for the rest. `jco`: always jco (for comparison).
+   */
+  bindings?: 'auto' | 'jco';
 }
 
 /** Counts, for tests and benchmarks: how each compile was served. */
@@ -48,6 +56,7 @@ export class Engine {
   readonly #memory = new Map<string, Promise<CompiledComponent>>();
   readonly #memoryCacheSize: number;
   readonly #instrument: boolean;
+  readonly #bindings: 'auto' | 'jco';
 
   constructor(options: EngineOptions = {}) {
     this.cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? defaultCacheDir());
@@ -55,6 +64,7 @@ export class Engine {
     this.#transforms = options.coreModuleTransforms ?? [];
     this.#memoryCacheSize = options.memoryCacheSize ?? 100;
     this.#instrument = options.instrument ?? true;
+    this.#bindings = options.bindings ?? 'auto';
   }
 
   /** Compiles from bytes or a file path. Concurrent compiles of the same bytes share one job. */
@@ -64,7 +74,7 @@ export class Engine {
     const kind = sniffBinary(bytes, name);
     const digest = `sha256:${sha256(bytes)}`;
     const key = sha256(
-      JSON.stringify([digest, kind, TRANSPILER_VERSION, PIPELINE_VERSION, TRANSPILE_OPTIONS, this.#transforms.map((t) => t.id), this.#instrument]),
+      JSON.stringify([digest, kind, TRANSPILER_VERSION, PIPELINE_VERSION, TRANSPILE_OPTIONS, this.#transforms.map((t) => t.id), this.#instrument, this.#bindings]),
     );
     const cached = this.#memory.get(key);
     if (cached) {
@@ -108,6 +118,18 @@ export class Engine {
         modules.set(name, await compileCoreModule(data, { name, componentDigest: digest }, this.#transforms));
       }),
     );
+    const own = kind === 'component' && this.#bindings === 'auto' ? ownBindings(bytes, modules, source) : undefined;
+    if (own) {
+      return new CompiledComponent({
+        digest,
+        origin: 'component',
+        world: parseWorld(t.wit),
+        wit: t.wit,
+        modules,
+        instantiate: (_getCoreModule, imports, instantiateCore) => own.plan.instantiate(own.module, imports, instantiateCore),
+        glue: own.plan.requiredImports,
+      });
+    }
     const url = gluePath
       ? pathToFileURL(gluePath).href
       : `data:text/javascript;base64,${Buffer.from(t.glue).toString('base64')}`;
@@ -128,6 +150,31 @@ export class Engine {
       glue: t.glue,
     });
   }
+}
+
+/**
+ * wasmhost's own bindings for the component, when it has the shape they support: undefined
+ * otherwise (jco's glue runs it). The main module is the one jco extracted whose imports and
+ * exports are exactly the plan's.
+ */
+function ownBindings(bytes: Uint8Array, modules: Map<string, WebAssembly.Module>, source: string): { plan: Plan; module: WebAssembly.Module } | undefined {
+  let plan: Plan;
+  try {
+    plan = buildPlan(decodeComponent(bytes));
+  } catch (err) {
+    if (!(err instanceof Unsupported)) throw err;
+    log('%s runs on jco glue: %s', source, err.message);
+    return undefined;
+  }
+  const { shape } = plan;
+  for (const module of modules.values()) {
+    const imports = WebAssembly.Module.imports(module);
+    const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+    const bound = imports.every((i) => i.kind === 'function' && shape.imports.get(i.module)?.has(i.name));
+    if (bound && shape.exports.every((e) => exports.has(e.coreName))) return { plan, module };
+  }
+  log('%s runs on jco glue: no core module matches its imports and exports', source);
+  return undefined;
 }
 
 async function readInput(path: string): Promise<Uint8Array> {

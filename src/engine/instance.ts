@@ -127,7 +127,7 @@ export class Instance {
   }
 
   #listing(): string {
-    const names = Object.keys(this.#exports);
+    const names = Object.keys(this.#exports).sort();
     return names.length ? ` (exports: ${names.join(', ')})` : '';
   }
 }

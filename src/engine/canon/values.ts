@@ -1,0 +1,416 @@
+/**
+ * Lifting and lowering values between the canonical ABI (linear memory and core values) and the
+ * JavaScript conventions jco established and wasmhost's host code is written against: numbers,
+ * `bigint` for 64-bit integers, `Uint8Array` (and other typed arrays) for lists of numbers,
+ * records as objects with camelCase fields, variants as `{tag, val}`, enums as strings, options as
+ * value or `undefined`, resources as host objects.
+ *
+ * Each type is compiled once into closures (no code generation); they take the instance's context.
+ */
+import type { HandleTable } from './handles.ts';
+import { alignTo, alignment, casesOf, discriminantSize, fieldTypes, flatten, payloadAlignment, sizeOf, type CoreType, type ResourceType, type ValType } from './types.ts';
+
+/** One instance's view of the guest: memory, allocator and handle tables. */
+export interface Cx {
+  memory: WebAssembly.Memory | undefined;
+  realloc: ((oldPtr: number, oldSize: number, align: number, size: number) => number) | undefined;
+  tables: HandleTable[];
+  /** Borrowed handles lent to the guest by the current export call, dropped when it returns. */
+  lent: { table: HandleTable; handle: number }[];
+  view: DataView;
+}
+
+export type Load = (cx: Cx, ptr: number) => unknown;
+export type Store = (cx: Cx, ptr: number, value: unknown) => void;
+/** Reads the type's flat values starting at `at`. */
+export type LiftFlat = (cx: Cx, vals: ArrayLike<unknown>, at: number) => unknown;
+/** Appends the type's flat values. */
+export type LowerFlat = (cx: Cx, value: unknown, out: unknown[]) => void;
+
+export interface Codec {
+  type: ValType;
+  size: number;
+  align: number;
+  flat: CoreType[];
+  load: Load;
+  store: Store;
+  liftFlat: LiftFlat;
+  lowerFlat: LowerFlat;
+}
+
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+
+export function trap(message: string): never {
+  throw new WebAssembly.RuntimeError(message);
+}
+
+/** A DataView on the current memory (a `memory.grow` replaces the buffer). */
+export function view(cx: Cx): DataView {
+  const buffer = cx.memory!.buffer;
+  if (cx.view.buffer !== buffer) cx.view = new DataView(buffer);
+  return cx.view;
+}
+
+function checkRange(cx: Cx, ptr: number, len: number): void {
+  if (ptr + len > cx.memory!.buffer.byteLength) {
+    trap(`out of bounds memory access: the guest passed ${len} bytes at ${ptr}, past the end of its ${cx.memory!.buffer.byteLength}-byte memory`);
+  }
+}
+
+export function alloc(cx: Cx, align: number, size: number): number {
+  if (!cx.realloc) trap('the guest exports no cabi_realloc to receive a value');
+  const ptr = cx.realloc(0, 0, align, size) >>> 0;
+  if (ptr !== alignTo(ptr, align)) trap(`cabi_realloc returned a misaligned pointer ${ptr}`);
+  checkRange(cx, ptr, size);
+  return ptr;
+}
+
+/** Resolves the handle table of a resource type to its index in `Cx.tables`. */
+export type TableIndex = (resource: ResourceType) => number;
+
+export function codec(t: ValType, tableOf: TableIndex, cache = new Map<ValType, Codec>()): Codec {
+  const hit = cache.get(t);
+  if (hit) return hit;
+  // Registered before the parts are built: recursive lookups of the same type object reuse it.
+  const c = { type: t, size: sizeOf(t), align: alignment(t), flat: flatten(t) } as Codec;
+  cache.set(t, c);
+  Object.assign(c, build(t, c, (u) => codec(u, tableOf, cache), tableOf));
+  return c;
+}
+
+type Parts = Pick<Codec, 'load' | 'store' | 'liftFlat' | 'lowerFlat'>;
+
+function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, tableOf: TableIndex): Parts {
+  switch (t.kind) {
+    case 'bool':
+      return prim((dv, p) => dv.getUint8(p) !== 0, (dv, p, v) => dv.setUint8(p, v ? 1 : 0), (v) => (v as number) !== 0, (v) => (v ? 1 : 0));
+    case 'u8':
+      return prim((dv, p) => dv.getUint8(p), (dv, p, v) => dv.setUint8(p, v as number), (v) => (v as number) & 0xff, int);
+    case 's8':
+      return prim((dv, p) => dv.getInt8(p), (dv, p, v) => dv.setInt8(p, v as number), (v) => ((v as number) << 24) >> 24, int);
+    case 'u16':
+      return prim((dv, p) => dv.getUint16(p, true), (dv, p, v) => dv.setUint16(p, v as number, true), (v) => (v as number) & 0xffff, int);
+    case 's16':
+      return prim((dv, p) => dv.getInt16(p, true), (dv, p, v) => dv.setInt16(p, v as number, true), (v) => ((v as number) << 16) >> 16, int);
+    case 'u32':
+      return prim((dv, p) => dv.getUint32(p, true), (dv, p, v) => dv.setUint32(p, v as number, true), (v) => (v as number) >>> 0, int);
+    case 's32':
+      return prim((dv, p) => dv.getInt32(p, true), (dv, p, v) => dv.setInt32(p, v as number, true), (v) => (v as number) | 0, int);
+    case 'u64':
+      return prim((dv, p) => dv.getBigUint64(p, true), (dv, p, v) => dv.setBigUint64(p, BigInt(v as bigint), true), (v) => BigInt.asUintN(64, v as bigint), big);
+    case 's64':
+      return prim((dv, p) => dv.getBigInt64(p, true), (dv, p, v) => dv.setBigInt64(p, BigInt(v as bigint), true), (v) => BigInt.asIntN(64, v as bigint), big);
+    case 'f32':
+      return prim((dv, p) => dv.getFloat32(p, true), (dv, p, v) => dv.setFloat32(p, v as number, true), (v) => v, Number);
+    case 'f64':
+      return prim((dv, p) => dv.getFloat64(p, true), (dv, p, v) => dv.setFloat64(p, v as number, true), (v) => v, Number);
+    case 'char':
+      return prim((dv, p) => char(dv.getUint32(p, true)), (dv, p, v) => dv.setUint32(p, codePoint(v), true), (v) => char((v as number) >>> 0), codePoint);
+    case 'string':
+      return {
+        load: (cx, p) => {
+          const dv = view(cx);
+          return loadString(cx, dv.getUint32(p, true), dv.getUint32(p + 4, true));
+        },
+        store: (cx, p, v) => {
+          const [ptr, len] = storeString(cx, v);
+          const dv = view(cx);
+          dv.setUint32(p, ptr, true);
+          dv.setUint32(p + 4, len, true);
+        },
+        liftFlat: (cx, vals, at) => loadString(cx, (vals[at] as number) >>> 0, (vals[at + 1] as number) >>> 0),
+        lowerFlat: (cx, v, out) => {
+          const [ptr, len] = storeString(cx, v);
+          out.push(ptr, len);
+        },
+      };
+    case 'list':
+      return listParts(sub(t.elem));
+    case 'record':
+    case 'tuple':
+      return recordParts(t, fieldTypes(t).map(sub));
+    case 'flags':
+      return flagsParts(t.names, self.size);
+    case 'variant':
+    case 'option':
+    case 'result':
+    case 'enum':
+      return variantParts(t, self, casesOf(t).map((c) => (c ? sub(c) : undefined)));
+    case 'own':
+    case 'borrow':
+      return handleParts(t.kind, tableOf(t.resource));
+  }
+}
+
+const int = (v: unknown) => Number(v) | 0;
+const big = (v: unknown) => BigInt.asIntN(64, BigInt(v as bigint));
+
+function prim(
+  load: (dv: DataView, p: number) => unknown,
+  store: (dv: DataView, p: number, v: unknown) => void,
+  lift: (v: unknown) => unknown,
+  lower: (v: unknown) => unknown,
+): Parts {
+  return {
+    load: (cx, p) => load(view(cx), p),
+    store: (cx, p, v) => store(view(cx), p, v),
+    liftFlat: (_cx, vals, at) => lift(vals[at]),
+    lowerFlat: (_cx, v, out) => {
+      out.push(lower(v));
+    },
+  };
+}
+
+function char(cp: number): string {
+  if (cp >= 0x110000 || (cp >= 0xd800 && cp <= 0xdfff)) trap(`invalid char code point ${cp}`);
+  return String.fromCodePoint(cp);
+}
+
+function codePoint(v: unknown): number {
+  const cp = String(v).codePointAt(0);
+  if (cp === undefined) throw new TypeError('a char must be a one-character string');
+  return cp;
+}
+
+function loadString(cx: Cx, ptr: number, len: number): string {
+  checkRange(cx, ptr, len);
+  return utf8.decode(new Uint8Array(cx.memory!.buffer, ptr, len));
+}
+
+function storeString(cx: Cx, v: unknown): [number, number] {
+  if (typeof v !== 'string') throw new TypeError(`expected a string, got ${typeof v}`);
+  const bytes = encoder.encode(v);
+  const ptr = alloc(cx, 1, bytes.length);
+  new Uint8Array(cx.memory!.buffer, ptr, bytes.length).set(bytes);
+  return [ptr, bytes.length];
+}
+
+const TYPED: Partial<Record<ValType['kind'], new (buffer: ArrayBuffer) => ArrayLike<unknown>>> = {
+  u8: Uint8Array, s8: Int8Array, u16: Uint16Array, s16: Int16Array, u32: Uint32Array, s32: Int32Array,
+  u64: BigUint64Array, s64: BigInt64Array, f32: Float32Array, f64: Float64Array,
+};
+
+function listParts(elem: Codec): Parts {
+  const Typed = TYPED[elem.type.kind];
+  const load = (cx: Cx, ptr: number, len: number): unknown => {
+    if (ptr !== alignTo(ptr, elem.align)) trap(`misaligned list pointer ${ptr}`);
+    const bytes = len * elem.size;
+    checkRange(cx, ptr, bytes);
+    if (Typed) return new Typed(cx.memory!.buffer.slice(ptr, ptr + bytes));
+    const out = new Array(len);
+    for (let i = 0; i < len; i++) out[i] = elem.load(cx, ptr + i * elem.size);
+    return out;
+  };
+  const store = (cx: Cx, v: unknown): [number, number] => {
+    const list = v as ArrayLike<unknown>;
+    if (list === null || typeof list !== 'object' || typeof list.length !== 'number') throw new TypeError('expected a list');
+    const len = list.length;
+    const ptr = alloc(cx, elem.align, len * elem.size);
+    if (Typed && ArrayBuffer.isView(list) && list.constructor === Typed) {
+      new Uint8Array(cx.memory!.buffer, ptr, len * elem.size).set(new Uint8Array(list.buffer, list.byteOffset, len * elem.size));
+    } else {
+      for (let i = 0; i < len; i++) elem.store(cx, ptr + i * elem.size, list[i]);
+    }
+    return [ptr, len];
+  };
+  return {
+    load: (cx, p) => {
+      const dv = view(cx);
+      return load(cx, dv.getUint32(p, true), dv.getUint32(p + 4, true));
+    },
+    store: (cx, p, v) => {
+      const [ptr, len] = store(cx, v);
+      const dv = view(cx);
+      dv.setUint32(p, ptr, true);
+      dv.setUint32(p + 4, len, true);
+    },
+    liftFlat: (cx, vals, at) => load(cx, (vals[at] as number) >>> 0, (vals[at + 1] as number) >>> 0),
+    lowerFlat: (cx, v, out) => {
+      out.push(...store(cx, v));
+    },
+  };
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function recordParts(t: Extract<ValType, { kind: 'record' | 'tuple' }>, fields: Codec[]): Parts {
+  const keys: (string | number)[] = t.kind === 'record' ? t.fields.map((f) => camel(f.name)) : fields.map((_, i) => i);
+  const offsets: number[] = [];
+  const flatAt: number[] = [];
+  let off = 0;
+  let flat = 0;
+  for (const f of fields) {
+    off = alignTo(off, f.align);
+    offsets.push(off);
+    off += f.size;
+    flatAt.push(flat);
+    flat += f.flat.length;
+  }
+  const make = (): Record<string | number, unknown> => (t.kind === 'record' ? {} : (new Array(fields.length) as unknown as Record<number, unknown>));
+  return {
+    load: (cx, p) => {
+      const v = make();
+      for (let i = 0; i < fields.length; i++) v[keys[i]] = fields[i].load(cx, p + offsets[i]);
+      return v;
+    },
+    store: (cx, p, v) => {
+      const r = v as Record<string | number, unknown>;
+      for (let i = 0; i < fields.length; i++) fields[i].store(cx, p + offsets[i], r[keys[i]]);
+    },
+    liftFlat: (cx, vals, at) => {
+      const v = make();
+      for (let i = 0; i < fields.length; i++) v[keys[i]] = fields[i].liftFlat(cx, vals, at + flatAt[i]);
+      return v;
+    },
+    lowerFlat: (cx, v, out) => {
+      const r = v as Record<string | number, unknown>;
+      for (let i = 0; i < fields.length; i++) fields[i].lowerFlat(cx, r[keys[i]], out);
+    },
+  };
+}
+
+function flagsParts(names: string[], size: number): Parts {
+  const keys = names.map(camel);
+  const toWords = (v: unknown): number[] => {
+    const words = new Array(Math.ceil(names.length / 32)).fill(0);
+    const r = (v ?? {}) as Record<string, unknown>;
+    keys.forEach((k, i) => {
+      if (r[k]) words[i >> 5] |= 1 << (i & 31);
+    });
+    return words;
+  };
+  const fromWords = (word: (i: number) => number): Record<string, boolean> => {
+    const v: Record<string, boolean> = {};
+    keys.forEach((k, i) => (v[k] = ((word(i >> 5) >>> (i & 31)) & 1) === 1));
+    return v;
+  };
+  const readWord = (dv: DataView, p: number, i: number) => (size === 1 ? dv.getUint8(p) : size === 2 ? dv.getUint16(p, true) : dv.getUint32(p + 4 * i, true));
+  return {
+    load: (cx, p) => {
+      const dv = view(cx);
+      return fromWords((i) => readWord(dv, p, i));
+    },
+    store: (cx, p, v) => {
+      const dv = view(cx);
+      toWords(v).forEach((w, i) => (size === 1 ? dv.setUint8(p, w) : size === 2 ? dv.setUint16(p, w, true) : dv.setUint32(p + 4 * i, w, true)));
+    },
+    liftFlat: (_cx, vals, at) => fromWords((i) => vals[at + i] as number),
+    lowerFlat: (_cx, v, out) => {
+      out.push(...toWords(v));
+    },
+  };
+}
+
+/** Variants, enums, options and results: one layout, different JavaScript shapes. */
+function variantParts(t: ValType, self: Codec, cases: (Codec | undefined)[]): Parts {
+  const names = t.kind === 'variant' ? t.cases.map((c) => c.name) : t.kind === 'enum' ? t.names : t.kind === 'result' ? ['ok', 'err'] : ['none', 'some'];
+  const discSize = discriminantSize(cases.length);
+  const payloadOffset = alignTo(discSize, payloadAlignment(cases.map((c) => c?.type)));
+  const joined = self.flat.slice(1);
+  // A case whose flat types are a prefix of the joined ones is read and written in place.
+  const exact = cases.map((c) => !c || c.flat.every((ft, i) => ft === joined[i]));
+
+  // JavaScript value <-> case index and payload.
+  const toJs = (i: number, payload: unknown): unknown => {
+    if (t.kind === 'enum') return names[i];
+    if (t.kind === 'option') return i === 0 ? undefined : payload;
+    return cases[i] ? { tag: names[i], val: payload } : { tag: names[i] };
+  };
+  const fromJs = (v: unknown): [number, unknown] => {
+    if (t.kind === 'option') return v === undefined || v === null ? [0, undefined] : [1, v];
+    if (t.kind === 'enum') {
+      const i = names.indexOf(v as string);
+      if (i === -1) throw new TypeError(`${String(v)} is not one of ${names.join(', ')}`);
+      return [i, undefined];
+    }
+    const tag = (v as { tag?: string } | null)?.tag;
+    const i = names.indexOf(tag as string);
+    if (i === -1) throw new TypeError(`variant tag ${String(tag)} is not one of ${names.join(', ')}`);
+    return [i, (v as { val?: unknown }).val];
+  };
+  const caseAt = (i: number): number => {
+    if (i >= cases.length) trap(`invalid discriminant ${i} of ${t.kind}`);
+    return i;
+  };
+  const readDisc = (dv: DataView, p: number) => (discSize === 1 ? dv.getUint8(p) : discSize === 2 ? dv.getUint16(p, true) : dv.getUint32(p, true));
+  return {
+    load: (cx, p) => {
+      const i = caseAt(readDisc(view(cx), p));
+      const c = cases[i];
+      return toJs(i, c ? c.load(cx, p + payloadOffset) : undefined);
+    },
+    store: (cx, p, v) => {
+      const [i, payload] = fromJs(v);
+      const dv = view(cx);
+      if (discSize === 1) dv.setUint8(p, i);
+      else if (discSize === 2) dv.setUint16(p, i, true);
+      else dv.setUint32(p, i, true);
+      cases[i]?.store(cx, p + payloadOffset, payload);
+    },
+    liftFlat: (cx, vals, at) => {
+      const i = caseAt((vals[at] as number) >>> 0);
+      const c = cases[i];
+      if (!c) return toJs(i, undefined);
+      if (exact[i]) return toJs(i, c.liftFlat(cx, vals, at + 1));
+      const coerced = c.flat.map((want, k) => coerceFrom(vals[at + 1 + k], joined[k], want));
+      return toJs(i, c.liftFlat(cx, coerced, 0));
+    },
+    lowerFlat: (cx, v, out) => {
+      const [i, payload] = fromJs(v);
+      out.push(i);
+      const c = cases[i];
+      let written = 0;
+      if (c) {
+        const start = out.length;
+        c.lowerFlat(cx, payload, out);
+        written = out.length - start;
+        if (!exact[i]) for (let k = 0; k < written; k++) out[start + k] = coerceTo(out[start + k], c.flat[k], joined[k]);
+      }
+      for (let k = written; k < joined.length; k++) out.push(joined[k] === 'i64' ? 0n : 0);
+    },
+  };
+}
+
+const f32 = new DataView(new ArrayBuffer(8));
+
+/** A joined flat slot (`have`) read as the case's own type (`want`), per the canonical ABI. */
+function coerceFrom(x: unknown, have: CoreType, want: CoreType): unknown {
+  if (have === want) return x;
+  if (have === 'i32' && want === 'f32') return f32.setInt32(0, x as number, true), f32.getFloat32(0, true);
+  if (have === 'i64' && want === 'i32') return Number(BigInt.asIntN(32, x as bigint));
+  if (have === 'i64' && want === 'f32') return f32.setInt32(0, Number(BigInt.asIntN(32, x as bigint)), true), f32.getFloat32(0, true);
+  if (have === 'i64' && want === 'f64') return f32.setBigInt64(0, x as bigint, true), f32.getFloat64(0, true);
+  return x;
+}
+
+function coerceTo(x: unknown, have: CoreType, want: CoreType): unknown {
+  if (have === want) return x;
+  if (have === 'f32' && want === 'i32') return f32.setFloat32(0, x as number, true), f32.getInt32(0, true);
+  if (have === 'i32' && want === 'i64') return BigInt((x as number) >>> 0);
+  if (have === 'f32' && want === 'i64') return f32.setFloat32(0, x as number, true), BigInt(f32.getUint32(0, true));
+  if (have === 'f64' && want === 'i64') return f32.setFloat64(0, x as number, true), f32.getBigInt64(0, true);
+  return x;
+}
+
+function handleParts(kind: 'own' | 'borrow', table: number): Parts {
+  // Guest -> host: an own handle leaves the guest's table, a borrow is looked up.
+  const lift = kind === 'own' ? (cx: Cx, h: number) => cx.tables[table].take(h) : (cx: Cx, h: number) => cx.tables[table].get(h);
+  // Host -> guest: an own value moves in; a borrow is lent for the duration of the call.
+  const lower = (cx: Cx, v: unknown): number => {
+    const t = cx.tables[table];
+    const h = t.insert(v);
+    if (kind === 'borrow') cx.lent.push({ table: t, handle: h });
+    return h;
+  };
+  return {
+    load: (cx, p) => lift(cx, view(cx).getUint32(p, true)),
+    store: (cx, p, v) => view(cx).setUint32(p, lower(cx, v), true),
+    liftFlat: (cx, vals, at) => lift(cx, (vals[at] as number) >>> 0),
+    lowerFlat: (cx, v, out) => {
+      out.push(lower(cx, v));
+    },
+  };
+}
