@@ -68,7 +68,9 @@ export class WasiContext {
   readonly #stdinOption: StdinOption;
   #stdin: InputSource | undefined;
   readonly #cleanups: (() => void)[] = [];
-  readonly #lifetime = new AbortController();
+  // Created on first use: most instances never wait on anything, and aborting builds a DOMException.
+  #lifetime: AbortController | undefined;
+  #disposed = false;
   /** Whether the guest's stdio is the host process's own terminal. */
   readonly terminal: { stdin: boolean; stdout: boolean; stderr: boolean };
 
@@ -97,6 +99,10 @@ export class WasiContext {
 
   /** Aborted when the context is disposed: waits the guest is blocked in end with an error. */
   get lifetime(): AbortSignal {
+    if (!this.#lifetime) {
+      this.#lifetime = new AbortController();
+      if (this.#disposed) this.#lifetime.abort();
+    }
     return this.#lifetime.signal;
   }
 
@@ -110,7 +116,8 @@ export class WasiContext {
    * and the host do); passing `onClose: () => ctx.dispose()` to `instantiate` covers exit and traps.
    */
   dispose(): void {
-    this.#lifetime.abort();
+    this.#disposed = true;
+    this.#lifetime?.abort();
     for (const fn of this.#cleanups.splice(0)) {
       try {
         fn();

@@ -14,7 +14,7 @@ import { socketsImports } from './sockets/index.ts';
 export function createWasiImports(ctx: WasiContext): ImportObject {
   return {
     ...ioImports,
-    ...clocksImports(ctx.lifetime),
+    ...clocksImports(() => ctx.lifetime),
     ...randomImports,
     ...cliImports(ctx),
     ...filesystemImports(ctx),

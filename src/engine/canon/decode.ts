@@ -120,6 +120,11 @@ export function decodeComponent(bytes: Uint8Array): ComponentShape {
         for (let n = s.uleb(); n > 0; n--) {
           const name = externName(s);
           const desc = s.byte();
+          if (desc === 0x03 && s.byte() === 0x00) {
+            // A type the world `use`s: an alias of a type of an imported interface.
+            types.push(types[s.uleb()] ?? { kind: 'other' });
+            continue;
+          }
           if (desc !== 0x05) throw new Unsupported(`import ${name} is not an interface`);
           const type = types[s.uleb()];
           if (type?.kind !== 'instance') throw new Unsupported(`import ${name} has no instance type`);

@@ -87,7 +87,7 @@ export function buildPlan(shape: ComponentShape): Plan {
     if (o.realloc) reallocNames.add(o.realloc);
   };
   const required = new Map<string, string[]>();
-  const importPlans: { module: string; name: string; binding: CoreImport; sig?: Signature; member?: string }[] = [];
+  const importPlans: { module: string; name: string; binding: CoreImport; sig?: Signature; call?: HostCall }[] = [];
   for (const [module, fields] of shape.imports) {
     for (const [name, binding] of fields) {
       if (binding.kind === 'drop') {
@@ -96,17 +96,16 @@ export function buildPlan(shape: ComponentShape): Plan {
         continue;
       }
       noteOptions(binding.options);
-      const member = memberName(name);
-      const key = unversioned(module);
-      const list = required.get(key) ?? [];
-      if (!list.includes(member)) list.push(member);
-      required.set(key, list);
-      importPlans.push({ module, name, binding, sig: signature(binding.type), member });
+      const call = hostCall(module, name);
+      const list = required.get(call.key) ?? [];
+      if (!list.includes(call.member)) list.push(call.member);
+      required.set(call.key, list);
+      importPlans.push({ module, name, binding, sig: signature(binding.type), call });
     }
   }
   const exportPlans = shape.exports.map((e) => {
     noteOptions(e.options);
-    return { e, sig: signature(e.type) };
+    return { e, sig: signature(e.type), member: camel(e.name), short: e.iface && camel(shortName(e.iface)) };
   });
   if (memoryNames.size > 1 || reallocNames.size > 1) throw new Unsupported('functions with different memories or allocators');
   const memoryName = [...memoryNames][0];
@@ -127,7 +126,7 @@ export function buildPlan(shape: ComponentShape): Plan {
       };
       const core: Record<string, Record<string, unknown>> = {};
       for (const p of importPlans) {
-        const fn = p.binding.kind === 'drop' ? dropAdapter(cx, tableOf(p.binding.resource)) : callAdapter(cx, p.binding, p.sig!, hostFunction(imports, p.module, p.name, p.member!), limiter);
+        const fn = p.binding.kind === 'drop' ? dropAdapter(cx, tableOf(p.binding.resource)) : callAdapter(cx, p.binding, p.sig!, hostFunction(imports, p.call!), limiter);
         (core[p.module] ??= {})[p.name] = fn;
       }
       const instance = await instantiateCore(module, core as WebAssembly.Imports);
@@ -135,14 +134,13 @@ export function buildPlan(shape: ComponentShape): Plan {
       cx.memory = memoryName ? (exports[memoryName] as WebAssembly.Memory) : undefined;
       cx.realloc = reallocName ? (exports[reallocName] as Cx['realloc']) : undefined;
       const out: Record<string, Record<string, unknown> | unknown> = {};
-      for (const { e, sig } of exportPlans) {
+      for (const { e, sig, member, short } of exportPlans) {
         const fn = exportAdapter(cx, e, sig, exports);
-        const member = camel(e.name);
         if (e.iface === undefined) out[member] = fn;
         else {
           const obj = (out[e.iface] ??= {}) as Record<string, unknown>;
           obj[member] = fn;
-          out[camel(shortName(e.iface))] ??= obj;
+          out[short!] ??= obj;
         }
       }
       return out as Record<string, unknown>;
@@ -150,22 +148,34 @@ export function buildPlan(shape: ComponentShape): Plan {
   };
 }
 
-/** The import object member jco names for a core import: `getStdout`, or the class `OutputStream`. */
-function memberName(name: string): string {
-  const m = /^\[(constructor|method|static)\]([^.]+)/.exec(name);
-  return m ? pascal(m[2]) : camel(name);
+/** How jco's glue calls the host for a core import: a function, or a class's constructor, static or method. */
+interface HostCall {
+  key: string;
+  member: string;
+  form: 'function' | 'constructor' | 'static' | 'method';
+  method: string;
 }
 
-/** The host function behind one lowered import, called as jco's glue calls it. */
-function hostFunction(imports: ImportObject, module: string, name: string, member: string): Fn {
-  const provider = imports[unversioned(module)] ?? {};
-  const target = provider[member] as Fn & (new (...args: unknown[]) => unknown);
-  const m = /^\[(constructor|method|static)\][^.]+(?:\.(.+))?$/.exec(name);
-  if (!m) return target;
-  const method = m[2] === undefined ? '' : camel(m[2]);
-  if (m[1] === 'constructor') return (...args) => new target(...args);
-  if (m[1] === 'static') return (...args) => (target as unknown as Record<string, Fn>)[method](...args);
-  return (self, ...args) => (self as Record<string, Fn>)[method](...args);
+function hostCall(module: string, name: string): HostCall {
+  const m = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(name);
+  const key = unversioned(module);
+  if (!m) return { key, member: camel(name), form: 'function', method: '' };
+  return { key, member: pascal(m[2]), form: m[1] as HostCall['form'], method: m[3] === undefined ? '' : camel(m[3]) };
+}
+
+function hostFunction(imports: ImportObject, call: HostCall): Fn {
+  const target = (imports[call.key] ?? {})[call.member] as Fn & (new (...args: unknown[]) => unknown);
+  const method = call.method;
+  switch (call.form) {
+    case 'function':
+      return target;
+    case 'constructor':
+      return (...args) => new target(...args);
+    case 'static':
+      return (...args) => (target as unknown as Record<string, Fn>)[method](...args);
+    case 'method':
+      return (self, ...args) => (self as Record<string, Fn>)[method](...args);
+  }
 }
 
 function dropAdapter(cx: Cx, table: number): Fn {
@@ -248,6 +258,9 @@ function exportAdapter(cx: Cx, e: LiftedExport, sig: Signature, exports: WebAsse
   const { params, result, paramsInMemory, resultInMemory, resultType } = sig;
   return async (...args: unknown[]) => {
     const core: unknown[] = [];
+    // Borrows this call lends (pushed while its params are lowered, synchronously); calls that
+    // overlap on one instance each return their own.
+    const lent: Cx['lent'] = (cx.lent = []);
     if (paramsInMemory) {
       let size = 0;
       let align = 1;
@@ -270,7 +283,7 @@ function exportAdapter(cx: Cx, e: LiftedExport, sig: Signature, exports: WebAsse
     try {
       ret = await call(...core);
     } finally {
-      returnLent(cx);
+      for (const { table, handle } of lent) table.take(handle);
     }
     let value: unknown;
     if (result) value = resultInMemory ? result.load(cx, (ret as number) >>> 0) : result.liftFlat(cx, [ret], 0);
@@ -280,12 +293,6 @@ function exportAdapter(cx: Cx, e: LiftedExport, sig: Signature, exports: WebAsse
     if (r.tag === 'err') throw new ComponentError(r.val);
     return r.val;
   };
-}
-
-/** Borrows lent to the guest for one call end with it (the guest may not keep them). */
-function returnLent(cx: Cx): void {
-  for (const { table, handle } of cx.lent) table.take(handle);
-  cx.lent.length = 0;
 }
 
 function shortName(iface: string): string {

@@ -86,13 +86,13 @@ function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, tableOf: Tab
     case 'bool':
       return prim((dv, p) => dv.getUint8(p) !== 0, (dv, p, v) => dv.setUint8(p, v ? 1 : 0), (v) => (v as number) !== 0, (v) => (v ? 1 : 0));
     case 'u8':
-      return prim((dv, p) => dv.getUint8(p), (dv, p, v) => dv.setUint8(p, v as number), (v) => (v as number) & 0xff, int);
+      return prim((dv, p) => dv.getUint8(p), (dv, p, v) => dv.setUint8(p, v as number), (v) => (v as number) & 0xff, (v) => int(v) & 0xff);
     case 's8':
-      return prim((dv, p) => dv.getInt8(p), (dv, p, v) => dv.setInt8(p, v as number), (v) => ((v as number) << 24) >> 24, int);
+      return prim((dv, p) => dv.getInt8(p), (dv, p, v) => dv.setInt8(p, v as number), (v) => ((v as number) << 24) >> 24, (v) => (int(v) << 24) >> 24);
     case 'u16':
-      return prim((dv, p) => dv.getUint16(p, true), (dv, p, v) => dv.setUint16(p, v as number, true), (v) => (v as number) & 0xffff, int);
+      return prim((dv, p) => dv.getUint16(p, true), (dv, p, v) => dv.setUint16(p, v as number, true), (v) => (v as number) & 0xffff, (v) => int(v) & 0xffff);
     case 's16':
-      return prim((dv, p) => dv.getInt16(p, true), (dv, p, v) => dv.setInt16(p, v as number, true), (v) => ((v as number) << 16) >> 16, int);
+      return prim((dv, p) => dv.getInt16(p, true), (dv, p, v) => dv.setInt16(p, v as number, true), (v) => ((v as number) << 16) >> 16, (v) => (int(v) << 16) >> 16);
     case 'u32':
       return prim((dv, p) => dv.getUint32(p, true), (dv, p, v) => dv.setUint32(p, v as number, true), (v) => (v as number) >>> 0, int);
     case 's32':
@@ -168,8 +168,8 @@ function char(cp: number): string {
 }
 
 function codePoint(v: unknown): number {
-  const cp = String(v).codePointAt(0);
-  if (cp === undefined) throw new TypeError('a char must be a one-character string');
+  const cp = typeof v === 'string' ? v.codePointAt(0) : undefined;
+  if (cp === undefined || (cp >= 0xd800 && cp <= 0xdfff)) throw new TypeError(`a char must be a one-character string holding a Unicode scalar value, got ${typeof v === 'string' ? JSON.stringify(v) : typeof v}`);
   return cp;
 }
 
@@ -313,14 +313,17 @@ function variantParts(t: ValType, self: Codec, cases: (Codec | undefined)[]): Pa
   // A case whose flat types are a prefix of the joined ones is read and written in place.
   const exact = cases.map((c) => !c || c.flat.every((ft, i) => ft === joined[i]));
 
-  // JavaScript value <-> case index and payload.
+  // JavaScript value <-> case index and payload. As in jco, an option is its value or undefined,
+  // unless its payload is an option too (then the outer one is tagged, or `some(none)` is lost);
+  // result cases always carry `val`, other variants only when the case has a payload.
+  const plainOption = t.kind === 'option' && t.type.kind !== 'option';
   const toJs = (i: number, payload: unknown): unknown => {
     if (t.kind === 'enum') return names[i];
-    if (t.kind === 'option') return i === 0 ? undefined : payload;
-    return cases[i] ? { tag: names[i], val: payload } : { tag: names[i] };
+    if (plainOption) return i === 0 ? undefined : payload;
+    return cases[i] || t.kind === 'result' ? { tag: names[i], val: payload } : { tag: names[i] };
   };
   const fromJs = (v: unknown): [number, unknown] => {
-    if (t.kind === 'option') return v === undefined || v === null ? [0, undefined] : [1, v];
+    if (plainOption) return v === undefined || v === null ? [0, undefined] : [1, v];
     if (t.kind === 'enum') {
       const i = names.indexOf(v as string);
       if (i === -1) throw new TypeError(`${String(v)} is not one of ${names.join(', ')}`);

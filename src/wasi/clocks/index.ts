@@ -35,13 +35,13 @@ export function wallNow(): Datetime {
   return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) };
 }
 
-/** `wasi:clocks/*`; waits end with the instance's `lifetime` (see `instantPollable`). */
-export const clocksImports = (lifetime?: AbortSignal) => ({
+/** `wasi:clocks/*`; waits end with the instance's `lifetime` (see `instantPollable`), asked for only when a guest waits. */
+export const clocksImports = (lifetime?: () => AbortSignal) => ({
   'wasi:clocks/monotonic-clock': {
     now: monotonicNow,
     resolution: () => 1n,
-    subscribeInstant: (when: bigint) => instantPollable(when, lifetime),
-    subscribeDuration: (duration: bigint) => instantPollable(monotonicNow() + duration, lifetime),
+    subscribeInstant: (when: bigint) => instantPollable(when, lifetime?.()),
+    subscribeDuration: (duration: bigint) => instantPollable(monotonicNow() + duration, lifetime?.()),
   },
   'wasi:clocks/wall-clock': {
     now: wallNow,
