@@ -27,7 +27,7 @@ export class Exchange {
       scheme,
       authority: req.headers.host,
       headers: Fields.fromRaw(req.rawHeaders),
-      body: readableBody(req, () => req.trailers),
+      body: () => readableBody(req, () => req.trailers),
     });
     this.outparam = new ResponseOutparam((response) => this.#set(response));
   }

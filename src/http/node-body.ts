@@ -13,13 +13,18 @@ type TrailerRecord = Record<string, string | string[] | undefined>;
  */
 export function readableBody(stream: Readable, trailers: () => TrailerRecord | undefined): IncomingBodySource {
   const ended = new Promise<Fields | undefined>((resolve, reject) => {
-    stream.once('end', () => {
+    const end = () => {
       const t = trailers();
       resolve(t && Object.keys(t).length > 0 ? Fields.fromRecord(t) : undefined);
-    });
+    };
+    const cut = () => reject(new HttpError({ tag: 'connection-terminated' }, 'the body ended before it was complete'));
+    // Made when the guest first asks for the body, which may be after it ended (or broke off).
+    if (stream.readableEnded) return end();
+    if (stream.destroyed) return cut();
+    stream.once('end', end);
     stream.once('error', reject);
     stream.once('close', () => {
-      if (!stream.readableEnded) reject(new HttpError({ tag: 'connection-terminated' }, 'the body ended before it was complete'));
+      if (!stream.readableEnded) cut();
     });
   });
   ended.catch(() => {}); // a body the guest never finishes may fail unobserved (the client went away)

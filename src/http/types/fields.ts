@@ -30,8 +30,19 @@ function validValue(value: Uint8Array): boolean {
 type Store = Map<string, Uint8Array[]>;
 
 export class Fields {
-  #store: Store = new Map();
+  #stored: Store | undefined;
+  /** Node's raw header list, turned into the store on first use (most guests never read it). */
+  #raw: readonly string[] | undefined;
   #immutable = false;
+
+  get #store(): Store {
+    return (this.#stored ??= this.#raw ? storeOf(this.#raw) : new Map());
+  }
+
+  set #store(store: Store) {
+    this.#stored = store;
+    this.#raw = undefined;
+  }
 
   /** A handle on existing storage (a request's headers, seen again through `headers()`). */
   static view(store: Store, immutable: boolean): Fields {
@@ -43,15 +54,10 @@ export class Fields {
 
   /** Immutable fields from Node's raw header list (`[name, value, name, value, ...]`). */
   static fromRaw(raw: readonly string[]): Fields {
-    const store: Store = new Map();
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i].toLowerCase();
-      const value = Buffer.from(raw[i + 1], 'latin1');
-      const list = store.get(name);
-      if (list) list.push(value);
-      else store.set(name, [value]);
-    }
-    return Fields.view(store, true);
+    const f = new Fields();
+    f.#raw = raw;
+    f.#immutable = true;
+    return f;
   }
 
   /** Immutable fields from an object of header values (undici's response headers and trailers). */
@@ -118,7 +124,7 @@ export class Fields {
   /** @internal Node's flat header list (`[name, value, ...]`), values as latin1 strings. */
   toRaw(): string[] {
     const raw: string[] = [];
-    for (const [name, values] of this.#store) for (const v of values) raw.push(name, Buffer.from(v).toString('latin1'));
+    for (const [name, values] of this.#store) for (const v of values) raw.push(name, latin1(v));
     return raw;
   }
 
@@ -126,7 +132,7 @@ export class Fields {
   toRecord(): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = {};
     for (const [name, values] of this.#store) {
-      const strings = values.map((v) => Buffer.from(v).toString('latin1'));
+      const strings = values.map(latin1);
       out[name] = strings.length === 1 ? strings[0] : strings;
     }
     return out;
@@ -135,7 +141,7 @@ export class Fields {
   /** @internal The first value of a header as text, or undefined. */
   first(name: string): string | undefined {
     const v = this.#store.get(name)?.[0];
-    return v && Buffer.from(v).toString('latin1');
+    return v && latin1(v);
   }
 
   #checkName(name: string): string {
@@ -145,6 +151,23 @@ export class Fields {
     if (FORBIDDEN_HEADERS.has(key)) throw { tag: 'forbidden' } satisfies HeaderError;
     return key;
   }
+}
+
+/** Bytes as a latin1 string, without copying them first. */
+function latin1(v: Uint8Array): string {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
+}
+
+function storeOf(raw: readonly string[]): Store {
+  const store: Store = new Map();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = Buffer.from(raw[i + 1], 'latin1');
+    const list = store.get(name);
+    if (list) list.push(value);
+    else store.set(name, [value]);
+  }
+  return store;
 }
 
 function checkValue(value: Uint8Array): void {

@@ -35,7 +35,8 @@ export interface IncomingRequestInit {
   scheme: 'http' | 'https';
   authority: string | undefined;
   headers: Fields;
-  body: IncomingBodySource;
+  /** Called once, when the guest consumes the body (most requests never do: no listeners for them). */
+  body: () => IncomingBodySource;
 }
 
 export class IncomingRequest {
@@ -65,7 +66,7 @@ export class IncomingRequest {
   consume(): IncomingBody {
     if (this.#consumed) throw NO_PAYLOAD;
     this.#consumed = true;
-    return new IncomingBody(this.#init.body);
+    return new IncomingBody(this.#init.body());
   }
 }
 

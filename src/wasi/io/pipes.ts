@@ -28,7 +28,8 @@ export class ReadableSource implements InputSource {
 
   constructor(stream: Readable) {
     this.#stream = stream;
-    stream.once('end', () => (this.#ended = true));
+    this.#ended = stream.readableEnded;
+    if (!this.#ended) stream.once('end', () => (this.#ended = true));
     this.readiness = {
       ready: () => this.#ended || this.#stream.readableLength > 0 || this.#stream.destroyed,
       wait: (signal) => this.#wait(signal),
