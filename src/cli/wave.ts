@@ -7,6 +7,7 @@
  * bigint when the function's WIT signature says so.
  */
 import { UsageError } from '../errors.ts';
+import { camel } from '../engine/interface-name.ts';
 
 export interface Invocation {
   name: string;
@@ -124,7 +125,7 @@ class Parser {
       this.#ws();
       if (this.#peek() !== ':') this.#fail("expected ':'");
       this.#i++;
-      out[key![0].replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase())] = this.value();
+      out[camel(key![0])] = this.value();
       this.#ws();
       if (this.#peek() === ',') this.#i++;
       this.#ws();

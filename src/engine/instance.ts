@@ -1,6 +1,6 @@
 import { ExitError, InstanceClosedError, LimitExceededError, MissingExportError, TrapError, WasmhostError } from '../errors.ts';
 import type { Limiter } from './limits/limiter.ts';
-import { unversioned } from './interface-name.ts';
+import { camel, unversioned } from './interface-name.ts';
 import type { CompiledComponent } from './component.ts';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -130,10 +130,6 @@ export class Instance {
     const names = Object.keys(this.#exports).sort();
     return names.length ? ` (exports: ${names.join(', ')})` : '';
   }
-}
-
-function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /** Exit and traps end the instance; anything else (a guest `result` error) does not. */

@@ -52,3 +52,14 @@ export function versionsCompatible(wanted: string, provided: string): boolean {
   if (a.major === 0) return a.minor === b.minor;
   return true;
 }
+
+/** `get-stdout` -> `getStdout`: jco's JavaScript name for a WIT function or field. */
+export function camel(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `output-stream` -> `OutputStream`: jco's JavaScript name for a WIT resource. */
+export function pascal(name: string): string {
+  const c = camel(name);
+  return c[0].toUpperCase() + c.slice(1);
+}

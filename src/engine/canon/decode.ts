@@ -82,7 +82,6 @@ export function decodeComponent(bytes: Uint8Array): ComponentShape {
   const coreInstances: CoreInstance[] = [];
   const funcs: Func[] = [];
   const instances: Instance[] = [];
-  const components: number[] = []; // nested components are checked to be re-export shims
   const exports: { name: string; sort: number; index: number }[] = [];
   let moduleCount = 0;
 
@@ -102,7 +101,6 @@ export function decodeComponent(bytes: Uint8Array): ComponentShape {
         break;
       case 4:
         checkReexportShim(bytes.subarray(s.pos, end));
-        components.push(components.length);
         break;
       case 5:
         for (let n = s.uleb(); n > 0; n--) instances.push(readInstance(s));

@@ -13,7 +13,7 @@ import { LIMITS_IMPORT, type Limiter } from '../limits/limiter.ts';
 import type { ComponentShape, CoreImport, LiftedExport } from './decode.ts';
 import { Unsupported } from './decode.ts';
 import { HandleTable } from './handles.ts';
-import { unversioned } from '../interface-name.ts';
+import { camel, pascal, unversioned } from '../interface-name.ts';
 import { alloc, codec, type Codec, type Cx } from './values.ts';
 import type { FuncType, ResourceType } from './types.ts';
 
@@ -297,13 +297,4 @@ function exportAdapter(cx: Cx, e: LiftedExport, sig: Signature, exports: WebAsse
 
 function shortName(iface: string): string {
   return unversioned(iface).split('/').pop() ?? iface;
-}
-
-function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-function pascal(name: string): string {
-  const c = camel(name);
-  return c[0].toUpperCase() + c.slice(1);
 }

@@ -7,6 +7,7 @@
  *
  * Each type is compiled once into closures (no code generation); they take the instance's context.
  */
+import { camel } from '../interface-name.ts';
 import type { HandleTable } from './handles.ts';
 import { alignTo, alignment, casesOf, discriminantSize, fieldTypes, flatten, payloadAlignment, sizeOf, type CoreType, type ResourceType, type ValType } from './types.ts';
 
@@ -230,10 +231,6 @@ function listParts(elem: Codec): Parts {
       out.push(...store(cx, v));
     },
   };
-}
-
-function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 function recordParts(t: Extract<ValType, { kind: 'record' | 'tuple' }>, fields: Codec[]): Parts {
