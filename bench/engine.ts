@@ -54,11 +54,14 @@ async function perCall(fn: () => unknown): Promise<number> {
   return median(samples) * 1000;
 }
 
-/** The core module behind calc, compiled directly: V8's own instantiate and call cost. */
+/**
+ * The core module behind calc, compiled directly: V8's own instantiate and call cost. Not
+ * instrumented for limits: its fuel checks would call hooks only a `Limiter` installs.
+ */
 async function rawCalcModule(): Promise<WebAssembly.Module> {
   const dir = await mkdtemp(join(tmpdir(), 'wasmhost-bench-'));
   try {
-    await new Engine({ cacheDir: dir }).compile(fixturePath('calc'));
+    await new Engine({ cacheDir: dir, instrument: false }).compile(fixturePath('calc'));
     const [entry] = await readdir(join(dir, 'components'));
     return await WebAssembly.compile(await readFile(join(dir, 'components', entry, 'component.core.wasm')));
   } finally {
