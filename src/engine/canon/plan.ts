@@ -40,9 +40,9 @@ export class ComponentError extends Error {
 }
 
 interface Signature {
-  params: Codec[];
+  /** The params as one tuple: its layout is the canonical ABI's for params, flat or in memory. */
+  params: Codec;
   result: Codec | undefined;
-  flatParams: number;
   /** The params travel in memory: more than 16 flat values. */
   paramsInMemory: boolean;
   /** The result travels in memory: more than one flat value. */
@@ -67,14 +67,12 @@ export function buildPlan(shape: ComponentShape): Plan {
   };
   const cache = new Map();
   const signature = (type: FuncType): Signature => {
-    const params = type.params.map((p) => codec(p.type, tableOf, cache));
+    const params = codec({ kind: 'tuple', types: type.params.map((p) => p.type) }, tableOf, cache);
     const result = type.result ? codec(type.result, tableOf, cache) : undefined;
-    const flatParams = params.reduce((n, p) => n + p.flat.length, 0);
     return {
       params,
       result,
-      flatParams,
-      paramsInMemory: flatParams > MAX_FLAT_PARAMS,
+      paramsInMemory: params.flat.length > MAX_FLAT_PARAMS,
       resultInMemory: (result?.flat.length ?? 0) > 1,
       resultType: type.result?.kind === 'result',
     };
@@ -194,26 +192,9 @@ function errorPayload(e: unknown): unknown {
 
 function callAdapter(cx: Cx, binding: Extract<CoreImport, { kind: 'call' }>, sig: Signature, host: Fn, limiter: Limiter | undefined): unknown {
   const { params, result, paramsInMemory, resultInMemory, resultType } = sig;
-  const flatCounts = params.map((p) => p.flat.length);
-  const liftArgs = (core: unknown[]): unknown[] => {
-    const args = new Array(params.length);
-    if (paramsInMemory) {
-      let ptr = (core[0] as number) >>> 0;
-      for (let i = 0; i < params.length; i++) {
-        ptr = Math.ceil(ptr / params[i].align) * params[i].align;
-        args[i] = params[i].load(cx, ptr);
-        ptr += params[i].size;
-      }
-      return args;
-    }
-    let at = 0;
-    for (let i = 0; i < params.length; i++) {
-      args[i] = params[i].liftFlat(cx, core, at);
-      at += flatCounts[i];
-    }
-    return args;
-  };
-  const retptrAt = paramsInMemory ? 1 : sig.flatParams;
+  const liftArgs = (core: unknown[]): unknown[] =>
+    (paramsInMemory ? params.load(cx, (core[0] as number) >>> 0) : params.liftFlat(cx, core, 0)) as unknown[];
+  const retptrAt = paramsInMemory ? 1 : params.flat.length;
   const finish = (core: unknown[], value: unknown): unknown => {
     if (!result) return undefined;
     if (resultInMemory) {
@@ -262,22 +243,11 @@ function exportAdapter(cx: Cx, e: LiftedExport, sig: Signature, exports: WebAsse
     // overlap on one instance each return their own.
     const lent: Cx['lent'] = (cx.lent = []);
     if (paramsInMemory) {
-      let size = 0;
-      let align = 1;
-      for (const p of params) {
-        size = Math.ceil(size / p.align) * p.align + p.size;
-        align = Math.max(align, p.align);
-      }
-      const base = alloc(cx, align, size);
-      let ptr = base;
-      for (let i = 0; i < params.length; i++) {
-        ptr = Math.ceil(ptr / params[i].align) * params[i].align;
-        params[i].store(cx, ptr, args[i]);
-        ptr += params[i].size;
-      }
+      const base = alloc(cx, params.align, params.size);
+      params.store(cx, base, args);
       core.push(base);
     } else {
-      for (let i = 0; i < params.length; i++) params[i].lowerFlat(cx, args[i], core);
+      params.lowerFlat(cx, args, core);
     }
     let ret: unknown;
     try {

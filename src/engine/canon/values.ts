@@ -109,23 +109,7 @@ function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, tableOf: Tab
     case 'char':
       return prim((dv, p) => char(dv.getUint32(p, true)), (dv, p, v) => dv.setUint32(p, codePoint(v), true), (v) => char((v as number) >>> 0), codePoint);
     case 'string':
-      return {
-        load: (cx, p) => {
-          const dv = view(cx);
-          return loadString(cx, dv.getUint32(p, true), dv.getUint32(p + 4, true));
-        },
-        store: (cx, p, v) => {
-          const [ptr, len] = storeString(cx, v);
-          const dv = view(cx);
-          dv.setUint32(p, ptr, true);
-          dv.setUint32(p + 4, len, true);
-        },
-        liftFlat: (cx, vals, at) => loadString(cx, (vals[at] as number) >>> 0, (vals[at + 1] as number) >>> 0),
-        lowerFlat: (cx, v, out) => {
-          const [ptr, len] = storeString(cx, v);
-          out.push(ptr, len);
-        },
-      };
+      return pointerAndLength(loadString, storeString);
     case 'list':
       return listParts(sub(t.elem));
     case 'record':
@@ -187,6 +171,26 @@ function storeString(cx: Cx, v: unknown): [number, number] {
   return [ptr, bytes.length];
 }
 
+/** Strings and lists: a pointer and a length, as two flat values or two u32 in memory. */
+function pointerAndLength(load: (cx: Cx, ptr: number, len: number) => unknown, store: (cx: Cx, v: unknown) => [number, number]): Parts {
+  return {
+    load: (cx, p) => {
+      const dv = view(cx);
+      return load(cx, dv.getUint32(p, true), dv.getUint32(p + 4, true));
+    },
+    store: (cx, p, v) => {
+      const [ptr, len] = store(cx, v);
+      const dv = view(cx);
+      dv.setUint32(p, ptr, true);
+      dv.setUint32(p + 4, len, true);
+    },
+    liftFlat: (cx, vals, at) => load(cx, (vals[at] as number) >>> 0, (vals[at + 1] as number) >>> 0),
+    lowerFlat: (cx, v, out) => {
+      out.push(...store(cx, v));
+    },
+  };
+}
+
 const TYPED: Partial<Record<ValType['kind'], new (buffer: ArrayBuffer) => ArrayLike<unknown>>> = {
   u8: Uint8Array, s8: Int8Array, u16: Uint16Array, s16: Int16Array, u32: Uint32Array, s32: Int32Array,
   u64: BigUint64Array, s64: BigInt64Array, f32: Float32Array, f64: Float64Array,
@@ -215,22 +219,7 @@ function listParts(elem: Codec): Parts {
     }
     return [ptr, len];
   };
-  return {
-    load: (cx, p) => {
-      const dv = view(cx);
-      return load(cx, dv.getUint32(p, true), dv.getUint32(p + 4, true));
-    },
-    store: (cx, p, v) => {
-      const [ptr, len] = store(cx, v);
-      const dv = view(cx);
-      dv.setUint32(p, ptr, true);
-      dv.setUint32(p + 4, len, true);
-    },
-    liftFlat: (cx, vals, at) => load(cx, (vals[at] as number) >>> 0, (vals[at + 1] as number) >>> 0),
-    lowerFlat: (cx, v, out) => {
-      out.push(...store(cx, v));
-    },
-  };
+  return pointerAndLength(load, store);
 }
 
 function recordParts(t: Extract<ValType, { kind: 'record' | 'tuple' }>, fields: Codec[]): Parts {
