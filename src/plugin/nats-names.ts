@@ -80,3 +80,36 @@ export function natsStoreName(prefix: string, isolation: NatsIsolation, scope: s
   }
   return { name: storeName };
 }
+
+/** How long a JetStream backend call may wait for NATS without an answer, by default. */
+export const DEFAULT_NATS_TIMEOUT_MS = 5000;
+
+/** What the JetStream key-value and blobstore backends are configured with alike. */
+export interface NatsStoreSettings {
+  bucketPrefix: string;
+  isolation: NatsIsolation;
+  timeoutMs: number;
+  replicas: number;
+}
+
+/** The shared settings with their defaults; a bad one throws a RangeError naming `backend`. */
+export function natsStoreSettings(backend: string, options: Partial<NatsStoreSettings>): NatsStoreSettings {
+  const settings: NatsStoreSettings = {
+    bucketPrefix: options.bucketPrefix ?? '',
+    isolation: options.isolation ?? 'workload',
+    timeoutMs: options.timeoutMs ?? DEFAULT_NATS_TIMEOUT_MS,
+    replicas: options.replicas ?? 1,
+  };
+  const prefixProblem = natsPrefixProblem(settings.bucketPrefix);
+  if (prefixProblem) throw new RangeError(`${backend}: ${prefixProblem}`);
+  if (settings.isolation !== 'workload' && settings.isolation !== 'shared') {
+    throw new RangeError(`${backend}: isolation must be "workload" or "shared", not ${JSON.stringify(settings.isolation)}`);
+  }
+  checkSetting(backend, 'timeoutMs', settings.timeoutMs, 1);
+  checkSetting(backend, 'replicas', settings.replicas, 1);
+  return settings;
+}
+
+export function checkSetting(backend: string, name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${backend}: ${name} must be an integer of at least ${min}`);
+}

@@ -86,8 +86,8 @@ test('NatsKeyValueBackend refuses bad options at construction', async () => {
   const connection = {} as NatsConnection;
   assert.throws(() => new NatsKeyValueBackend({ connection, bucketPrefix: 'a.b' }), /bucket prefix "a.b" may hold only/);
   assert.throws(() => new NatsKeyValueBackend({ connection, isolation: 'global' as 'shared' }), /isolation must be "workload" or "shared"/);
-  assert.throws(() => new NatsKeyValueBackend({ connection, timeoutMs: 0 }), /timeoutMs must be a positive integer/);
-  assert.throws(() => new NatsKeyValueBackend({ connection, replicas: 1.5 }), /replicas must be a positive integer/);
+  assert.throws(() => new NatsKeyValueBackend({ connection, timeoutMs: 0 }), /timeoutMs must be an integer of at least 1/);
+  assert.throws(() => new NatsKeyValueBackend({ connection, replicas: 1.5 }), /replicas must be an integer of at least 1/);
 });
 
 describe('NATS key-value backend', { skip }, () => {

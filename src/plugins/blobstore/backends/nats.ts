@@ -12,7 +12,7 @@ import {
   type ObjectInfo,
   type ObjectRef,
 } from '../backend.ts';
-import { natsPrefixProblem, natsStoreName, type NatsIsolation } from '../../../plugin/nats-names.ts';
+import { checkSetting, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../../plugin/nats-names.ts';
 import { checkObjectName, clientName, listedName, missingContainerAs, putObject, readWhole } from './nats-objects.ts';
 import {
   JS_STREAM_NAME_IN_USE,
@@ -42,7 +42,6 @@ export interface NatsBlobstoreOptions {
 }
 
 export const DEFAULT_NATS_MAX_OBJECT_SIZE = 64 * 1024 * 1024;
-const DEFAULT_TIMEOUT_MS = 5000;
 
 /** The object store stream's name, and the subject of one object's chunks (the object store protocol, ADR-20). */
 const streamOf = (store: string) => `OBJ_${store}`;
@@ -91,23 +90,9 @@ export class NatsBlobstoreBackend implements BlobstoreBackend {
 
   constructor(options: NatsBlobstoreOptions) {
     this.#nc = options.connection;
-    this.bucketPrefix = options.bucketPrefix ?? '';
-    this.isolation = options.isolation ?? 'workload';
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.replicas = options.replicas ?? 1;
+    ({ bucketPrefix: this.bucketPrefix, isolation: this.isolation, timeoutMs: this.timeoutMs, replicas: this.replicas } = natsStoreSettings('NatsBlobstoreBackend', options));
     this.maxObjectSize = options.maxObjectSize ?? DEFAULT_NATS_MAX_OBJECT_SIZE;
-    const prefixProblem = natsPrefixProblem(this.bucketPrefix);
-    if (prefixProblem) throw new RangeError(`NatsBlobstoreBackend: ${prefixProblem}`);
-    if (this.isolation !== 'workload' && this.isolation !== 'shared') {
-      throw new RangeError(`NatsBlobstoreBackend: isolation must be "workload" or "shared", not ${JSON.stringify(this.isolation)}`);
-    }
-    for (const [name, value, min] of [
-      ['timeoutMs', this.timeoutMs, 1],
-      ['replicas', this.replicas, 1],
-      ['maxObjectSize', this.maxObjectSize, 0],
-    ] as const) {
-      if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`NatsBlobstoreBackend: ${name} must be an integer of at least ${min}`);
-    }
+    checkSetting('NatsBlobstoreBackend', 'maxObjectSize', this.maxObjectSize, 0);
     this.#state = new NatsConnectionState(this.#nc);
   }
 

@@ -6,7 +6,7 @@ import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBa
 import { nextCounterValue } from '../counter.ts';
 import { pageOf } from '../paging.ts';
 import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from './nats-keys.ts';
-import { natsPrefixProblem, natsStoreName, type NatsIsolation } from '../../../plugin/nats-names.ts';
+import { DEFAULT_NATS_TIMEOUT_MS, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../../plugin/nats-names.ts';
 import {
   NatsConnectionState,
   isNoResponders,
@@ -29,7 +29,7 @@ export interface NatsKeyValueOptions {
   replicas?: number;
 }
 
-export const DEFAULT_NATS_TIMEOUT_MS = 5000;
+export { DEFAULT_NATS_TIMEOUT_MS };
 
 /** Compare-and-swap rounds an increment tries before it gives up on a key other writers keep changing. */
 const MAX_INCREMENT_ATTEMPTS = 200;
@@ -69,17 +69,7 @@ export class NatsKeyValueBackend implements KeyValueBackend {
 
   constructor(options: NatsKeyValueOptions) {
     this.#nc = options.connection;
-    this.bucketPrefix = options.bucketPrefix ?? '';
-    this.isolation = options.isolation ?? 'workload';
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_NATS_TIMEOUT_MS;
-    this.replicas = options.replicas ?? 1;
-    const prefixProblem = natsPrefixProblem(this.bucketPrefix);
-    if (prefixProblem) throw new RangeError(`NatsKeyValueBackend: ${prefixProblem}`);
-    if (this.isolation !== 'workload' && this.isolation !== 'shared') {
-      throw new RangeError(`NatsKeyValueBackend: isolation must be "workload" or "shared", not ${JSON.stringify(this.isolation)}`);
-    }
-    if (!Number.isSafeInteger(this.timeoutMs) || this.timeoutMs < 1) throw new RangeError('NatsKeyValueBackend: timeoutMs must be a positive integer');
-    if (!Number.isSafeInteger(this.replicas) || this.replicas < 1) throw new RangeError('NatsKeyValueBackend: replicas must be a positive integer');
+    ({ bucketPrefix: this.bucketPrefix, isolation: this.isolation, timeoutMs: this.timeoutMs, replicas: this.replicas } = natsStoreSettings('NatsKeyValueBackend', options));
     this.#state = new NatsConnectionState(this.#nc);
   }
 
