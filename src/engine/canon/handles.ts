@@ -15,10 +15,6 @@ export class HandleTable {
     this.#admit = admit;
   }
 
-  get live(): number {
-    return this.#live;
-  }
-
   insert(value: unknown): number {
     if (value === undefined || value === null) throw new TypeError(`the host returned no ${this.#name} where one was expected`);
     this.#admit?.(this.#live + 1);

@@ -83,7 +83,7 @@ export function alignment(t: ValType): number {
     case 'option':
     case 'result':
     case 'enum':
-      return Math.max(discriminantSize(casesOf(t).length), ...casesOf(t).map((c) => (c ? alignment(c) : 1)));
+      return Math.max(discriminantSize(casesOf(t).length), payloadAlignment(casesOf(t)));
     default:
       return PRIMITIVE_SIZE[t.kind];
   }
@@ -170,18 +170,4 @@ function join(a: CoreType, b: CoreType): CoreType {
   if (a === b) return a;
   if ((a === 'i32' && b === 'f32') || (a === 'f32' && b === 'i32')) return 'i32';
   return 'i64';
-}
-
-/** Whether any resource handle appears in the type (those need a handle table to move). */
-export function hasResources(t: ValType | undefined): boolean {
-  if (!t) return false;
-  switch (t.kind) {
-    case 'own': case 'borrow': return true;
-    case 'list': return hasResources(t.elem);
-    case 'option': return hasResources(t.type);
-    case 'result': return hasResources(t.ok) || hasResources(t.err);
-    case 'record': case 'tuple': return fieldTypes(t).some(hasResources);
-    case 'variant': return t.cases.some((c) => hasResources(c.type));
-    default: return false;
-  }
 }

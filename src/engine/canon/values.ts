@@ -42,7 +42,7 @@ export interface Codec {
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
-export function trap(message: string): never {
+function trap(message: string): never {
   throw new WebAssembly.RuntimeError(message);
 }
 
