@@ -8,6 +8,8 @@ import type { NatsConnection, Status } from '@nats-io/transport-node';
 /** JetStream API error codes the backends act on. */
 export const JS_STREAM_NAME_IN_USE = 10058;
 export const JS_STREAM_NOT_FOUND = 10059;
+/** A stream whose subjects overlap: for an object store, one of the same name made a moment ago. */
+export const JS_STREAM_SUBJECT_OVERLAP = 10065;
 const JS_WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
 
 /** Thrown by `withWatchdog` when the work went quiet for too long. */

@@ -16,6 +16,7 @@ import { checkSetting, natsStoreName, natsStoreSettings, type NatsIsolation } fr
 import { checkObjectName, clientName, listedName, missingContainerAs, putObject, readWhole } from './nats-objects.ts';
 import {
   JS_STREAM_NAME_IN_USE,
+  JS_STREAM_SUBJECT_OVERLAP,
   NatsConnectionState,
   isNoResponders,
   isStreamNotFound,
@@ -106,7 +107,10 @@ export class NatsBlobstoreBackend implements BlobstoreBackend {
         // Opens an existing store as it is, so the mark tells whether this call made it.
         os = await objm.create(store, { description: mark, replicas: this.replicas });
       } catch (err) {
-        if (jetStreamCode(err) === JS_STREAM_NAME_IN_USE) throw exists(name);
+        // Two hosts racing: the loser hears "name in use", or "subjects overlap" when its request
+        // reached the server while the winner's stream was being made (seen in CI).
+        const code = jetStreamCode(err);
+        if (code === JS_STREAM_NAME_IN_USE || code === JS_STREAM_SUBJECT_OVERLAP) throw exists(name);
         throw err;
       }
       const info = (await os.status()).streamInfo;
