@@ -1,7 +1,7 @@
 import { MissingImportError, MissingExportError } from '../errors.ts';
 import { unversioned } from './interface-name.ts';
 import { Instance } from './instance.ts';
-import { LIMITS_IMPORT, Limiter } from './limits/limiter.ts';
+import { Limiter } from './limits/limiter.ts';
 import type { World, WorldItem } from './world.ts';
 
 /**
@@ -11,16 +11,13 @@ import type { World, WorldItem } from './world.ts';
  */
 export type ImportObject = Record<string, Record<string, unknown>>;
 
-type GlueInstantiate = (
-  getCoreModule: (name: string) => WebAssembly.Module,
-  imports: ImportObject,
-  instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
-) => Promise<Record<string, unknown>>;
+/** Instantiates the component's core modules around `imports`: jco's glue or wasmhost's own plan (see engine.ts). */
+export type Bindings = (imports: ImportObject, limiter: Limiter) => Promise<Record<string, unknown>>;
 
 export interface InstantiateOptions {
   /** Enforces memory, time and handle limits on the instance (see limits/limiter.ts). */
   limiter?: Limiter;
-  /** Called once when the instance ends by exit or trap. */
+  /** Called once when the instance ends: exit, trap, a limit, or `Instance.close`. */
   onClose?: (reason: Error) => void;
 }
 
@@ -33,8 +30,7 @@ export class CompiledComponent {
   readonly wit: string;
   /** Who lifts and lowers values: wasmhost's own canonical ABI (src/engine/canon) or jco's glue. */
   readonly bindings: 'wasmhost' | 'jco';
-  readonly #modules: Map<string, WebAssembly.Module>;
-  readonly #instantiate: GlueInstantiate;
+  readonly #instantiate: Bindings;
   /** Import object key -> names the glue takes from it. */
   readonly #required: Map<string, string[]>;
 
@@ -43,8 +39,7 @@ export class CompiledComponent {
     origin: 'component' | 'preview1';
     world: World;
     wit: string;
-    modules: Map<string, WebAssembly.Module>;
-    instantiate: GlueInstantiate;
+    instantiate: Bindings;
     /** jco's glue (its imports are read from it), or the members wasmhost's own bindings use. */
     glue: string | Map<string, string[]>;
   }) {
@@ -52,7 +47,6 @@ export class CompiledComponent {
     this.origin = init.origin;
     this.world = init.world;
     this.wit = init.wit;
-    this.#modules = init.modules;
     this.#instantiate = init.instantiate;
     this.#required = typeof init.glue === 'string' ? requiredImports(init.glue) : init.glue;
     this.bindings = typeof init.glue === 'string' ? 'jco' : 'wasmhost';
@@ -82,8 +76,10 @@ export class CompiledComponent {
 
   /** Checks an import object against what the component needs; throws naming the first gap. */
   checkImports(imports: ImportObject): void {
+    // Runs before every instantiation: the passing case allocates nothing.
     for (const [key, names] of this.#required) {
       const provided = imports[key];
+      if (provided && names.every((n) => provided[n] !== undefined)) continue;
       const versioned = this.world.imports.find((i) => unversioned(i.name) === key)?.name ?? key;
       if (!provided) {
         throw new MissingImportError(versioned, `component imports ${versioned}, which nothing provides`, {
@@ -91,24 +87,16 @@ export class CompiledComponent {
         });
       }
       const missing = names.filter((n) => provided[n] === undefined);
-      if (missing.length > 0) {
-        throw new MissingImportError(versioned, `component imports ${versioned}, but the provider lacks ${missing.join(', ')}`);
-      }
+      throw new MissingImportError(versioned, `component imports ${versioned}, but the provider lacks ${missing.join(', ')}`);
     }
   }
 
   async instantiate(imports: ImportObject, options: InstantiateOptions = {}): Promise<Instance> {
     this.checkImports(imports);
-    const getCoreModule = (name: string) => {
-      const m = this.#modules.get(name);
-      if (!m) throw new MissingExportError(`glue asked for unknown core module ${name}`);
-      return m;
-    };
     // Instrumented modules call their hooks table: every instance needs a limiter, if one without limits.
     const limiter = options.limiter ?? new Limiter();
     const instance = new Instance(this, limiter, options.onClose);
-    const withLimits = { ...imports, [LIMITS_IMPORT]: limiter as never };
-    const exports = await instance.guard(() => this.#instantiate(getCoreModule, withLimits, limiter.instantiateCore));
+    const exports = await instance.guard(() => this.#instantiate(imports, limiter));
     instance.bind(exports);
     return instance;
   }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { debuglog } from 'node:util';
-import { WasmhostError } from '../errors.ts';
+import { MissingExportError, WasmhostError } from '../errors.ts';
 import { sniffBinary } from './binary.ts';
-import { CompiledComponent } from './component.ts';
+import { CompiledComponent, type ImportObject } from './component.ts';
+import { LIMITS_IMPORT } from './limits/limiter.ts';
 import { compileCoreModule, type CoreModuleTransform } from './core-modules.ts';
 import { DiskCache, defaultCacheDir, sha256 } from './disk-cache.ts';
 import { TRANSPILE_OPTIONS, TRANSPILER_VERSION } from './transpile.ts';
@@ -11,8 +12,17 @@ import { transpiler } from './transpiler.ts';
 import { parseWorld } from './world.ts';
 import { decodeComponent, Unsupported } from './canon/decode.ts';
 import { buildPlan, type Plan } from './canon/plan.ts';
+import { MemoryPool } from './canon/memory-pool.ts';
+import { importMemory } from './wasm/import-memory.ts';
 
 const log = debuglog('wasmhost:engine');
+
+/** The `instantiate` of jco's generated glue. */
+type GlueInstantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: ImportObject,
+  instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+) => Promise<Record<string, unknown>>;
 
 /** Bumped whenever preview1 wrapping or glue patching changes what a cache entry holds. */
 const PIPELINE_VERSION = 9;
@@ -120,13 +130,14 @@ export class Engine {
     );
     const own = kind === 'component' && this.#bindings === 'auto' ? ownBindings(bytes, modules, source) : undefined;
     if (own) {
+      const recycled = await this.#recyclingMemory(own.name, t.coreModules.get(own.name)!, digest);
+      const { module, memories } = recycled ?? { module: own.module, memories: undefined };
       return new CompiledComponent({
         digest,
         origin: 'component',
         world: parseWorld(t.wit),
         wit: t.wit,
-        modules,
-        instantiate: (_getCoreModule, imports, instantiateCore) => own.plan.instantiate(own.module, imports, instantiateCore),
+        instantiate: (imports, limiter) => own.plan.instantiate(module, imports, limiter, memories),
         glue: own.plan.requiredImports,
       });
     }
@@ -145,10 +156,39 @@ export class Engine {
       origin: kind === 'core-module' ? 'preview1' : 'component',
       world: parseWorld(t.wit),
       wit: t.wit,
-      modules,
-      instantiate: glue.instantiate as never,
+      instantiate: (imports, limiter) => {
+        const getCoreModule = (name: string) => {
+          const m = modules.get(name);
+          if (!m) throw new MissingExportError(`glue asked for unknown core module ${name}`);
+          return m;
+        };
+        // Layered over the caller's object, not a copy of it: WASI's is built lazily (wasi/imports.ts).
+        const withLimits = Object.create(imports, { [LIMITS_IMPORT]: { value: limiter } }) as ImportObject;
+        return (glue.instantiate as GlueInstantiate)(getCoreModule, withLimits, limiter.instantiateCore);
+      },
       glue: t.glue,
     });
+  }
+
+  /**
+   * The main module compiled again to import its memory, with the pool that supplies it (see
+   * canon/memory-pool.ts), when its memory qualifies: small enough to recycle, and the module's
+   * only one. Checked on the bytes before the embedder's transforms, confirmed after them.
+   */
+  async #recyclingMemory(name: string, bytes: Uint8Array, digest: string): Promise<{ module: WebAssembly.Module; memories: MemoryPool } | undefined> {
+    const before = importMemory(bytes);
+    if (!before || !MemoryPool.for(before.memory)) return undefined;
+    let memories: MemoryPool | undefined;
+    const rewrite: CoreModuleTransform = {
+      id: 'import-memory',
+      transform: (b) => {
+        const rewritten = importMemory(b);
+        memories = rewritten && MemoryPool.for(rewritten.memory);
+        return memories ? rewritten!.bytes : b;
+      },
+    };
+    const module = await compileCoreModule(bytes, { name, componentDigest: digest }, [...this.#transforms, rewrite]);
+    return memories && { module, memories };
   }
 }
 
@@ -157,7 +197,11 @@ export class Engine {
  * otherwise (jco's glue runs it). The main module is the one jco extracted whose imports and
  * exports are exactly the plan's.
  */
-function ownBindings(bytes: Uint8Array, modules: Map<string, WebAssembly.Module>, source: string): { plan: Plan; module: WebAssembly.Module } | undefined {
+function ownBindings(
+  bytes: Uint8Array,
+  modules: Map<string, WebAssembly.Module>,
+  source: string,
+): { plan: Plan; name: string; module: WebAssembly.Module } | undefined {
   let plan: Plan;
   try {
     plan = buildPlan(decodeComponent(bytes));
@@ -167,11 +211,11 @@ function ownBindings(bytes: Uint8Array, modules: Map<string, WebAssembly.Module>
     return undefined;
   }
   const { shape } = plan;
-  for (const module of modules.values()) {
+  for (const [name, module] of modules) {
     const imports = WebAssembly.Module.imports(module);
     const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
     const bound = imports.every((i) => i.kind === 'function' && shape.imports.get(i.module)?.has(i.name));
-    if (bound && shape.exports.every((e) => exports.has(e.coreName))) return { plan, module };
+    if (bound && shape.exports.every((e) => exports.has(e.coreName))) return { plan, name, module };
   }
   log('%s runs on jco glue: no core module matches its imports and exports', source);
   return undefined;

@@ -5,6 +5,9 @@ import type { CompiledComponent } from './component.ts';
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** Bindings may put a function under this key of their exports: `close` calls it once, so they can free what the instance held. */
+export const RELEASE = Symbol('wasmhost.release');
+
 /**
  * One instance of a component. Calls go through `call`, which turns traps into `TrapError`,
  * lets `ExitError` through, and closes the instance after either: a guest that exited or
@@ -45,11 +48,12 @@ export class Instance {
     return this.#closed;
   }
 
-  /** Ends the instance from outside (limits, host shutdown); later calls fail with this reason. */
+  /** Ends the instance (its invocation is over, limits, host shutdown); later calls fail with this reason. */
   close(reason: Error): void {
     if (this.#closed) return;
     this.#closed = reason;
     this.#limiter.release();
+    (this.#exports as { [RELEASE]?: () => void })[RELEASE]?.();
     this.#onClose?.(reason);
   }
 

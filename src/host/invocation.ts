@@ -36,6 +36,9 @@ export interface InvocationOptions {
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** Why the instances of a finished invocation are closed (one error for all: building one per close showed in profiles). */
+const INVOCATION_ENDED = new InstanceClosedError('its invocation ended');
+
 export class InvocationScope implements Invocation {
   readonly root: string;
   readonly #runtimes: ReadonlyMap<string, ComponentRuntime>;
@@ -105,6 +108,8 @@ export class InvocationScope implements Invocation {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Closed instances are never entered again, and free what they hold (a recycled memory).
+    for (const { instance } of this.#created) instance.close(INVOCATION_ENDED);
     for (const release of this.#releases.splice(0)) release();
   }
 

@@ -11,7 +11,7 @@ import type { WorldItem } from '../engine/world.ts';
 import { MissingExportError, WasmhostError } from '../errors.ts';
 import type { Invocation, Plugin, PluginComponent, PluginWorkload, ResolvedWorkload } from '../plugin/plugin.ts';
 import { WasiContext, type OutputOption, type WasiOptions } from '../wasi/context.ts';
-import { createWasiImports } from '../wasi/imports.ts';
+import { createWasiImports, lazyWasiImports } from '../wasi/imports.ts';
 import type { Component, Service, Workload } from '../workload/types.ts';
 import { PluginBinder, type BindUnit } from './bind.ts';
 import type { HttpHandler } from './http.ts';
@@ -218,7 +218,7 @@ export class RunningWorkload {
   /** WASI with a fresh context for one instance, plus the host-owned implementations. */
   #hostImports(unit: Unit, hostOwned: ImportObject): { imports: ImportObject; release: () => void } {
     const ctx = new WasiContext(unit.wasi);
-    return { imports: { ...createWasiImports(ctx), ...hostOwned }, release: () => ctx.dispose() };
+    return { imports: Object.assign(lazyWasiImports(ctx), hostOwned), release: () => ctx.dispose() };
   }
 
   #output(component: string, stream: 'stdout' | 'stderr'): OutputOption {

@@ -41,6 +41,13 @@ export class HandleTable {
     return value;
   }
 
+  /** Forgets every handle (the instance is gone; the host objects are not disposed). */
+  clear(): void {
+    this.#slots.length = 1;
+    this.#free.length = 0;
+    this.#live = 0;
+  }
+
   #unknown(handle: number): WebAssembly.RuntimeError {
     return new WebAssembly.RuntimeError(`unknown handle index ${handle >>> 0} for resource ${this.#name}`);
   }

@@ -19,7 +19,7 @@
  * clock at every loop (a host call per iteration). See bench/ for its cost.
  */
 import { InvalidComponentError } from '../../errors.ts';
-import { encodeName, readSections, Reader, SECTION, sleb, skipImportDesc, skipValType, uleb, writeModule, type Section } from '../wasm/codec.ts';
+import { appendEntries, encodeName, readSections, Reader, SECTION, sleb, skipImportDesc, skipValType, uleb, writeModule, type Section } from '../wasm/codec.ts';
 import { OP, readInstruction } from '../wasm/instructions.ts';
 
 export const HOOK_EXPORTS = {
@@ -168,36 +168,6 @@ function skipSubType(r: Reader): void {
     throw new InvalidComponentError(`unknown type form 0x${form.toString(16)} in a core module`);
   }
 }
-
-/** Adds entries at the end of a vector section (creating it, in its place, when absent). */
-function appendEntries(sections: Section[], id: number, entries: number[][]): void {
-  let section = sections.find((s) => s.id === id);
-  if (!section) {
-    section = { id, payload: Uint8Array.of(0) };
-    const rank = SECTION_ORDER.indexOf(id);
-    const at = sections.findIndex((s) => s.id !== SECTION.custom && SECTION_ORDER.indexOf(s.id) > rank);
-    sections.splice(at === -1 ? sections.length : at, 0, section);
-  }
-  const r = new Reader(section.payload);
-  const count = r.uleb();
-  section.payload = Buffer.concat([Uint8Array.from(uleb(count + entries.length)), section.payload.subarray(r.pos), Uint8Array.from(entries.flat())]);
-}
-
-const SECTION_ORDER: number[] = [
-  SECTION.type,
-  SECTION.import,
-  SECTION.function,
-  SECTION.table,
-  SECTION.memory,
-  SECTION.tag,
-  SECTION.global,
-  SECTION.export,
-  SECTION.start,
-  SECTION.element,
-  SECTION.dataCount,
-  SECTION.code,
-  SECTION.data,
-];
 
 interface Indices {
   voidType: number;

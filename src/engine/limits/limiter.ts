@@ -48,6 +48,7 @@ export class Limiter implements MemoryUser, HookFunctions {
   readonly #memories = new Set<WebAssembly.Memory>();
   readonly #tables = new Set<WebAssembly.Table>();
   #hooks: unknown[] | undefined;
+  #makeHooks: (() => unknown[]) | undefined;
   #deadline = Infinity;
   #timeoutMs = 0;
   #cpuMs = Infinity;
@@ -117,18 +118,37 @@ export class Limiter implements MemoryUser, HookFunctions {
     if (--this.#depth === 0) this.#cpuUsed += performance.now() - this.#runningSince;
   }
 
-  /** For the glue: wraps a host import so the time its promise is pending is not guest CPU time. */
+  /** For jco's glue: wraps a host import in `enterHost` and `suspendedUntil`. */
   timed<F extends (...args: never[]) => unknown>(fn: F): F {
     const limiter = this;
     return function (this: unknown, ...args: never[]) {
-      // A guest may loop through host calls (an output flood) with few iterations between
-      // fuel checks: its clocks are read at every host call too.
-      limiter.#checkClocks();
+      limiter.enterHost();
       const result = fn.apply(this, args) as { finally?: unknown } | undefined;
       if (!result || typeof result.finally !== 'function') return result;
-      limiter.#suspend();
-      return (result as Promise<unknown>).finally(() => limiter.#resume());
+      return limiter.suspendedUntil(result as Promise<unknown>);
     } as F;
+  }
+
+  /**
+   * The guest calls the host. Its clocks are read here too: a guest may loop through host calls
+   * (an output flood) with few fuel checks between them.
+   */
+  enterHost(): void {
+    this.#checkClocks();
+  }
+
+  /** The host call answered a promise: the time until it settles is not guest CPU time. */
+  suspendedUntil<T>(promise: Promise<T>): Promise<T> {
+    this.#suspend();
+    return promise.finally(() => this.#resume());
+  }
+
+  /**
+   * Hooks made elsewhere for this limiter's instance, instead of a set of its own (wasmhost's
+   * bindings reuse one set per live instance, see canon/import-set.ts).
+   */
+  shareHooks(make: () => unknown[]): void {
+    this.#makeHooks = make;
   }
 
   /** For the glue: a guest asks for one more handle than its cap. */
@@ -136,10 +156,14 @@ export class Limiter implements MemoryUser, HookFunctions {
     throw this.#fail('resource-handles', `guest holds more than ${this.maxResourceHandles} live handles of one resource type`);
   }
 
-  /** Stops counting this instance against the host's budget. */
+  /** Stops counting this instance against the host's budget; the instance is over. */
   release(): void {
     this.disarm();
     this.#budget?.remove(this);
+    // The core instance's hooks reach this limiter until a full GC: let go of what it reaches.
+    this.onExpire = undefined;
+    this.#memories.clear();
+    this.#tables.clear();
   }
 
   check(): void {
@@ -185,17 +209,20 @@ export class Limiter implements MemoryUser, HookFunctions {
   }
 
   #attach(exports: WebAssembly.Exports): void {
-    for (const [name, value] of Object.entries(exports)) {
-      if (name === HOOK_EXPORTS.fuel) {
-        const fuel = value as WebAssembly.Global;
-        fuel.value = FUEL;
-        this.#fuels.push(fuel);
-      } else if (name === HOOK_EXPORTS.hooks) {
-        this.#hooks ??= wasmHooks(this);
-        installHooks(value as WebAssembly.Table, this.#hooks);
-      } else if (name.startsWith(HOOK_EXPORTS.memoryPrefix)) this.#memories.add(value as WebAssembly.Memory);
-      else if (name.startsWith(HOOK_EXPORTS.tablePrefix)) this.#tables.add(value as WebAssembly.Table);
+    // Looked up by name (instrument.ts numbers memories and tables from 0): listing every export
+    // of every instance was a measurable share of a fresh instance's garbage.
+    const fuel = exports[HOOK_EXPORTS.fuel] as WebAssembly.Global | undefined;
+    if (fuel) {
+      fuel.value = FUEL;
+      this.#fuels.push(fuel);
     }
+    const table = exports[HOOK_EXPORTS.hooks] as WebAssembly.Table | undefined;
+    if (table) {
+      this.#hooks ??= this.#makeHooks?.() ?? wasmHooks(this);
+      installHooks(table, this.#hooks);
+    }
+    for (let i = 0, m; (m = exports[`${HOOK_EXPORTS.memoryPrefix}${i}`]); i++) this.#memories.add(m as WebAssembly.Memory);
+    for (let i = 0, t; (t = exports[`${HOOK_EXPORTS.tablePrefix}${i}`]); i++) this.#tables.add(t as WebAssembly.Table);
     // A module's initial memory is allocated before any hook can refuse it.
     const used = this.usedBytes;
     if (used > this.memoryBytes) {

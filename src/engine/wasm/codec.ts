@@ -162,3 +162,34 @@ export function writeModule(header: Uint8Array, sections: readonly Section[]): U
   for (const s of sections) parts.push(Uint8Array.of(s.id, ...uleb(s.payload.length)), s.payload);
   return Buffer.concat(parts);
 }
+
+/** Adds entries at the end of a vector section (creating it, in its place, when absent). */
+export function appendEntries(sections: Section[], id: number, entries: number[][]): void {
+  let section = sections.find((s) => s.id === id);
+  if (!section) {
+    section = { id, payload: Uint8Array.of(0) };
+    const rank = SECTION_ORDER.indexOf(id);
+    const at = sections.findIndex((s) => s.id !== SECTION.custom && SECTION_ORDER.indexOf(s.id) > rank);
+    sections.splice(at === -1 ? sections.length : at, 0, section);
+  }
+  const r = new Reader(section.payload);
+  const count = r.uleb();
+  section.payload = Buffer.concat([Uint8Array.from(uleb(count + entries.length)), section.payload.subarray(r.pos), Uint8Array.from(entries.flat())]);
+}
+
+const SECTION_ORDER: number[] = [
+  SECTION.type,
+  SECTION.import,
+  SECTION.function,
+  SECTION.table,
+  SECTION.memory,
+  SECTION.tag,
+  SECTION.global,
+  SECTION.export,
+  SECTION.start,
+  SECTION.element,
+  SECTION.dataCount,
+  SECTION.code,
+  SECTION.data,
+];
+

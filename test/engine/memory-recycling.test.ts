@@ -1,0 +1,136 @@
+// Fresh instances on recycled linear memories (src/engine/wasm/import-memory.ts,
+// src/engine/canon/memory-pool.ts): a new instance must find exactly what a fresh memory holds,
+// whatever the last one wrote, and a memory is handed on only once nothing can touch it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { parse } from '@bytecodealliance/jco';
+import { Engine, InstanceClosedError, Limiter, type CompiledComponent, type Instance } from '../../src/index.ts';
+import { decodeComponent } from '../../src/engine/canon/decode.ts';
+import { MemoryPool } from '../../src/engine/canon/memory-pool.ts';
+import { buildPlan } from '../../src/engine/canon/plan.ts';
+import { RELEASE } from '../../src/engine/instance.ts';
+import { importMemory, MEMORY_IMPORT } from '../../src/engine/wasm/import-memory.ts';
+import { fixturePath } from '../fixtures/index.ts';
+
+const wat = async (source: string) => (await parse(source)) as Uint8Array;
+const SEED_AT = 1024;
+const SEED = 0x5eed;
+
+let scratchpad: Promise<CompiledComponent> | undefined;
+const component = () => (scratchpad ??= new Engine({ cacheDir: false }).compile(fixturePath('scratchpad')));
+const closed = () => new InstanceClosedError('test done');
+
+test('a module defining one memory imports it instead; its data segments still land', async () => {
+  const rewritten = importMemory(await wat('(module (memory (export "m") 2 5) (data (i32.const 8) "hi") (func (export "f") (result i32) (i32.load8_u (i32.const 9))))'));
+  assert.ok(rewritten);
+  assert.deepEqual(rewritten.memory, { initial: 2, maximum: 5 });
+  const module = new WebAssembly.Module(rewritten.bytes as Uint8Array<ArrayBuffer>);
+  assert.deepEqual(
+    WebAssembly.Module.imports(module).map((i) => [i.module, i.name, i.kind]),
+    [[MEMORY_IMPORT.module, MEMORY_IMPORT.name, 'memory']],
+  );
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: 5 });
+  const instance = new WebAssembly.Instance(module, { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } });
+  assert.equal(instance.exports.m, memory, 'the export is the memory the host gave');
+  assert.equal((instance.exports.f as () => number)(), 'i'.charCodeAt(0));
+});
+
+test('modules that do not fit the simple case are left alone', async () => {
+  const cases = {
+    'no memory': '(module (func (export "f")))',
+    'an imported memory': '(module (import "env" "m" (memory 1)))',
+    'two memories': '(module (memory 1) (memory 1))',
+    'a shared memory': '(module (memory 1 1 shared))',
+    'a 64-bit memory': '(module (memory i64 1))',
+  };
+  for (const [what, source] of Object.entries(cases)) assert.equal(importMemory(await wat(source)), undefined, what);
+});
+
+test('the pool hands back zeroed memories of the right size, drops grown ones, and keeps a bounded number', () => {
+  assert.equal(MemoryPool.for({ initial: 65 }), undefined, 'over 4 MiB: not worth zeroing');
+  const pool = MemoryPool.for({ initial: 1, maximum: 3 })!;
+  const first = pool.take();
+  new Uint8Array(first.buffer).fill(0xab);
+  pool.give(first);
+  assert.equal(pool.idle, 1);
+  const again = pool.take();
+  assert.equal(again, first);
+  assert.ok(new Uint8Array(again.buffer).every((b) => b === 0), 'zeroed');
+  again.grow(1);
+  pool.give(again);
+  assert.equal(pool.idle, 0, 'a grown memory is not taken back');
+  const many = Array.from({ length: 300 }, () => pool.take());
+  for (const m of many) pool.give(m);
+  assert.equal(pool.idle, 256, '16 MiB of idle 64 KiB memories at most');
+});
+
+test('each new instance finds a fresh memory: nothing a finished instance wrote, its data segments anew', async () => {
+  const compiled = await component();
+  assert.equal(compiled.bindings, 'wasmhost');
+  for (let round = 0; round < 20; round++) {
+    const instance = await compiled.instantiate({});
+    // Every byte but the data segment is zero, as in a memory just allocated.
+    for (let offset = 0; offset < 65536; offset += 4) {
+      const value = await instance.call('peek', offset);
+      if (value !== (offset === SEED_AT ? SEED : 0)) assert.fail(`round ${round}: ${value} at ${offset}`);
+    }
+    for (let offset = 0; offset < 65536; offset += 4096) await instance.call('poke', offset, 0xdeadbeef);
+    await instance.call('poke', SEED_AT, 1);
+    instance.close(closed());
+  }
+});
+
+test('a memory that grew is not handed on', async () => {
+  const compiled = await component();
+  const grower = await compiled.instantiate({});
+  assert.equal(await grower.call('grow', 1), 1);
+  grower.close(closed());
+  const next = await compiled.instantiate({});
+  assert.equal(await next.call('pages'), 1);
+  next.close(closed());
+});
+
+test('a closed instance is never entered again, even through its exports object', async () => {
+  const compiled = await component();
+  const instance: Instance = await compiled.instantiate({});
+  const peek = instance.getFunction('peek');
+  instance.close(closed());
+  await assert.rejects(instance.call('peek', 0), InstanceClosedError);
+  await assert.rejects(Promise.resolve().then(() => peek(0)), InstanceClosedError);
+});
+
+test('a memory is handed on only when the call suspended in it has ended', async () => {
+  // The plan wired by hand (as the engine does) to see its pool: the abi fixture's `relay-u64`
+  // asks the host for a u64, and the host answers later.
+  let captured: Uint8Array | undefined;
+  const engine = new Engine({ cacheDir: false, coreModuleTransforms: [{ id: 'capture', transform: (b) => (captured = b) }] });
+  await engine.compile(fixturePath('abi'));
+  const rewritten = importMemory(captured!)!;
+  const module = new WebAssembly.Module(rewritten.bytes as Uint8Array<ArrayBuffer>);
+  const pool = MemoryPool.for(rewritten.memory)!;
+  const plan = buildPlan(decodeComponent(await readFile(fixturePath('abi'))));
+
+  let answer!: (value: bigint) => void;
+  const imports = (giveU64: () => unknown) => {
+    const object: Record<string, Record<string, unknown>> = {};
+    for (const [key, members] of plan.requiredImports) {
+      object[key] = Object.fromEntries(members.map((m) => [m, /^[A-Z]/.test(m) ? class {} : () => 0]));
+    }
+    object['test:abi/host'].giveU64 = giveU64;
+    return object;
+  };
+  type Api = { relayU64: () => Promise<bigint> };
+  const first = await plan.instantiate(module, imports(() => new Promise((resolve) => (answer = resolve))), new Limiter(), pool);
+  const pending = (first['test:abi/api'] as Api).relayU64();
+  (first as Record<symbol, () => void>)[RELEASE]();
+  assert.equal(pool.idle, 0, 'released while suspended: its memory stays with it');
+
+  const second = await plan.instantiate(module, imports(() => 7n), new Limiter(), pool);
+  assert.equal(await (second['test:abi/api'] as Api).relayU64(), 7n, 'the next instance runs on a memory of its own');
+
+  answer(2n ** 64n - 1n);
+  assert.equal(await pending, 2n ** 64n - 1n, 'the suspended call finishes on its own memory');
+  assert.equal(pool.idle, 1, 'and only then is that memory handed on');
+  await assert.rejects((first['test:abi/api'] as Api).relayU64(), InstanceClosedError);
+});
