@@ -46,13 +46,15 @@ export class InvocationScope implements Invocation {
   readonly #created: { instance: Instance; runtime: ComponentRuntime }[] = [];
   #options: InvocationOptions = {};
   readonly #releases: (() => void)[] = [];
-  readonly #bridge = new ResourceBridge();
+  /** Only a workload of several components links them (and so has resources crossing). */
+  readonly #bridge: ResourceBridge | undefined;
   #closed = false;
 
   constructor(runtimes: ReadonlyMap<string, ComponentRuntime>, root: string) {
     if (!runtimes.has(root)) throw new MissingExportError(`no component named "${root}" in this workload`);
     this.#runtimes = runtimes;
     this.root = root;
+    this.#bridge = runtimes.size > 1 ? new ResourceBridge() : undefined;
   }
 
   /** The components instantiated so far, in order of first use. */
@@ -127,7 +129,7 @@ export class InvocationScope implements Invocation {
     }
     const instance = await runtime.compiled.instantiate(imports, { onClose: release, limiter });
     this.#created.push({ instance, runtime });
-    this.#bridge.registerExports(name, instance.exports);
+    this.#bridge?.registerExports(name, instance.exports);
     return instance;
   }
 
@@ -144,10 +146,10 @@ export class InvocationScope implements Invocation {
     const linked: Record<string, unknown> = {};
     for (const member of members) {
       linked[member] = isResourceName(member)
-        ? this.#bridge.standInClass(importer.name, exporter, name, member, target)
+        ? this.#bridge!.standInClass(importer.name, exporter, name, member, target)
         : async (...args: unknown[]) => {
             const { instance, members } = await target();
-            return this.#bridge.cross(importer.name, exporter, instance, members[member] as Fn, args);
+            return this.#bridge!.cross(importer.name, exporter, instance, members[member] as Fn, args);
           };
     }
     return linked;

@@ -75,7 +75,7 @@ export class WasiContext {
   readonly terminal: { stdin: boolean; stdout: boolean; stderr: boolean };
 
   constructor(options: WasiOptions = {}) {
-    const o = { ...WASI_DEFAULTS, ...dropUndefined(options) };
+    const o = withDefaults(options);
     this.args = [...o.args];
     this.env = Object.entries(o.env).map(([k, v]) => [k, String(v)] as const);
     this.cwd = o.cwd;
@@ -137,8 +137,14 @@ export class WasiContext {
   }
 }
 
-function dropUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** The options over the defaults, an undefined option meaning the default (a plain loop: this runs for every instance). */
+function withDefaults(options: WasiOptions): typeof WASI_DEFAULTS & WasiOptions {
+  const o: Record<string, unknown> = { ...WASI_DEFAULTS };
+  for (const key in options) {
+    const value = options[key as keyof WasiOptions];
+    if (value !== undefined) o[key] = value;
+  }
+  return o as unknown as typeof WASI_DEFAULTS & WasiOptions;
 }
 
 function makeSource(option: StdinOption): InputSource {

@@ -96,10 +96,8 @@ export class Limiter implements MemoryUser, HookFunctions {
     this.#cpuUsed = 0;
     this.#runningSince = performance.now();
     for (const f of this.#fuels) f.value = FUEL;
-    if (this.#timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#expire(), this.#timeoutMs);
-      this.#timer.unref();
-    }
+    // The deadline's timer starts when the guest first waits on the host (see #suspend): a guest
+    // that runs is stopped by its fuel checks, and most never wait (one timer less per request).
   }
 
   disarm(): void {
@@ -240,6 +238,10 @@ export class Limiter implements MemoryUser, HookFunctions {
 
   #suspend(): void {
     if (this.#suspended++ === 0 && this.#depth > 0) this.#cpuUsed += performance.now() - this.#runningSince;
+    if (this.#timer === undefined && this.#deadline !== Infinity) {
+      this.#timer = setTimeout(() => this.#expire(), Math.max(0, this.#deadline - performance.now()));
+      this.#timer.unref();
+    }
   }
 
   #resume(): void {
