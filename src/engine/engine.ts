@@ -177,7 +177,7 @@ export class Engine {
    */
   async #recyclingMemory(name: string, bytes: Uint8Array, digest: string): Promise<{ module: WebAssembly.Module; memories: MemoryPool } | undefined> {
     const before = importMemory(bytes);
-    if (!before || !MemoryPool.for(before.memory)) return undefined;
+    if (!before || !MemoryPool.recyclable(before.memory)) return undefined;
     let memories: MemoryPool | undefined;
     const rewrite: CoreModuleTransform = {
       id: 'import-memory',

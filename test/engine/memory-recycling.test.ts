@@ -63,6 +63,16 @@ test('the pool hands back zeroed memories of the right size, drops grown ones, a
   const many = Array.from({ length: 300 }, () => pool.take());
   for (const m of many) pool.give(m);
   assert.equal(pool.idle, 256, '16 MiB of idle 64 KiB memories at most');
+  while (pool.idle > 0) pool.take();
+});
+
+test('all pools together keep at most 64 MiB of idle memories', () => {
+  const pools = Array.from({ length: 5 }, () => MemoryPool.for({ initial: 64 })!);
+  const taken = pools.map((pool) => Array.from({ length: 4 }, () => pool.take()));
+  pools.forEach((pool, i) => taken[i].forEach((m) => pool.give(m)));
+  const idle = pools.reduce((sum, pool) => sum + pool.idle, 0);
+  assert.equal(idle, 16, 'sixteen 4 MiB memories, though each pool would keep four');
+  for (const pool of pools) while (pool.idle > 0) pool.take();
 });
 
 test('each new instance finds a fresh memory: nothing a finished instance wrote, its data segments anew', async () => {

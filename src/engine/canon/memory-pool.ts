@@ -12,22 +12,35 @@ const PAGE = 65536;
 const MAX_MEMORY_BYTES = 4 * 1024 * 1024;
 /** Idle memories kept per module, in bytes (at least one memory). */
 const MAX_IDLE_BYTES = 16 * 1024 * 1024;
+/** Idle memories kept by all pools of the process together: zeroed pages stay resident. */
+const MAX_IDLE_BYTES_IN_ALL = 64 * 1024 * 1024;
+let idleBytesInAll = 0;
+/** A pool collected with memories in it (its component left the engine's cache) returns their share. */
+const collected = new FinalizationRegistry((idle: { bytes: number }) => (idleBytesInAll -= idle.bytes));
 
 export class MemoryPool {
   readonly #type: MemoryType;
   readonly #bytes: number;
   readonly #maxIdle: number;
   readonly #idle: WebAssembly.Memory[] = [];
+  /** This pool's share of `idleBytesInAll`. */
+  readonly #idleBytes = { bytes: 0 };
 
-  /** A pool for memories of this type, or undefined when they are too large to be worth recycling. */
+  /** Whether memories of this type are small enough to be worth recycling. */
+  static recyclable(type: MemoryType): boolean {
+    return type.initial * PAGE <= MAX_MEMORY_BYTES;
+  }
+
+  /** A pool for memories of this type, or undefined when they are not `recyclable`. */
   static for(type: MemoryType): MemoryPool | undefined {
-    return type.initial * PAGE <= MAX_MEMORY_BYTES ? new MemoryPool(type) : undefined;
+    return MemoryPool.recyclable(type) ? new MemoryPool(type) : undefined;
   }
 
   private constructor(type: MemoryType) {
     this.#type = { ...type };
     this.#bytes = type.initial * PAGE;
     this.#maxIdle = Math.max(1, Math.floor(MAX_IDLE_BYTES / Math.max(this.#bytes, PAGE)));
+    collected.register(this, this.#idleBytes);
   }
 
   get idle(): number {
@@ -35,13 +48,20 @@ export class MemoryPool {
   }
 
   take(): WebAssembly.Memory {
-    return this.#idle.pop() ?? new WebAssembly.Memory(this.#type);
+    const memory = this.#idle.pop();
+    if (!memory) return new WebAssembly.Memory(this.#type);
+    idleBytesInAll -= this.#bytes;
+    this.#idleBytes.bytes -= this.#bytes;
+    return memory;
   }
 
   /** Takes back a memory no instance can reach any more. */
   give(memory: WebAssembly.Memory): void {
     if (memory.buffer.byteLength !== this.#bytes || this.#idle.length >= this.#maxIdle) return;
+    if (idleBytesInAll + this.#bytes > MAX_IDLE_BYTES_IN_ALL) return;
     new Uint8Array(memory.buffer).fill(0);
     this.#idle.push(memory);
+    idleBytesInAll += this.#bytes;
+    this.#idleBytes.bytes += this.#bytes;
   }
 }
