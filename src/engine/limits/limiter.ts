@@ -9,7 +9,7 @@
  *   check, or by a timer when it is suspended in a host call;
  * - resource handles: at most `maxResourceHandles` live handles of each resource type.
  */
-import { LimitExceededError } from '../../errors.ts';
+import { InstanceClosedError, LimitExceededError } from '../../errors.ts';
 import { MemoryBudget, formatBytes, type MemoryUser } from './budget.ts';
 import { installHooks, wasmHooks, type HookFunctions } from './hooks.ts';
 import { HOOK_EXPORTS } from './instrument.ts';
@@ -57,6 +57,8 @@ export class Limiter implements MemoryUser, HookFunctions {
   #depth = 0;
   #suspended = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Why a guest released while it ran must stop. */
+  #stopping: Error | undefined;
   /** The limit that stopped the guest or refused it memory, if any, since the last `arm`. */
   hit: LimitExceededError | undefined;
   /** Told when the deadline passes (the instance is closed then: it may be suspended, not spinning). */
@@ -96,8 +98,10 @@ export class Limiter implements MemoryUser, HookFunctions {
     this.#cpuUsed = 0;
     this.#runningSince = performance.now();
     for (const f of this.#fuels) f.value = FUEL;
-    // The deadline's timer starts when the guest first waits on the host (see #suspend): a guest
-    // that runs is stopped by its fuel checks, and most never wait (one timer less per request).
+    if (this.#timeoutMs > 0) {
+      this.#timer = setTimeout(() => this.#expire(), this.#timeoutMs);
+      this.#timer.unref();
+    }
   }
 
   disarm(): void {
@@ -156,6 +160,12 @@ export class Limiter implements MemoryUser, HookFunctions {
 
   /** Stops counting this instance against the host's budget; the instance is over. */
   release(): void {
+    // A guest still inside a call (suspended in a host call when its invocation ended or timed
+    // out) is stopped at its next fuel check or host call, whichever timer fired first.
+    if (this.#depth > 0) {
+      this.#stopping = this.hit ?? new InstanceClosedError('instance is closed: its invocation ended while it ran');
+      for (const f of this.#fuels) f.value = 0;
+    }
     this.disarm();
     this.#budget?.remove(this);
     // The core instance's hooks reach this limiter until a full GC: let go of what it reaches.
@@ -170,6 +180,9 @@ export class Limiter implements MemoryUser, HookFunctions {
   }
 
   #checkClocks(): void {
+    // Only inside the call that was running: a later call (jco's glue runs resource destructors
+    // from a FinalizationRegistry) must not throw where nobody catches.
+    if (this.#stopping && this.#depth > 0) throw this.#stopping;
     if (this.#deadline === Infinity && this.#cpuMs === Infinity) return;
     const now = performance.now();
     if (now > this.#deadline) throw this.#fail('timeout', `guest ran past its time limit of ${formatMs(this.#timeoutMs)}`);
@@ -238,10 +251,6 @@ export class Limiter implements MemoryUser, HookFunctions {
 
   #suspend(): void {
     if (this.#suspended++ === 0 && this.#depth > 0) this.#cpuUsed += performance.now() - this.#runningSince;
-    if (this.#timer === undefined && this.#deadline !== Infinity) {
-      this.#timer = setTimeout(() => this.#expire(), Math.max(0, this.#deadline - performance.now()));
-      this.#timer.unref();
-    }
   }
 
   #resume(): void {
