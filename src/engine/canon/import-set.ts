@@ -10,6 +10,7 @@
  * load (most of a fresh instance's GC time, measured). The old instance never runs again, so
  * the functions it still references may serve a new one.
  */
+import type { ImportObject } from '../component.ts';
 import type { Limiter } from '../limits/limiter.ts';
 import { wasmHooks } from '../limits/hooks.ts';
 import { MEMORY_IMPORT } from '../wasm/import-memory.ts';
@@ -24,7 +25,6 @@ import type { Cx } from './values.ts';
 const Suspending = (WebAssembly as unknown as { Suspending: new (fn: Fn) => unknown }).Suspending;
 
 type Fn = (...args: unknown[]) => unknown;
-export type ImportObject = Record<string, Record<string, unknown>>;
 
 /** One core import of the plan: a host function to call (`sig`, `call`) or a handle to drop (`table`). */
 export interface ImportPlan {
@@ -51,7 +51,7 @@ export function hostCall(module: string, name: string): HostCall {
   return { key, member: pascal(m[2]), form: m[1] as HostCall['form'], method: m[3] === undefined ? '' : camel(m[3]) };
 }
 
-export const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 export class ImportSet {
   readonly cx: Cx;
