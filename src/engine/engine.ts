@@ -11,9 +11,11 @@ import { TRANSPILE_OPTIONS, TRANSPILER_VERSION } from './transpile.ts';
 import { transpiler } from './transpiler.ts';
 import { parseWorld } from './world.ts';
 import { decodeComponent, Unsupported } from './canon/decode.ts';
-import { buildPlan, type Plan } from './canon/plan.ts';
+import { buildPlan, type Plan, type Recycling } from './canon/plan.ts';
+import { InitialState } from './canon/initial-state.ts';
 import { MemoryPool } from './canon/memory-pool.ts';
 import { importMemory } from './wasm/import-memory.ts';
+import { exportState } from './wasm/export-state.ts';
 
 const log = debuglog('wasmhost:engine');
 
@@ -130,14 +132,14 @@ export class Engine {
     );
     const own = kind === 'component' && this.#bindings === 'auto' ? ownBindings(bytes, modules, source) : undefined;
     if (own) {
-      const recycled = await this.#recyclingMemory(own.name, t.coreModules.get(own.name)!, digest);
-      const { module, memories } = recycled ?? { module: own.module, memories: undefined };
+      const recycled = await this.#recycling(own.name, t.coreModules.get(own.name)!, digest);
+      const { module, recycling } = recycled ?? { module: own.module, recycling: undefined };
       return new CompiledComponent({
         digest,
         origin: 'component',
         world: parseWorld(t.wit),
         wit: t.wit,
-        instantiate: (imports, limiter) => own.plan.instantiate(module, imports, limiter, memories),
+        instantiate: (imports, limiter) => own.plan.instantiate(module, imports, limiter, recycling),
         glue: own.plan.requiredImports,
       });
     }
@@ -173,22 +175,27 @@ export class Engine {
   /**
    * The main module compiled again to import its memory, with the pool that supplies it (see
    * canon/memory-pool.ts), when its memory qualifies: small enough to recycle, and the module's
-   * only one. Checked on the bytes before the embedder's transforms, confirmed after them.
+   * only one. Checked on the bytes before the embedder's transforms, confirmed after them. When
+   * the module's whole state can be restored too (wasm/export-state.ts), its finished instances
+   * serve as new ones.
    */
-  async #recyclingMemory(name: string, bytes: Uint8Array, digest: string): Promise<{ module: WebAssembly.Module; memories: MemoryPool } | undefined> {
+  async #recycling(name: string, bytes: Uint8Array, digest: string): Promise<{ module: WebAssembly.Module; recycling: Recycling } | undefined> {
     const before = importMemory(bytes);
     if (!before || !MemoryPool.recyclable(before.memory)) return undefined;
-    let memories: MemoryPool | undefined;
+    let recycling: Recycling | undefined;
     const rewrite: CoreModuleTransform = {
       id: 'import-memory',
       transform: (b) => {
         const rewritten = importMemory(b);
-        memories = rewritten && MemoryPool.for(rewritten.memory);
-        return memories ? rewritten!.bytes : b;
+        const memories = rewritten && MemoryPool.for(rewritten.memory);
+        if (!memories) return b;
+        const state = exportState(rewritten!.bytes);
+        recycling = { memories, initial: state && new InitialState(state.globals) };
+        return state?.bytes ?? rewritten!.bytes;
       },
     };
     const module = await compileCoreModule(bytes, { name, componentDigest: digest }, [...this.#transforms, rewrite]);
-    return memories && { module, memories };
+    return recycling && { module, recycling };
   }
 }
 

@@ -1,6 +1,7 @@
 // Fresh instances on recycled linear memories (src/engine/wasm/import-memory.ts,
-// src/engine/canon/memory-pool.ts): a new instance must find exactly what a fresh memory holds,
-// whatever the last one wrote, and a memory is handed on only once nothing can touch it.
+// src/engine/canon/memory-pool.ts) and restored core instances (src/engine/wasm/export-state.ts,
+// src/engine/canon/initial-state.ts): a new instance must find exactly what a fresh one holds,
+// whatever the last one wrote, and nothing is handed on while something can still touch it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { MemoryPool } from '../../src/engine/canon/memory-pool.ts';
 import { buildPlan } from '../../src/engine/canon/plan.ts';
 import { RELEASE } from '../../src/engine/instance.ts';
 import { importMemory, MEMORY_IMPORT } from '../../src/engine/wasm/import-memory.ts';
+import { exportState, GLOBAL_EXPORT_PREFIX } from '../../src/engine/wasm/export-state.ts';
 import { fixturePath } from '../fixtures/index.ts';
 
 const wat = async (source: string) => (await parse(source)) as Uint8Array;
@@ -75,6 +77,77 @@ test('all pools together keep at most 64 MiB of idle memories', () => {
   for (const pool of pools) while (pool.idle > 0) pool.take();
 });
 
+/** Counts the core instances V8 creates while `body` runs. */
+async function countingCoreInstances<T>(body: () => Promise<T>): Promise<{ result: T; created: number }> {
+  const original = WebAssembly.Instance;
+  let created = 0;
+  WebAssembly.Instance = new Proxy(original, {
+    construct(target, args) {
+      created++;
+      return Reflect.construct(target, args);
+    },
+  });
+  try {
+    return { result: await body(), created };
+  } finally {
+    WebAssembly.Instance = original;
+  }
+}
+
+test('a module whose whole state the host can restore gets its mutable globals exported', async () => {
+  const memoryImported = async (source: string) => importMemory(await wat(source))!.bytes;
+  const state = exportState(
+    await memoryImported('(module (memory 1) (global (mut i32) (i32.const 1)) (global i32 (i32.const 2)) (global (mut i64) (i64.const 3)) (data (i32.const 0) "x"))'),
+  );
+  assert.ok(state);
+  assert.deepEqual(state.globals, [`${GLOBAL_EXPORT_PREFIX}0`, `${GLOBAL_EXPORT_PREFIX}2`], 'the mutable ones, by index');
+  const module = new WebAssembly.Module(state.bytes as Uint8Array<ArrayBuffer>);
+  const instance = new WebAssembly.Instance(module, { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: new WebAssembly.Memory({ initial: 1 }) } });
+  assert.equal((instance.exports[state.globals[1]] as WebAssembly.Global).value, 3n);
+
+  const cases = {
+    'its own memory (not imported)': await wat('(module (memory 1))'),
+    'a start function': await memoryImported('(module (memory 1) (func $s) (start $s))'),
+    'a passive data segment': await memoryImported('(module (memory 1) (data "x"))'),
+    'a passive element segment': await memoryImported('(module (memory 1) (table 1 funcref) (func $f) (elem func $f))'),
+    'an imported global': await memoryImported('(module (import "env" "g" (global i32)) (memory 1))'),
+    'a mutable v128 global': await memoryImported('(module (memory 1) (global (mut v128) (v128.const i64x2 0 0)))'),
+    'table.set': await memoryImported('(module (memory 1) (table 1 funcref) (func (table.set (i32.const 0) (ref.null func))))'),
+    'table.grow': await memoryImported('(module (memory 1) (table 1 funcref) (func (drop (table.grow (ref.null func) (i32.const 1)))))'),
+  };
+  for (const [what, bytes] of Object.entries(cases)) assert.equal(exportState(bytes), undefined, what);
+  assert.ok(exportState(await memoryImported('(module (memory 1) (table 1 funcref) (func $f) (elem (i32.const 0) $f) (elem declare func $f))')), 'active and declarative segments are fine');
+});
+
+test('a finished instance serves as the next fresh one: same memory bytes and globals as a new one, no new core instance', async () => {
+  const compiled = await component();
+  (await compiled.instantiate({})).close(closed()); // the first core instance
+  const { created } = await countingCoreInstances(async () => {
+    for (let round = 0; round < 5; round++) {
+      const instance = await compiled.instantiate({});
+      assert.equal(await instance.call('bump'), 8, `round ${round}: the global starts at 7`);
+      assert.equal(await instance.call('bump'), 9);
+      await instance.call('poke', 4096, 0xdeadbeef);
+      instance.close(closed());
+    }
+  });
+  assert.equal(created, 0, 'every round ran on a restored instance');
+});
+
+test('an instance that trapped, or was closed by a failure, is never restored: the next one is new', async () => {
+  const compiled = await component();
+  const { created } = await countingCoreInstances(async () => {
+    const trapped = await compiled.instantiate({});
+    await trapped.call('bump');
+    await assert.rejects(trapped.call('crash'));
+    trapped.close(closed());
+    const next = await compiled.instantiate({});
+    assert.equal(await next.call('bump'), 8);
+    next.close(closed());
+  });
+  assert.ok(created >= 1, 'the trapped instance was not handed on');
+});
+
 test('each new instance finds a fresh memory: nothing a finished instance wrote, its data segments anew', async () => {
   const compiled = await component();
   assert.equal(compiled.bindings, 'wasmhost');
@@ -131,12 +204,12 @@ test('a memory is handed on only when the call suspended in it has ended', async
     return object;
   };
   type Api = { relayU64: () => Promise<bigint> };
-  const first = await plan.instantiate(module, imports(() => new Promise((resolve) => (answer = resolve))), new Limiter(), pool);
+  const first = await plan.instantiate(module, imports(() => new Promise((resolve) => (answer = resolve))), new Limiter(), { memories: pool });
   const pending = (first['test:abi/api'] as Api).relayU64();
   (first as Record<symbol, () => void>)[RELEASE]();
   assert.equal(pool.idle, 0, 'released while suspended: its memory stays with it');
 
-  const second = await plan.instantiate(module, imports(() => 7n), new Limiter(), pool);
+  const second = await plan.instantiate(module, imports(() => 7n), new Limiter(), { memories: pool });
   assert.equal(await (second['test:abi/api'] as Api).relayU64(), 7n, 'the next instance runs on a memory of its own');
 
   answer(2n ** 64n - 1n);

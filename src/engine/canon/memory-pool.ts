@@ -25,6 +25,8 @@ export class MemoryPool {
   readonly #idle: WebAssembly.Memory[] = [];
   /** This pool's share of `idleBytesInAll`. */
   readonly #idleBytes = { bytes: 0 };
+  /** Memories kept idle inside idle instances (see `hold`). */
+  #held = 0;
 
   /** Whether memories of this type are small enough to be worth recycling. */
   static recyclable(type: MemoryType): boolean {
@@ -50,18 +52,41 @@ export class MemoryPool {
   take(): WebAssembly.Memory {
     const memory = this.#idle.pop();
     if (!memory) return new WebAssembly.Memory(this.#type);
-    idleBytesInAll -= this.#bytes;
-    this.#idleBytes.bytes -= this.#bytes;
+    this.#count(-1);
     return memory;
   }
 
   /** Takes back a memory no instance can reach any more. */
   give(memory: WebAssembly.Memory): void {
-    if (memory.buffer.byteLength !== this.#bytes || this.#idle.length >= this.#maxIdle) return;
-    if (idleBytesInAll + this.#bytes > MAX_IDLE_BYTES_IN_ALL) return;
+    if (memory.buffer.byteLength !== this.#bytes || !this.#room()) return;
     new Uint8Array(memory.buffer).fill(0);
     this.#idle.push(memory);
-    idleBytesInAll += this.#bytes;
-    this.#idleBytes.bytes += this.#bytes;
+    this.#count(1);
+  }
+
+  /**
+   * Counts a memory kept inside an idle instance (see canon/plan.ts) against the same bounds as
+   * the pool's own idle memories; false when there is no room for it.
+   */
+  hold(): boolean {
+    if (!this.#room()) return false;
+    this.#held++;
+    this.#count(1);
+    return true;
+  }
+
+  /** The instance holding a memory is in use again, or gone. */
+  unhold(): void {
+    this.#held--;
+    this.#count(-1);
+  }
+
+  #room(): boolean {
+    return this.#idle.length + this.#held < this.#maxIdle && idleBytesInAll + this.#bytes <= MAX_IDLE_BYTES_IN_ALL;
+  }
+
+  #count(memories: number): void {
+    idleBytesInAll += memories * this.#bytes;
+    this.#idleBytes.bytes += memories * this.#bytes;
   }
 }

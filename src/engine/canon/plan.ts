@@ -21,6 +21,7 @@ import type { ComponentShape, LiftedExport } from './decode.ts';
 import { Unsupported } from './decode.ts';
 import type { ImportObject } from '../component.ts';
 import { hostCall, ImportSet, type ImportPlan } from './import-set.ts';
+import type { GlobalsSnapshot, InitialState } from './initial-state.ts';
 import type { MemoryPool } from './memory-pool.ts';
 import { MAX_FLAT_PARAMS, type Signature } from './signature.ts';
 import type { FuncType, ResourceType } from './types.ts';
@@ -49,17 +50,35 @@ export interface Plan {
   requiredImports: Map<string, string[]>;
   /**
    * Instantiates the core module with adapters around `imports`, its limits enforced by
-   * `limiter` (when its module is instrumented). When the module imports its
-   * memory (wasm/import-memory.ts), `memories` supplies it and takes it back once the instance
-   * is done.
+   * `limiter` (when its module is instrumented). When the module imports its memory
+   * (wasm/import-memory.ts), `recycling` supplies it and takes it back once the instance is done.
    */
-  instantiate(module: WebAssembly.Module, imports: ImportObject, limiter?: Limiter, memories?: MemoryPool): Promise<Record<string, unknown>>;
+  instantiate(module: WebAssembly.Module, imports: ImportObject, limiter?: Limiter, recycling?: Recycling): Promise<Record<string, unknown>>;
+}
+
+/** What a module that imports its memory is recycled with. */
+export interface Recycling {
+  memories: MemoryPool;
+  /** When the module's whole state can be restored (wasm/export-state.ts): finished instances serve as new ones. */
+  initial?: InitialState;
+}
+
+/** A core instance with what it is bound through, kept whole between invocations when it can be restored. */
+interface CoreInstance {
+  set: ImportSet;
+  instance: WebAssembly.Instance;
+  memory: WebAssembly.Memory | undefined;
+  initial: GlobalsSnapshot | undefined;
+  /** Per export plan: the core function, callable with JSPI. */
+  calls: ((...args: unknown[]) => Promise<unknown>)[];
 }
 
 /** Whether an instance may still run guest code: export calls under way, and whether it was released. */
 interface Lifetime {
   active: number;
   released: boolean;
+  /** A call into it failed (trap, limit, exit, a value the ABI refused): it is never recycled whole. */
+  failed: boolean;
   /** Runs once the instance is released and idle. */
   onIdle: () => void;
 }
@@ -114,40 +133,71 @@ export function buildPlan(shape: ComponentShape): Plan {
   const memoryName = [...memoryNames][0];
   const reallocName = [...reallocNames][0];
   const idleSets: ImportSet[] = [];
+  const idleCores: CoreInstance[] = [];
 
   return {
     shape,
     requiredImports: required,
-    async instantiate(module, imports, limiter, memories) {
-      const set = idleSets.pop() ?? new ImportSet(importPlans, resources);
-      // A memory or set that instantiation fails on may hold the start function's writes or
-      // handles: neither is reused.
-      const memory = memories?.take();
-      set.bind(imports, limiter, memory);
-      const instance = limiter ? await limiter.instantiateCore(module, set.core as WebAssembly.Imports) : new WebAssembly.Instance(module, set.core as WebAssembly.Imports);
-      const exports = instance.exports;
+    async instantiate(module, imports, limiter, recycling) {
+      const idle = idleCores.pop();
+      let core: CoreInstance;
+      if (idle) {
+        recycling!.memories.unhold();
+        core = idle;
+        core.set.bind(imports, limiter, core.memory);
+        limiter?.adopt(core.instance);
+      } else {
+        const set = idleSets.pop() ?? new ImportSet(importPlans, resources);
+        // A memory or set that instantiation fails on may hold the start function's writes or
+        // handles: neither is reused.
+        const memory = recycling?.memories.take();
+        set.bind(imports, limiter, memory);
+        const instance = limiter ? await limiter.instantiateCore(module, set.core as WebAssembly.Imports) : new WebAssembly.Instance(module, set.core as WebAssembly.Imports);
+        const { exports } = instance;
+        core = {
+          set,
+          instance,
+          memory,
+          initial: recycling?.initial && memory ? recycling.initial.capture(exports, memory) : undefined,
+          calls: exportPlans.map(({ e }) => {
+            const fn = exports[e.coreName] as Fn | undefined;
+            if (typeof fn !== 'function') throw new Unsupported(`the core module does not export ${e.coreName}`);
+            return promising(fn);
+          }),
+        };
+      }
+      const { set, instance, memory } = core;
+      const { exports } = instance;
       const { cx } = set;
       const life: Lifetime = {
         active: 0,
         released: false,
+        failed: false,
         onIdle: () => {
-          if (memory) memories!.give(memory);
           set.unbind();
+          // A fresh instance for the next invocation: this one, as it started, when its whole
+          // state can be put back (and it ended cleanly); else its memory and import set.
+          const initial = recycling?.initial;
+          if (initial && core.initial && memory && !life.failed && recycling!.memories.hold()) {
+            if (initial.restore(core.initial, memory)) return void idleCores.push(core);
+            recycling!.memories.unhold();
+          }
+          if (memory) recycling!.memories.give(memory);
           if (idleSets.length < MAX_IDLE_SETS) idleSets.push(set);
         },
       };
       cx.memory = memoryName ? (exports[memoryName] as WebAssembly.Memory) : undefined;
       cx.realloc = reallocName ? (exports[reallocName] as Cx['realloc']) : undefined;
       const out: Record<string, Record<string, unknown> | unknown> = {};
-      for (const { e, sig, member, short } of exportPlans) {
-        const fn = exportAdapter(cx, life, e, sig, exports);
+      exportPlans.forEach(({ e, sig, member, short }, i) => {
+        const fn = exportAdapter(cx, life, core.calls[i], sig, e.options.postReturn ? (exports[e.options.postReturn] as Fn) : undefined);
         if (e.iface === undefined) out[member] = fn;
         else {
           const obj = (out[e.iface] ??= {}) as Record<string, unknown>;
           obj[member] = fn;
           out[short!] ??= obj;
         }
-      }
+      });
       Object.defineProperty(out, RELEASE, {
         value: () => {
           if (life.released) return;
@@ -160,11 +210,7 @@ export function buildPlan(shape: ComponentShape): Plan {
   };
 }
 
-function exportAdapter(cx: Cx, life: Lifetime, e: LiftedExport, sig: Signature, exports: WebAssembly.Exports): Fn {
-  const coreFn = exports[e.coreName] as Fn | undefined;
-  if (typeof coreFn !== 'function') throw new Unsupported(`the core module does not export ${e.coreName}`);
-  const call = promising(coreFn);
-  const postReturn = e.options.postReturn ? (exports[e.options.postReturn] as Fn) : undefined;
+function exportAdapter(cx: Cx, life: Lifetime, call: (...args: unknown[]) => Promise<unknown>, sig: Signature, postReturn: Fn | undefined): Fn {
   const { params, result, paramsInMemory, resultInMemory, resultType } = sig;
   return async (...args: unknown[]) => {
     // A released instance never runs again: its memory may belong to another instance by now.
@@ -195,6 +241,10 @@ function exportAdapter(cx: Cx, life: Lifetime, e: LiftedExport, sig: Signature, 
       const r = value as { tag: string; val?: unknown };
       if (r.tag === 'err') throw new ComponentError(r.val);
       return r.val;
+    } catch (err) {
+      // A guest error result is a clean end; a trap, a limit or a bad value is not.
+      if (!(err instanceof ComponentError)) life.failed = true;
+      throw err;
     } finally {
       if (--life.active === 0 && life.released) life.onIdle();
     }

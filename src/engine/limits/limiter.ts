@@ -81,6 +81,11 @@ export class Limiter implements MemoryUser, HookFunctions {
     return instance;
   };
 
+  /** Takes charge of a core instance made for an earlier limiter and restored since (canon/plan.ts). */
+  adopt(instance: WebAssembly.Instance): void {
+    this.#attach(instance.exports);
+  }
+
   get usedBytes(): number {
     let total = 0;
     for (const m of this.#memories) total += m.buffer.byteLength;
@@ -172,6 +177,8 @@ export class Limiter implements MemoryUser, HookFunctions {
     this.onExpire = undefined;
     this.#memories.clear();
     this.#tables.clear();
+    // Its instance may serve another limiter next (canon/plan.ts): this one lets go of its fuel.
+    if (this.#depth === 0) this.#fuels.length = 0;
   }
 
   check(): void {
