@@ -1,10 +1,10 @@
 /**
  * One HTTP exchange between Node's server and a guest: the `incoming-request` and
  * `response-outparam` the guest is called with, and what reaches the client whatever the guest
- * does. Headers go out when the guest sets the response (the guest then keeps writing the body);
- * a guest that fails before that yields an empty 500, a stuck one an empty 504, and one that
- * fails after the headers went out has its connection cut, so the client never takes a broken
- * body for a whole one.
+ * does. Headers go out once the guest has set the response and returned or yielded to the event
+ * loop (it may keep writing the body after). A guest that fails before setting a response yields
+ * an empty 500, a stuck one an empty 504, and one that fails after has its connection cut, so
+ * the client never takes a broken body for a whole one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readableBody } from './node-body.ts';
@@ -16,13 +16,16 @@ export class Exchange {
   readonly request: IncomingRequest;
   readonly outparam: ResponseOutparam;
   readonly #res: ServerResponse;
+  readonly #method: string;
   #response: OutgoingResponse | undefined;
   #answered = false;
+  #sent = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https') {
     this.#res = res;
+    this.#method = req.method ?? 'GET';
     this.request = new IncomingRequest({
-      method: req.method ?? 'GET',
+      method: this.#method,
       pathWithQuery: req.url ?? '/',
       scheme,
       authority: req.headers.host,
@@ -41,16 +44,31 @@ export class Exchange {
     if (this.#answered) return; // too late: the request already timed out
     this.#answered = true;
     if (!(response instanceof OutgoingResponse)) return this.status(500);
-    const { status, headers, sink } = response.parts();
+    this.#response = response;
+    // The headers go out when the guest returns or the event loop turns, whichever comes first:
+    // a guest that streams lets the client see them before its body ends.
+    setImmediate(() => this.#send());
+  }
+
+  /** Sends the response the guest set: whole, with its length, when its body is finished by now; else streamed. */
+  #send(): void {
+    const response = this.#response;
     const res = this.#res;
+    if (!response || this.#sent || res.destroyed || res.writableEnded) return;
+    this.#sent = true;
+    const { status, headers, sink } = response.parts();
+    const whole = this.#lengthKnowable(status) ? sink.finishedEarly : undefined;
     try {
+      if (whole && !headers.has('content-length') && !headers.has('transfer-encoding')) {
+        res.writeHead(status, [...headers.toRaw(), 'content-length', String(whole.length)]).end(whole);
+        return;
+      }
       res.writeHead(status, headers.toRaw());
     } catch {
       // Node refused what the guest set (our Fields checks should make this unreachable).
       res.removeHeader('content-length');
       return this.status(500);
     }
-    this.#response = response;
     sink.attach({
       writable: res,
       end: (trailers) => {
@@ -59,10 +77,12 @@ export class Exchange {
       },
       abort: (reason) => res.destroy(reason),
     });
-    // A guest that streams sends its headers before its body: let the client see them now.
-    setImmediate(() => {
-      if (!res.headersSent && !res.writableEnded) res.flushHeaders();
-    });
+    if (!res.headersSent && !res.writableEnded) res.flushHeaders();
+  }
+
+  /** Whether a body sent whole may carry a content-length (HEAD and bodiless statuses may not). */
+  #lengthKnowable(status: number): boolean {
+    return this.#method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304;
   }
 
   /** The guest's `handle` returned: a response it never set is a 500; a body it left open ends here. */
@@ -73,9 +93,10 @@ export class Exchange {
       try {
         sink.finish(undefined);
       } catch {
-        // A body shorter than its content-length: `finish` aborted the connection.
+        // A body shorter than its content-length: `finish` aborted it.
       }
     }
+    this.#send();
   }
 
   /** The guest trapped, exited or failed. */

@@ -60,9 +60,11 @@ after(async () => {
   upstream.close();
 });
 
-test('a GET is answered by the component', async () => {
+test('a GET is answered by the component; a body finished before the guest returns goes out whole, with its length', async () => {
   const res = await fetch(`${base}/`);
   assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-length'), String('hello from js'.length));
+  assert.equal(res.headers.get('transfer-encoding'), null);
   assert.equal(await res.text(), 'hello from js');
 });
 
@@ -104,6 +106,7 @@ test('headers reach the client before the guest finishes writing the body', asyn
 
 test('a large response body streams out', async () => {
   const res = await fetch(`${base}/big?mb=20`);
+  assert.equal(res.headers.get('transfer-encoding'), 'chunked', 'streamed, not collected first');
   const bytes = new Uint8Array(await res.arrayBuffer());
   assert.equal(bytes.length, 20 * 1024 * 1024);
   assert.ok(bytes.every((b) => b === 0x78));

@@ -129,9 +129,11 @@ export class BodySink implements OutputSink {
     return this.#written;
   }
 
-  /** Everything written, when the body finished before it had a destination (a small request body). */
+  /** Everything written, when the body finished, without trailers, before it had a destination (a small body). */
   get finishedEarly(): Buffer | undefined {
-    return !this.#target && this.#ending && 'trailers' in this.#ending ? Buffer.concat(this.#pending) : undefined;
+    const ending = this.#ending;
+    if (this.#target || !ending || !('trailers' in ending) || ending.trailers) return undefined;
+    return this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending);
   }
 
   attach(target: BodyTarget): void {
