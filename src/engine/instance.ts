@@ -16,6 +16,8 @@ export const RELEASE = Symbol('wasmhost.release');
 export class Instance {
   readonly component: CompiledComponent;
   #exports: Record<string, unknown> = {};
+  /** `call` targets already looked up (a warm instance is called by the same name again and again). */
+  readonly #functions = new Map<string, Fn>();
   #closed: Error | undefined;
   #onClose: ((reason: Error) => void) | undefined;
   readonly #limiter: Limiter;
@@ -36,6 +38,7 @@ export class Instance {
   /** @internal set once by `CompiledComponent.instantiate`. */
   bind(exports: Record<string, unknown>): void {
     this.#exports = exports;
+    this.#functions.clear();
   }
 
   /** The glue's export object, as jco shapes it (interfaces as objects of functions). */
@@ -79,9 +82,18 @@ export class Instance {
   }
 
   /** Calls an export (see `getFunction` for names) with jco-convention arguments. */
-  async call(target: string, ...args: unknown[]): Promise<unknown> {
-    const fn = this.getFunction(target);
-    return this.guard(() => fn(...args));
+  call(target: string, ...args: unknown[]): Promise<unknown> {
+    let fn = this.#functions.get(target);
+    if (!fn) {
+      try {
+        fn = this.getFunction(target);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      this.#functions.set(target, fn);
+    }
+    const found = fn;
+    return this.guard(() => found(...args));
   }
 
   /**

@@ -49,6 +49,7 @@ export class InvocationScope implements Invocation {
   /** Only a workload of several components links them (and so has resources crossing). */
   readonly #bridge: ResourceBridge | undefined;
   #closed = false;
+  #root: Instance | undefined;
 
   constructor(runtimes: ReadonlyMap<string, ComponentRuntime>, root: string) {
     if (!runtimes.has(root)) throw new MissingExportError(`no component named "${root}" in this workload`);
@@ -73,8 +74,11 @@ export class InvocationScope implements Invocation {
     return instance;
   }
 
-  async call(target: string, ...args: unknown[]): Promise<unknown> {
-    return (await this.instance(this.root)).call(target, ...args);
+  call(target: string, ...args: unknown[]): Promise<unknown> {
+    // A warm scope's root instance exists already: no extra turn through a resolved promise.
+    const root = this.#root;
+    if (root && !this.#closed) return root.call(target, ...args);
+    return this.instance(this.root).then((instance) => instance.call(target, ...args));
   }
 
   /** Runs the root's `wasi:cli/run`: its exit code (see `Instance.run`). */
@@ -129,6 +133,7 @@ export class InvocationScope implements Invocation {
     }
     const instance = await runtime.compiled.instantiate(imports, { onClose: release, limiter });
     this.#created.push({ instance, runtime });
+    if (name === this.root) this.#root = instance;
     this.#bridge?.registerExports(name, instance.exports);
     return instance;
   }

@@ -19,6 +19,8 @@ export const LIMITS_IMPORT = 'wasmhost:limits';
 
 /** Loop iterations (or tail calls) between two looks at the clock: ~0.1-1 ms of tight loop. */
 const FUEL = 100_000;
+/** Host calls between two looks at the clock, for the same reason (a host call costs far more than a loop turn). */
+const HOST_CALLS_PER_CHECK = 16;
 const PAGE = 65536;
 const TABLE_ELEMENT_BYTES = 8;
 
@@ -57,6 +59,9 @@ export class Limiter implements MemoryUser, HookFunctions {
   #depth = 0;
   #suspended = 0;
   #timer: NodeJS.Timeout | undefined;
+  #timerMs = 0;
+  /** Host calls left before the next look at the clocks. */
+  #hostCalls = HOST_CALLS_PER_CHECK;
   /** Why a guest released while it ran must stop. */
   #stopping: Error | undefined;
   /** The limit that stopped the guest or refused it memory, if any, since the last `arm`. */
@@ -102,27 +107,32 @@ export class Limiter implements MemoryUser, HookFunctions {
     this.#cpuMs = limits.cpuMs && limits.cpuMs > 0 ? limits.cpuMs : Infinity;
     this.#cpuUsed = 0;
     this.#runningSince = performance.now();
+    this.#hostCalls = HOST_CALLS_PER_CHECK;
     for (const f of this.#fuels) f.value = FUEL;
     if (this.#timeoutMs > 0) {
-      this.#timer = setTimeout(() => this.#expire(), this.#timeoutMs);
-      this.#timer.unref();
+      // A warm instance is armed once per invocation: its timer is restarted, not made anew.
+      if (this.#timer && this.#timerMs === this.#timeoutMs) this.#timer.refresh();
+      else {
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => this.#expire(), this.#timeoutMs).unref();
+        this.#timerMs = this.#timeoutMs;
+      }
     }
   }
 
+  /** Forgets the invocation's clocks (its timer may still fire: with no deadline, it does nothing). */
   disarm(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     this.#deadline = Infinity;
     this.#cpuMs = Infinity;
   }
 
   /** Guest code starts running (an export call). */
   enter(): void {
-    if (this.#depth++ === 0) this.#runningSince = performance.now();
+    if (this.#depth++ === 0 && this.#cpuMs !== Infinity) this.#runningSince = performance.now();
   }
 
   leave(): void {
-    if (--this.#depth === 0) this.#cpuUsed += performance.now() - this.#runningSince;
+    if (--this.#depth === 0 && this.#cpuMs !== Infinity) this.#cpuUsed += performance.now() - this.#runningSince;
   }
 
   /** For jco's glue: wraps a host import in `enterHost` and `suspendedUntil`. */
@@ -141,6 +151,8 @@ export class Limiter implements MemoryUser, HookFunctions {
    * (an output flood) with few fuel checks between them.
    */
   enterHost(): void {
+    if (--this.#hostCalls > 0 && !this.#stopping) return;
+    this.#hostCalls = HOST_CALLS_PER_CHECK;
     this.#checkClocks();
   }
 
@@ -172,6 +184,8 @@ export class Limiter implements MemoryUser, HookFunctions {
       for (const f of this.#fuels) f.value = 0;
     }
     this.disarm();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#budget?.remove(this);
     // The core instance's hooks reach this limiter until a full GC: let go of what it reaches.
     this.onExpire = undefined;
@@ -256,17 +270,18 @@ export class Limiter implements MemoryUser, HookFunctions {
     return this.#cpuUsed + (this.#depth > 0 && this.#suspended === 0 ? now - this.#runningSince : 0);
   }
 
+  // The CPU clock is read only when there is a CPU limit: the clock is a measurable share of a small call.
   #suspend(): void {
-    if (this.#suspended++ === 0 && this.#depth > 0) this.#cpuUsed += performance.now() - this.#runningSince;
+    if (this.#suspended++ === 0 && this.#depth > 0 && this.#cpuMs !== Infinity) this.#cpuUsed += performance.now() - this.#runningSince;
   }
 
   #resume(): void {
-    if (--this.#suspended === 0) this.#runningSince = performance.now();
+    if (--this.#suspended === 0 && this.#cpuMs !== Infinity) this.#runningSince = performance.now();
   }
 
   #expire(): void {
     // Idle between invocations: nothing to stop (a call without a new `arm` still fails its first check).
-    if (this.#depth === 0) return;
+    if (this.#depth === 0 || this.#deadline === Infinity) return;
     const err = this.#fail('timeout', `guest ran past its time limit of ${formatMs(this.#timeoutMs)}`);
     this.onExpire?.(err);
   }
