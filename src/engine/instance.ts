@@ -16,8 +16,8 @@ export const RELEASE = Symbol('wasmhost.release');
 export class Instance {
   readonly component: CompiledComponent;
   #exports: Record<string, unknown> = {};
-  /** `call` targets already looked up (a warm instance is called by the same name again and again). */
-  readonly #functions = new Map<string, Fn>();
+  /** The last `call` target looked up (a warm instance is called by the same name again and again). */
+  #last: { target: string; fn: Fn } | undefined;
   #closed: Error | undefined;
   #onClose: ((reason: Error) => void) | undefined;
   readonly #limiter: Limiter;
@@ -38,7 +38,7 @@ export class Instance {
   /** @internal set once by `CompiledComponent.instantiate`. */
   bind(exports: Record<string, unknown>): void {
     this.#exports = exports;
-    this.#functions.clear();
+    this.#last = undefined;
   }
 
   /** The glue's export object, as jco shapes it (interfaces as objects of functions). */
@@ -83,17 +83,16 @@ export class Instance {
 
   /** Calls an export (see `getFunction` for names) with jco-convention arguments. */
   call(target: string, ...args: unknown[]): Promise<unknown> {
-    let fn = this.#functions.get(target);
-    if (!fn) {
+    let last = this.#last;
+    if (last?.target !== target) {
       try {
-        fn = this.getFunction(target);
+        last = this.#last = { target, fn: this.getFunction(target) };
       } catch (err) {
         return Promise.reject(err);
       }
-      this.#functions.set(target, fn);
     }
-    const found = fn;
-    return this.guard(() => found(...args));
+    const { fn } = last;
+    return this.guard(() => fn(...args));
   }
 
   /**

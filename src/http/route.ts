@@ -64,10 +64,12 @@ export class WorkloadRoute {
     try {
       // The guest itself is stopped at the deadline too, even when it never yields.
       invocation = await this.#workload.instantiate(this.entry, { timeoutMs: this.config.timeoutMs });
-      const deadline = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, this.config.timeoutMs, TIMED_OUT)));
       const handled = invocation.call(HANDLE, exchange.request, exchange.outparam);
-      handled.catch(() => {}); // after a timeout nobody awaits it; its failure is already answered
-      const outcome = await Promise.race([handled, deadline]);
+      // Whichever comes first; a guest failing after its timeout is already answered.
+      const outcome = await new Promise((resolve, reject) => {
+        timer = setTimeout(resolve, this.config.timeoutMs, TIMED_OUT);
+        handled.then(resolve, reject);
+      });
       if (outcome === TIMED_OUT) {
         this.#logger.warn({ timeoutMs: this.config.timeoutMs, url: req.url }, 'request timed out: the guest did not finish in time');
         exchange.timedOut();
