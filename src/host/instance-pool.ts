@@ -1,8 +1,9 @@
 /**
  * Warm instances of one component (`poolSize`): each is reused by later invocations until it has
  * served `maxInvocations` of them or fails (a trap or an exit closes it, and a closed instance
- * is never handed out again). With `poolSize` 0, every invocation gets a fresh instance: full
- * isolation between requests, at the cost of one instantiation each. Reuse is faster, but a
+ * is never handed out again). With `poolSize` 0, every invocation gets a fresh instance (a new
+ * one, or one restored to its initial state: see canon/plan.ts): full isolation between requests,
+ * at the cost of a new WASI context, limits and instance state each. Reuse is faster, but a
  * guest's memory and globals carry over from one request to the next of the same component.
  */
 import type { Invocation } from '../plugin/plugin.ts';

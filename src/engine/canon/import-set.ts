@@ -161,7 +161,7 @@ function callAdapter(set: ImportSet, plan: ImportPlan, index: number): unknown {
   const adapter = function (...core: unknown[]): unknown {
     const limiter = set.limiter;
     // A guest may loop through host calls (an output flood) with few fuel checks between: its
-    // clocks are read at every host call too.
+    // clocks are read every few host calls too (Limiter.enterHost).
     limiter?.enterHost();
     const args = liftArgs(core);
     let value: unknown;

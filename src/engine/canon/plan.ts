@@ -11,7 +11,9 @@
  *
  * An instance is released (`RELEASE`, called by `Instance.close`) when its invocation ends. Once
  * no call into it is running or suspended either, it can never run again: its import set and its
- * memory (when the module imports it, see wasm/import-memory.ts) go to the plan's next instance.
+ * memory (when the module imports it, see wasm/import-memory.ts) go to the plan's next instance,
+ * or, when its whole state can be restored (wasm/export-state.ts) and it ended cleanly, the core
+ * instance itself does, restored to its initial state (initial-state.ts).
  */
 import type { Limiter } from '../limits/limiter.ts';
 import { InstanceClosedError } from '../../errors.ts';
