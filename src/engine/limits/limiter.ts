@@ -147,8 +147,9 @@ export class Limiter implements MemoryUser, HookFunctions {
   }
 
   /**
-   * The guest calls the host. Its clocks are read here too: a guest may loop through host calls
-   * (an output flood) with few fuel checks between them.
+   * The guest calls the host. Its clocks are read every `HOST_CALLS_PER_CHECK` host calls too: a
+   * guest may loop through host calls (an output flood) with few fuel checks between them. A guest
+   * released mid-call is stopped at its next host call.
    */
   enterHost(): void {
     if (--this.#hostCalls > 0 && !this.#stopping) return;
