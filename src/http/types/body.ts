@@ -108,8 +108,9 @@ export class BodySink implements OutputSink {
   #direct: WritableSink | undefined;
   #target: BodyTarget | undefined;
   #ending: { trailers: Fields | undefined } | { abort: Error } | undefined;
-  #attached: Promise<void>;
-  #resolveAttached!: () => void;
+  /** Made only when a guest waits for room before the body has a destination (most never do). */
+  #attached: Promise<void> | undefined;
+  #resolveAttached: (() => void) | undefined;
   #written = 0;
   readonly #expected: number | undefined;
   readonly #sizeError: 'HTTP-request-body-size' | 'HTTP-response-body-size';
@@ -118,10 +119,9 @@ export class BodySink implements OutputSink {
   constructor(expectedLength: number | undefined, kind: 'request' | 'response') {
     this.#expected = expectedLength;
     this.#sizeError = kind === 'request' ? 'HTTP-request-body-size' : 'HTTP-response-body-size';
-    this.#attached = new Promise((resolve) => (this.#resolveAttached = resolve));
     this.readiness = {
       ready: () => (this.#direct ? this.#direct.readiness.ready() : this.#pendingBytes < PENDING_LIMIT),
-      wait: (signal) => (this.#direct ? this.#direct.readiness.wait(signal) : this.#attached),
+      wait: (signal) => (this.#direct ? this.#direct.readiness.wait(signal) : (this.#attached ??= new Promise((resolve) => (this.#resolveAttached = resolve)))),
     };
   }
 
@@ -141,7 +141,7 @@ export class BodySink implements OutputSink {
     this.#direct = new WritableSink(target.writable);
     for (const chunk of this.#pending.splice(0)) target.writable.write(chunk);
     this.#pendingBytes = 0;
-    this.#resolveAttached();
+    this.#resolveAttached?.();
     const ending = this.#ending;
     if (ending) 'abort' in ending ? target.abort(ending.abort) : target.end(ending.trailers);
   }
