@@ -5,17 +5,23 @@
  *   pooled    the same with warm instances (`--pool-size`)
  *   jco       `jco serve` of the same component (the JavaScript peer, shipped with jco)
  *   no limits fresh and pooled again with `--no-limits`: the cost of the limits instrumentation
- * at concurrency 1, 10 and 100 for BENCH_HTTP_SECONDS each (default 5), then a long run per server
- * (BENCH_HTTP_REQUESTS, default 100k, capped at BENCH_HTTP_CAP_SECONDS, default 60 s) to report
- * errors and the server's memory (RSS) before and after. Every server runs in its own process.
+ * Every server runs in its own process, all started up front. They are measured in turns: each
+ * round loads every server at concurrency 1, 10 and 100 for BENCH_HTTP_SECONDS (default 3), and
+ * a figure is the median of BENCH_HTTP_ROUNDS rounds (default 3). Why: this machine's speed drifts
+ * by 20-30% from one minute to the next (measured), and a server measured minutes after the bare
+ * one would be compared against a different machine. Then a long run per server
+ * (BENCH_HTTP_REQUESTS, default 100k, capped at BENCH_HTTP_CAP_SECONDS, default 60 s) reports
+ * errors and the server's memory (RSS) before and after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { fixturePath } from '../test/fixtures/index.ts';
+import { median } from './stats.ts';
 
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const LONG_REQUESTS = Number(process.env.BENCH_HTTP_REQUESTS ?? 100_000);
 const LONG_CAP_SECONDS = Number(process.env.BENCH_HTTP_CAP_SECONDS ?? 60);
 const CONCURRENCY = [1, 10, 100];
@@ -62,60 +68,108 @@ function servers(): Server[] {
   ];
 }
 
+async function answers(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    return (await res.text()).startsWith('hello');
+  } catch {
+    return false; // not listening (yet)
+  }
+}
+
 async function startServer(s: Server): Promise<ChildProcess> {
-  const child = spawn(node, s.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A server left over from an earlier run would be measured in place of this one.
+  if (await answers(s.port)) throw new Error(`${s.name}: port ${s.port} is taken by another server`);
+  // Its own process group: `jco serve` runs its server in a child process, stopped with it.
+  const child = spawn(node, s.args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${s.name} exited: ${stderr.trim()}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${s.port}/`);
-      if ((await res.text()).startsWith('hello')) return child;
-    } catch {
-      // not listening yet
-    }
+    if (await answers(s.port)) return child;
     if (Date.now() > deadline) throw new Error(`${s.name} did not answer within 60 s: ${stderr.trim()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+/** Resident memory of a server's process group (`jco serve` serves from a child process). */
+function rssMiB(group: number): number {
+  let kB = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      // Fields after the command name (which may hold spaces): state, ppid, pgrp, ...
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== group) continue;
+      kB += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return Math.round(kB / 1024);
 }
 
 function load(port: number, options: Partial<autocannon.Options>): Promise<autocannon.Result> {
   return autocannon({ url: `http://127.0.0.1:${port}/`, ...options });
 }
 
+/** Stops a server and its process group. */
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // the whole group has exited
+    }
+  };
+  const exited = child.exitCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve();
+  signal('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
+  signal('SIGKILL');
 }
 
 export async function httpBench(log: (line: string) => void = () => {}): Promise<{ rows: HttpRow[]; long: HttpLongRun[] }> {
-  const rows: HttpRow[] = [];
-  const long: HttpLongRun[] = [];
-  for (const s of servers()) {
-    log(`http: ${s.name}`);
-    const child = await startServer(s);
-    try {
+  const list = servers();
+  const children = new Map<Server, ChildProcess>();
+  try {
+    for (const s of list) {
+      log(`http: starting ${s.name}`);
+      const child = await startServer(s);
+      children.set(s, child);
       await load(s.port, { connections: 10, duration: 1 }); // warm up
+    }
+    const runs = new Map<string, autocannon.Result[]>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`http: round ${round} of ${ROUNDS}`);
       for (const connections of CONCURRENCY) {
-        const r = await load(s.port, { connections, duration: SECONDS });
+        for (const s of list) {
+          const r = await load(s.port, { connections, duration: SECONDS });
+          const key = `${s.name}|${connections}`;
+          runs.set(key, [...(runs.get(key) ?? []), r]);
+        }
+      }
+    }
+    const rows: HttpRow[] = [];
+    for (const s of list) {
+      for (const connections of CONCURRENCY) {
+        const results = runs.get(`${s.name}|${connections}`)!;
+        // The median round's run gives the latencies too, so that one row is one measurement.
+        const rps = median(results.map((r) => r.requests.average));
+        const mid = results.reduce((a, b) => (Math.abs(b.requests.average - rps) < Math.abs(a.requests.average - rps) ? b : a));
         rows.push({
           server: s.name,
           connections,
-          requestsPerSecond: Math.round(r.requests.average),
-          p50Ms: r.latency.p50,
-          p99Ms: r.latency.p99,
-          errors: r.errors + r.non2xx + r.timeouts,
+          requestsPerSecond: Math.round(rps),
+          p50Ms: mid.latency.p50,
+          p99Ms: mid.latency.p99,
+          errors: results.reduce((n, r) => n + r.errors + r.non2xx + r.timeouts, 0),
         });
       }
+    }
+    const long: HttpLongRun[] = [];
+    for (const s of list) {
+      log(`http: ${LONG_REQUESTS} requests to ${s.name}`);
+      const child = children.get(s)!;
       const before = rssMiB(child.pid!);
       const started = performance.now();
       const r = await load(s.port, { connections: 10, amount: LONG_REQUESTS, duration: LONG_CAP_SECONDS });
@@ -127,11 +181,11 @@ export async function httpBench(log: (line: string) => void = () => {}): Promise
         rssBeforeMiB: before,
         rssAfterMiB: rssMiB(child.pid!),
       });
-    } finally {
-      await stop(child);
     }
+    return { rows, long };
+  } finally {
+    await Promise.all([...children.values()].map(stop));
   }
-  return { rows, long };
 }
 
 export function httpTables(result: { rows: HttpRow[]; long: HttpLongRun[] }): string {
