@@ -310,18 +310,20 @@ function variantParts(t: ValType, self: Codec, cases: (Codec | undefined)[]): Pa
     if (plainOption) return i === 0 ? undefined : payload;
     return cases[i] || t.kind === 'result' ? { tag: names[i], val: payload } : { tag: names[i] };
   };
-  const fromJs = (v: unknown): [number, unknown] => {
-    if (plainOption) return v === undefined || v === null ? [0, undefined] : [1, v];
+  // Two steps, not a [case, payload] pair: lowering runs on every host call that returns a result.
+  const caseOf = (v: unknown): number => {
+    if (plainOption) return v === undefined || v === null ? 0 : 1;
     if (t.kind === 'enum') {
       const i = names.indexOf(v as string);
       if (i === -1) throw new TypeError(`${String(v)} is not one of ${names.join(', ')}`);
-      return [i, undefined];
+      return i;
     }
     const tag = (v as { tag?: string } | null)?.tag;
     const i = names.indexOf(tag as string);
     if (i === -1) throw new TypeError(`variant tag ${String(tag)} is not one of ${names.join(', ')}`);
-    return [i, (v as { val?: unknown }).val];
+    return i;
   };
+  const payloadOf = (v: unknown, i: number): unknown => (plainOption ? (i === 0 ? undefined : v) : t.kind === 'enum' ? undefined : (v as { val?: unknown }).val);
   const caseAt = (i: number): number => {
     if (i >= cases.length) trap(`invalid discriminant ${i} of ${t.kind}`);
     return i;
@@ -334,7 +336,8 @@ function variantParts(t: ValType, self: Codec, cases: (Codec | undefined)[]): Pa
       return toJs(i, c ? c.load(cx, p + payloadOffset) : undefined);
     },
     store: (cx, p, v) => {
-      const [i, payload] = fromJs(v);
+      const i = caseOf(v);
+      const payload = payloadOf(v, i);
       const dv = view(cx);
       if (discSize === 1) dv.setUint8(p, i);
       else if (discSize === 2) dv.setUint16(p, i, true);
@@ -350,7 +353,8 @@ function variantParts(t: ValType, self: Codec, cases: (Codec | undefined)[]): Pa
       return toJs(i, c.liftFlat(cx, coerced, 0));
     },
     lowerFlat: (cx, v, out) => {
-      const [i, payload] = fromJs(v);
+      const i = caseOf(v);
+      const payload = payloadOf(v, i);
       out.push(i);
       const c = cases[i];
       let written = 0;
