@@ -147,17 +147,21 @@ function callAdapter(set: ImportSet, plan: ImportPlan, index: number): unknown {
   const liftArgs = (core: unknown[]): unknown[] =>
     (paramsInMemory ? params.load(cx, (core[0] as number) >>> 0) : params.liftFlat(cx, core, 0)) as unknown[];
   const retptrAt = paramsInMemory ? 1 : params.flat.length;
-  const finish = (core: unknown[], value: unknown): unknown => {
+  /** Lowers what the host answered; `i` is the case of a `result` (0 ok, 1 err), -1 for any other type. */
+  const finish = (core: unknown[], i: number, value: unknown): unknown => {
     if (!result) return undefined;
     if (resultInMemory) {
       const ptr = (core[retptrAt] as number) >>> 0;
-      result.store(cx, ptr, value);
+      if (i < 0) result.store(cx, ptr, value);
+      else result.storeCase!(cx, ptr, i, value);
       return undefined;
     }
     const out: unknown[] = [];
-    result.lowerFlat(cx, value, out);
+    if (i < 0) result.lowerFlat(cx, value, out);
+    else result.lowerFlatCase!(cx, i, value, out);
     return out[0];
   };
+  const OK = resultType ? 0 : -1;
   const adapter = function (...core: unknown[]): unknown {
     const limiter = set.limiter;
     // A guest may loop through host calls (an output flood) with few fuel checks between: its
@@ -169,14 +173,14 @@ function callAdapter(set: ImportSet, plan: ImportPlan, index: number): unknown {
       value = invoke(call, set.targets[index], args);
     } catch (e) {
       if (!resultType) throw e;
-      return finish(core, { tag: 'err', val: errorPayload(e) });
+      return finish(core, 1, errorPayload(e));
     }
-    if (!(value instanceof Promise)) return finish(core, resultType ? { tag: 'ok', val: value } : value);
+    if (!(value instanceof Promise)) return finish(core, OK, value);
     const settled = value.then(
-      (v) => finish(core, resultType ? { tag: 'ok', val: v } : v),
+      (v) => finish(core, OK, v),
       (e) => {
         if (!resultType) throw e;
-        return finish(core, { tag: 'err', val: errorPayload(e) });
+        return finish(core, 1, errorPayload(e));
       },
     );
     return limiter ? limiter.suspendedUntil(settled) : settled;

@@ -37,6 +37,9 @@ export interface Codec {
   store: Store;
   liftFlat: LiftFlat;
   lowerFlat: LowerFlat;
+  /** Variants, options, results and enums: `store` and `lowerFlat` of case `i` with its payload, without the JavaScript value. */
+  storeCase?: (cx: Cx, ptr: number, i: number, payload: unknown) => void;
+  lowerFlatCase?: (cx: Cx, i: number, payload: unknown, out: unknown[]) => void;
 }
 
 const utf8 = new TextDecoder();
@@ -80,7 +83,7 @@ export function codec(t: ValType, tableOf: TableIndex, cache = new Map<ValType, 
   return c;
 }
 
-type Parts = Pick<Codec, 'load' | 'store' | 'liftFlat' | 'lowerFlat'>;
+type Parts = Pick<Codec, 'load' | 'store' | 'liftFlat' | 'lowerFlat' | 'storeCase' | 'lowerFlatCase'>;
 
 function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, tableOf: TableIndex): Parts {
   switch (t.kind) {
@@ -328,6 +331,25 @@ function variantParts(t: ValType, self: Codec, cases: (Codec | undefined)[]): Pa
     if (i >= cases.length) trap(`invalid discriminant ${i} of ${t.kind}`);
     return i;
   };
+  const storeCase = (cx: Cx, p: number, i: number, payload: unknown): void => {
+    const dv = view(cx);
+    if (discSize === 1) dv.setUint8(p, i);
+    else if (discSize === 2) dv.setUint16(p, i, true);
+    else dv.setUint32(p, i, true);
+    cases[i]?.store(cx, p + payloadOffset, payload);
+  };
+  const lowerFlatCase = (cx: Cx, i: number, payload: unknown, out: unknown[]): void => {
+    out.push(i);
+    const c = cases[i];
+    let written = 0;
+    if (c) {
+      const start = out.length;
+      c.lowerFlat(cx, payload, out);
+      written = out.length - start;
+      if (!exact[i]) for (let k = 0; k < written; k++) out[start + k] = coerceTo(out[start + k], c.flat[k], joined[k]);
+    }
+    for (let k = written; k < joined.length; k++) out.push(joined[k] === 'i64' ? 0n : 0);
+  };
   const readDisc = (dv: DataView, p: number) => (discSize === 1 ? dv.getUint8(p) : discSize === 2 ? dv.getUint16(p, true) : dv.getUint32(p, true));
   return {
     load: (cx, p) => {
@@ -337,13 +359,9 @@ function variantParts(t: ValType, self: Codec, cases: (Codec | undefined)[]): Pa
     },
     store: (cx, p, v) => {
       const i = caseOf(v);
-      const payload = payloadOf(v, i);
-      const dv = view(cx);
-      if (discSize === 1) dv.setUint8(p, i);
-      else if (discSize === 2) dv.setUint16(p, i, true);
-      else dv.setUint32(p, i, true);
-      cases[i]?.store(cx, p + payloadOffset, payload);
+      storeCase(cx, p, i, payloadOf(v, i));
     },
+    storeCase,
     liftFlat: (cx, vals, at) => {
       const i = caseAt((vals[at] as number) >>> 0);
       const c = cases[i];
@@ -354,18 +372,9 @@ function variantParts(t: ValType, self: Codec, cases: (Codec | undefined)[]): Pa
     },
     lowerFlat: (cx, v, out) => {
       const i = caseOf(v);
-      const payload = payloadOf(v, i);
-      out.push(i);
-      const c = cases[i];
-      let written = 0;
-      if (c) {
-        const start = out.length;
-        c.lowerFlat(cx, payload, out);
-        written = out.length - start;
-        if (!exact[i]) for (let k = 0; k < written; k++) out[start + k] = coerceTo(out[start + k], c.flat[k], joined[k]);
-      }
-      for (let k = written; k < joined.length; k++) out.push(joined[k] === 'i64' ? 0n : 0);
+      lowerFlatCase(cx, i, payloadOf(v, i), out);
     },
+    lowerFlatCase,
   };
 }
 
