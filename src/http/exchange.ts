@@ -12,6 +12,9 @@ import type { ErrorCode } from './types/error-code.ts';
 import { Fields } from './types/fields.ts';
 import { IncomingRequest, OutgoingResponse, ResponseOutparam } from './types/messages.ts';
 
+/** Bytes up to which a finished body is sent as a string with the head (see `#send`). */
+const SMALL_BODY = 4096;
+
 export class Exchange {
   readonly request: IncomingRequest;
   readonly outparam: ResponseOutparam;
@@ -60,7 +63,13 @@ export class Exchange {
     const whole = this.#lengthKnowable(status) ? sink.finishedEarly : undefined;
     try {
       if (whole && !headers.has('content-length') && !headers.has('transfer-encoding')) {
-        res.writeHead(status, [...headers.toRaw(), 'content-length', String(whole.length)]).end(whole);
+        const raw = headers.toRaw();
+        raw.push('content-length', String(whole.length));
+        res.writeHead(status, raw);
+        // A small body as a latin1 string (the same bytes): Node writes it in one piece with the
+        // head, where a Buffer goes out through a corked two-chunk writev (measured).
+        if (whole.length <= SMALL_BODY) res.end(whole.toString('latin1'), 'latin1');
+        else res.end(whole);
         return;
       }
       res.writeHead(status, headers.toRaw());
