@@ -91,8 +91,7 @@ export class Instance {
         return Promise.reject(err);
       }
     }
-    const { fn } = last;
-    return this.guard(() => fn(...args));
+    return this.guard(last.fn, args);
   }
 
   /**
@@ -110,12 +109,12 @@ export class Instance {
     }
   }
 
-  /** @internal Runs guest code, translating how it ended. */
-  async guard<T>(body: () => T | Promise<T>): Promise<T> {
+  /** @internal Runs guest code (`body`, with `args` when given: no closure per call), translating how it ended. */
+  async guard<T>(body: (...args: unknown[]) => T | Promise<T>, args?: unknown[]): Promise<T> {
     if (this.#closed) throw new InstanceClosedError(`instance is closed: ${this.#closed.message}`, { cause: this.#closed });
     this.#limiter.enter();
     try {
-      return await body();
+      return await (args ? body(...args) : body());
     } catch (err) {
       const translated = this.#limitReached(err) ?? translate(err);
       if (translated) {

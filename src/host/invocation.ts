@@ -50,6 +50,7 @@ export class InvocationScope implements Invocation {
   readonly #bridge: ResourceBridge | undefined;
   #closed = false;
   #root: Instance | undefined;
+  #lastClocks: { own: InvocationLimits; timeoutMs: number; clocks: InvocationLimits } | undefined;
 
   constructor(runtimes: ReadonlyMap<string, ComponentRuntime>, root: string) {
     if (!runtimes.has(root)) throw new MissingExportError(`no component named "${root}" in this workload`);
@@ -103,7 +104,13 @@ export class InvocationScope implements Invocation {
   #clocks(runtime: ComponentRuntime): InvocationLimits {
     const own = runtime.limits.invocation;
     const { timeoutMs } = this.#options;
-    return timeoutMs && timeoutMs > 0 ? { ...own, timeoutMs: Math.min(timeoutMs, own.timeoutMs ?? Infinity) } : own;
+    if (!timeoutMs || timeoutMs <= 0) return own;
+    // A warm scope is armed with the same options by every request: one object for them all.
+    const last = this.#lastClocks;
+    if (last?.own === own && last.timeoutMs === timeoutMs) return last.clocks;
+    const clocks = { ...own, timeoutMs: Math.min(timeoutMs, own.timeoutMs ?? Infinity) };
+    this.#lastClocks = { own, timeoutMs, clocks };
+    return clocks;
   }
 
   /** Same as `close` here; a pooled invocation uses it to say "do not reuse". */
