@@ -225,7 +225,7 @@ export class RunningWorkload {
     const mode = this.#services.guestOutput;
     if (mode !== 'log') return mode;
     const log = this.#services.logger.child({ workloadId: this.id, component, stream });
-    const decoder = new TextDecoder();
+    const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
     return (chunk: Uint8Array) => log.info(decoder.decode(chunk).replace(/\n$/, ''));
   }
 

@@ -50,7 +50,7 @@ export function decodeNatsName(name: string): string | undefined {
       bytes.push(name.charCodeAt(i));
     }
   }
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(new Uint8Array(bytes));
+  const text = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(new Uint8Array(bytes));
   // Only the one canonical spelling counts (invalid UTF-8 would come back changed).
   return encodeNatsName(text) === name ? text : undefined;
 }

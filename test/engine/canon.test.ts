@@ -358,6 +358,16 @@ test('variants, enums, flags, options and results cross in memory as jco shapes 
   roundTrips('sums', SUMS.map(([n, v]) => [n, { ...v, ...sumsTail }]), t, ['unit', 'maybeMaybe']));
 test('nested records, tuples, lists of variants and options of lists cross as jco shapes them', (t) => roundTrips('composite', COMPOSITE, t));
 
+test('a string that starts with U+FEFF crosses whole, both ways', async () => {
+  const [, sample] = SCALARS[0];
+  const { instance: i } = await instance();
+  for (const target of ['test:abi/api#echo-scalars', 'test:abi/api#bounce-scalars']) {
+    const r = (await i.call(target, { ...sample, text: '\ufeffbom first', emptyText: '\ufeff' })) as Record<string, unknown>;
+    assert.equal(r.text, '\ufeffbom first', target);
+    assert.equal(r.emptyText, '\ufeff', target);
+  }
+});
+
 test('numeric lists given as plain arrays are accepted and come back as typed arrays', async () => {
   const [, sample] = LISTS[0];
   const plain = { ...sample, bytes: [1, 2, 3], words: [4, 5], longs: [-1n], floats: [0.5] };

@@ -45,6 +45,8 @@ test('encodeKey: any well-formed non-empty string becomes a valid NATS key and d
   assert.equal(encodeKey('é'), '=C3=A9');
   assert.equal(encodeKey(''), undefined);
   assert.equal(encodeKey('lone \ud800'), undefined);
+  // A leading U+FEFF is part of the key (a UTF-8 decoder drops it unless told not to).
+  assert.equal(decodeKey(encodeKey('\ufeffkey')!), '\ufeffkey');
   // Foreign spellings are not ours: they would collide with canonical ones.
   assert.equal(decodeKey('=41'), undefined, '"A" is stored as "A"');
   assert.equal(decodeKey('a=3db'), undefined, 'lower-case hex');
@@ -71,6 +73,7 @@ test('encodeNatsName / natsStoreName: injective, within JetStream\'s alphabet, "
     }),
     { numRuns: 2000 },
   );
+  assert.equal(decodeNatsName(encodeNatsName('\ufeff')!), '\ufeff', 'a leading U+FEFF is kept (fast-check found it)');
   assert.deepEqual(natsStoreName('', 'workload', 'default/my-app', 'counters'), { name: 'default-2Fmy-2Dapp_counters' });
   assert.deepEqual(natsStoreName('wh-', 'shared', 'default/my-app', 'a_b'), { name: 'wh-a-5Fb' });
   // The collisions a naive `scope + "_" + bucket` would have.

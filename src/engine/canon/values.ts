@@ -42,7 +42,8 @@ export interface Codec {
   lowerFlatCase?: (cx: Cx, i: number, payload: unknown, out: unknown[]) => void;
 }
 
-const utf8 = new TextDecoder();
+// ignoreBOM: a string that starts with U+FEFF keeps it (by default a decoder drops it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 function trap(message: string): never {

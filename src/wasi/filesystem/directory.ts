@@ -10,7 +10,7 @@ export interface DirectoryEntry {
   name: string;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Created only by `openDirectoryStream`: the guest gets it from `read-directory`. */
 const INTERNAL = Symbol('DirectoryEntryStream');

@@ -51,7 +51,7 @@ export function decodeKey(encoded: string): string | undefined {
   }
   let key: string;
   try {
-    key = new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+    key = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(new Uint8Array(bytes));
   } catch {
     return undefined;
   }

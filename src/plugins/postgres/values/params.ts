@@ -14,7 +14,7 @@ export class ParamError extends Error {}
 
 export type Param = string | Buffer | null;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Each parameter, or a ParamError naming the first bad one (`$2 (int4): ...`). */
 export function toParams(values: readonly PgValue[]): Param[] {
