@@ -103,10 +103,11 @@ export class Limiter implements MemoryUser, HookFunctions {
     this.disarm();
     this.hit = undefined;
     this.#timeoutMs = limits.timeoutMs ?? 0;
-    this.#deadline = this.#timeoutMs > 0 ? performance.now() + this.#timeoutMs : Infinity;
+    const now = performance.now();
+    this.#deadline = this.#timeoutMs > 0 ? now + this.#timeoutMs : Infinity;
     this.#cpuMs = limits.cpuMs && limits.cpuMs > 0 ? limits.cpuMs : Infinity;
     this.#cpuUsed = 0;
-    this.#runningSince = performance.now();
+    this.#runningSince = now;
     this.#hostCalls = HOST_CALLS_PER_CHECK;
     for (const f of this.#fuels) f.value = FUEL;
     if (this.#timeoutMs > 0) {
