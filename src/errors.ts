@@ -24,6 +24,14 @@ export class InvalidComponentError extends WasmhostError {
   override readonly code = 'WASMHOST_INVALID_COMPONENT';
 }
 
+/**
+ * A valid component that uses something wasmhost cannot run yet (the async ABI, value imports,
+ * a component-level start function); the message names the construct.
+ */
+export class UnsupportedComponentError extends WasmhostError {
+  override readonly code = 'WASMHOST_UNSUPPORTED_COMPONENT';
+}
+
 /** The components of a workload cannot be linked: a cycle, or two exporters of one import. */
 export class LinkError extends WasmhostError {
   override readonly code = 'WASMHOST_LINK_ERROR';

@@ -5,7 +5,7 @@ import { Limiter } from '../engine/limits/limiter.ts';
 import { DEFAULT_HOST_LIMITS } from '../host/limits.ts';
 import { parseDuration } from '../http/route-config.ts';
 import { parseSize } from './limits.ts';
-import { coerceArgs, exportParamTypes, formatValue, parseInvocation } from './wave.ts';
+import { coerceArgs, formatValue, parseInvocation } from './wave.ts';
 
 export interface RunOptions {
   dir: string[];
@@ -57,7 +57,7 @@ async function runOrInvoke(file: string, component: CompiledComponent, instance:
     return instance.run();
   }
   const { name, args } = parseInvocation(invoke);
-  const result = await instance.call(name, ...coerceArgs(args, exportParamTypes(component.wit, name)));
+  const result = await instance.call(name, ...coerceArgs(args, component.exportedFunction(name)?.params.map((p) => p.type.kind)));
   if (result !== undefined) process.stdout.write(`${formatValue(result)}\n`);
   return 0;
 }

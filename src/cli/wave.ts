@@ -213,10 +213,3 @@ export function coerceArgs(args: unknown[], paramTypes: string[] | undefined): u
   return args.map((a, i) => (/^[su]64$/.test(paramTypes[i] ?? '') && typeof a === 'number' ? BigInt(a) : a));
 }
 
-/** The parameter types of `export name: func(a: t, ...)` in a printed world, if it is there. */
-export function exportParamTypes(wit: string, name: string): string[] | undefined {
-  const esc = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`export\\s+${esc}\\s*:\\s*(?:async\\s+)?func\\(([^)]*)\\)`).exec(wit);
-  if (!m) return undefined;
-  return m[1].split(',').map((p) => p.split(':')[1]?.trim() ?? '').filter(Boolean);
-}

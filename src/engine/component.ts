@@ -1,18 +1,18 @@
-import { MissingImportError, MissingExportError } from '../errors.ts';
-import { unversioned } from './interface-name.ts';
+import { MissingImportError } from '../errors.ts';
+import type { ComponentRuntime } from './canon/runtime.ts';
+import type { FuncType, Plan } from './component/plan.ts';
+import { camel, unversioned } from './interface-name.ts';
 import { Instance } from './instance.ts';
 import { Limiter } from './limits/limiter.ts';
-import type { World, WorldItem } from './world.ts';
+import { worldOf, type World, type WorldItem } from './world.ts';
 
 /**
- * The import object jco's glue expects: interface name without version (`wasi:cli/stdout`)
- * mapped to its functions and resource classes, following jco's naming (camelCase functions,
- * PascalCase resources).
+ * What a component instance is given: interface name without version (`wasi:cli/stdout`) mapped
+ * to its functions and resource classes, following jco's naming (camelCase functions,
+ * PascalCase resources), which host code and plugins are written against. A world-level
+ * function import is the function itself under its name.
  */
 export type ImportObject = Record<string, Record<string, unknown>>;
-
-/** Instantiates the component's core modules around `imports`: jco's glue or wasmhost's own plan (see engine.ts). */
-export type Bindings = (imports: ImportObject, limiter: Limiter) => Promise<Record<string, unknown>>;
 
 export interface InstantiateOptions {
   /** Enforces memory, time and handle limits on the instance (see limits/limiter.ts). */
@@ -27,29 +27,13 @@ export class CompiledComponent {
   /** `preview1` when built from a core module through the command adapter. */
   readonly origin: 'component' | 'preview1';
   readonly world: World;
-  readonly wit: string;
-  /** Who lifts and lowers values: wasmhost's own canonical ABI (src/engine/canon) or jco's glue. */
-  readonly bindings: 'wasmhost' | 'jco';
-  readonly #instantiate: Bindings;
-  /** Import object key -> names the glue takes from it. */
-  readonly #required: Map<string, string[]>;
+  readonly #runtime: ComponentRuntime;
 
-  constructor(init: {
-    digest: string;
-    origin: 'component' | 'preview1';
-    world: World;
-    wit: string;
-    instantiate: Bindings;
-    /** jco's glue (its imports are read from it), or the members wasmhost's own bindings use. */
-    glue: string | Map<string, string[]>;
-  }) {
+  constructor(init: { digest: string; origin: 'component' | 'preview1'; runtime: ComponentRuntime }) {
     this.digest = init.digest;
     this.origin = init.origin;
-    this.world = init.world;
-    this.wit = init.wit;
-    this.#instantiate = init.instantiate;
-    this.#required = typeof init.glue === 'string' ? requiredImports(init.glue) : init.glue;
-    this.bindings = typeof init.glue === 'string' ? 'jco' : 'wasmhost';
+    this.#runtime = init.runtime;
+    this.world = worldOf(init.runtime.blueprint.plan);
   }
 
   get imports(): readonly WorldItem[] {
@@ -60,26 +44,46 @@ export class CompiledComponent {
     return this.world.exports;
   }
 
+  /** The decoded component: its core instances, trampolines, imports and exports (see component/plan.ts). */
+  get plan(): Plan {
+    return this.#runtime.blueprint.plan;
+  }
+
+  /** @internal The runtime that instantiates it (for tests and benchmarks). */
+  get runtime(): ComponentRuntime {
+    return this.#runtime;
+  }
+
   /** Whether the world exports this interface (any version) or function. */
   exportsInterface(name: string): boolean {
     const key = unversioned(name);
     return this.world.exports.some((e) => unversioned(e.name) === key);
   }
 
+  /** The type of an exported function, named as `Instance.call` takes it (`add`, `wasi:cli/run#run`); undefined if none. */
+  exportedFunction(target: string): FuncType | undefined {
+    const hash = target.indexOf('#');
+    if (hash === -1) return this.world.exports.find((e) => e.kind === 'function' && (e.name === target || camel(e.name) === target))?.type;
+    const iface = unversioned(target.slice(0, hash));
+    const name = target.slice(hash + 1);
+    const item = this.world.exports.find((e) => e.kind === 'interface' && unversioned(e.name) === iface);
+    return item?.functions?.get(name) ?? [...(item?.functions ?? [])].find(([n]) => camel(n) === name)?.[1];
+  }
+
   /**
-   * The import keys and member names the glue needs, e.g. `wasi:cli/stdout` -> `['getStdout']`.
-   * Read from the glue so a missing import is reported before the glue would print and throw.
+   * The import keys and member names the component uses, e.g. `wasi:cli/stdout` -> `['getStdout']`:
+   * only the functions its code lowers, which may be fewer than its world's interfaces declare.
    */
   get requiredImports(): ReadonlyMap<string, readonly string[]> {
-    return this.#required;
+    return this.#runtime.blueprint.required;
   }
 
   /** Checks an import object against what the component needs; throws naming the first gap. */
   checkImports(imports: ImportObject): void {
     // Runs before every instantiation: the passing case allocates nothing.
-    for (const [key, names] of this.#required) {
+    for (const [key, names] of this.requiredImports) {
       const provided = imports[key];
-      if (provided && names.every((n) => provided[n] !== undefined)) continue;
+      if (provided && (typeof provided === 'function' || names.every((n) => provided[n] !== undefined))) continue;
       const versioned = this.world.imports.find((i) => unversioned(i.name) === key)?.name ?? key;
       if (!provided) {
         throw new MissingImportError(versioned, `component imports ${versioned}, which nothing provides`, {
@@ -96,19 +100,8 @@ export class CompiledComponent {
     // Instrumented modules call their hooks table: every instance needs a limiter, if one without limits.
     const limiter = options.limiter ?? new Limiter();
     const instance = new Instance(this, limiter, options.onClose);
-    const exports = await instance.guard(() => this.#instantiate(imports, limiter));
+    const exports = await instance.guard(() => this.#runtime.instantiate(imports, limiter));
     instance.bind(exports);
     return instance;
   }
-}
-
-const DESTRUCTURE = /const \{([^}]*)\} = imports\['([^']+)'\];/g;
-
-function requiredImports(glue: string): Map<string, string[]> {
-  const required = new Map<string, string[]>();
-  for (const m of glue.matchAll(DESTRUCTURE)) {
-    const names = m[1].split(',').map((s) => s.split(':')[0].trim()).filter(Boolean);
-    required.set(m[2], [...(required.get(m[2]) ?? []), ...names]);
-  }
-  return required;
 }

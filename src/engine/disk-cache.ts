@@ -3,12 +3,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
-import type { Transpiled } from './transpile.ts';
+import type { Prepared } from './prepare.ts';
 
 const log = debuglog('wasmhost:cache');
 
 /** Bumped whenever the layout of a cache entry changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -26,16 +26,12 @@ interface EntryMeta {
   key: string;
   /** sha256 of every file of the entry: checked on each load. */
   files: Record<string, string>;
-  wit: string;
-}
-
-/** A loaded entry: the transpiled output plus where its glue lives on disk (to `import()` it). */
-export interface CacheHit extends Transpiled {
-  gluePath: string;
+  /** How many core modules (`module-<i>.wasm`) the entry holds. */
+  modules: number;
 }
 
 /**
- * Transpiled components on disk, one directory per key. Entries are written to a temporary
+ * Prepared components on disk (the component, and its core modules instrumented), one directory per key. Entries are written to a temporary
  * directory and renamed into place, so a crash or a second process never leaves half an entry;
  * every load re-hashes the files, so a corrupt or tampered entry is rebuilt, never trusted.
  */
@@ -49,7 +45,8 @@ export class DiskCache {
     return join(this.dir, key);
   }
 
-  async load(key: string): Promise<CacheHit | undefined> {
+  /** `input`: the bytes compiled, which are the component unless the entry holds a wrapped one. */
+  async load(key: string, input: Uint8Array): Promise<Prepared | undefined> {
     const dir = this.entryDir(key);
     let meta: EntryMeta;
     try {
@@ -58,12 +55,11 @@ export class DiskCache {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await this.discard(key, `unreadable meta.json (${(err as Error).message})`);
       return undefined;
     }
-    if (meta.format !== FORMAT || meta.key !== key || typeof meta.files !== 'object') {
+    if (meta.format !== FORMAT || meta.key !== key || typeof meta.files !== 'object' || typeof meta.modules !== 'number') {
       await this.discard(key, 'stale or foreign entry');
       return undefined;
     }
-    const coreModules = new Map<string, Uint8Array>();
-    let glue = '';
+    const files = new Map<string, Uint8Array>();
     for (const [name, digest] of Object.entries(meta.files)) {
       let data: Buffer;
       try {
@@ -76,29 +72,31 @@ export class DiskCache {
         await this.discard(key, `checksum mismatch in ${name}`);
         return undefined;
       }
-      if (name.endsWith('.wasm')) coreModules.set(name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      else glue = data.toString('utf8');
+      files.set(name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
-    if (!glue) {
-      await this.discard(key, 'no glue');
+    const component = files.get('component.wasm') ?? input;
+    const modules = Array.from({ length: meta.modules }, (_, i) => files.get(`module-${i}.wasm`));
+    if (modules.some((m) => !m)) {
+      await this.discard(key, 'missing files');
       return undefined;
     }
-    return { glue, coreModules, wit: meta.wit, gluePath: join(dir, 'component.js') };
+    return { component, modules: modules as Uint8Array[] };
   }
 
-  async store(key: string, t: Transpiled): Promise<string> {
+  /** The component is kept only when it is not the input (a wrapped preview1 module). */
+  async store(key: string, prepared: Prepared, input: Uint8Array): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const tmp = join(this.dir, `.tmp-${key}-${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(tmp);
     const files: Record<string, string> = {};
     try {
-      await writeFile(join(tmp, 'component.js'), t.glue);
-      files['component.js'] = sha256(t.glue);
-      for (const [name, data] of t.coreModules) {
+      const entries: [string, Uint8Array][] = prepared.modules.map((m, i) => [`module-${i}.wasm`, m]);
+      if (!Buffer.from(prepared.component).equals(input)) entries.push(['component.wasm', prepared.component]);
+      for (const [name, data] of entries) {
         await writeFile(join(tmp, name), data);
         files[name] = sha256(data);
       }
-      const meta: EntryMeta = { format: FORMAT, key, files, wit: t.wit };
+      const meta: EntryMeta = { format: FORMAT, key, files, modules: prepared.modules.length };
       await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta));
       await rm(this.entryDir(key), { recursive: true, force: true });
       await rename(tmp, this.entryDir(key));
@@ -107,7 +105,6 @@ export class DiskCache {
       // Another process may have renamed the same entry into place first: that one is as good.
       if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    return join(this.entryDir(key), 'component.js');
   }
 
   private async discard(key: string, reason: string): Promise<void> {

@@ -1,10 +1,27 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, preview1AdapterCommandPath } from '@bytecodealliance/jco';
 import { InvalidComponentError, UnsupportedModuleError } from '../errors.ts';
 import { renameImports } from './wasm/rename-imports.ts';
 
 const PREVIEW1 = 'wasi_snapshot_preview1';
+
+/** jco's version: its preview1 adapter is part of every wrapped component, so of the cache key. */
+export const ADAPTER_VERSION: string = (() => {
+  let dir = dirname(createRequire(import.meta.url).resolve('@bytecodealliance/jco'));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (pkg.name === '@bytecodealliance/jco') return `jco@${pkg.version}`;
+    } catch {
+      // keep walking up
+    }
+  }
+  return 'jco@unknown';
+})();
 let adapter: Promise<Uint8Array> | undefined;
 
 /**

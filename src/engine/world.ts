@@ -1,3 +1,4 @@
+import type { ExportItem, FuncType, ImportItem, Plan } from './component/plan.ts';
 import { parseInterfaceName, type InterfaceName } from './interface-name.ts';
 
 /** One import or export of a component's world. */
@@ -7,6 +8,9 @@ export interface WorldItem {
   kind: 'interface' | 'function';
   /** Set for interfaces named `ns:pkg/iface[@version]`. */
   interfaceName?: InterfaceName;
+  /** A function's type; an interface's functions by name. */
+  type?: FuncType;
+  functions?: ReadonlyMap<string, FuncType>;
 }
 
 export interface World {
@@ -14,38 +18,27 @@ export interface World {
   exports: WorldItem[];
 }
 
-/**
- * Reads the imports and exports of the world that `wasm-tools component wit` prints for a
- * component. Written by hand because the WIT printer's output is the only description jco
- * exposes with versions, and only its world block matters here.
- */
-export function parseWorld(wit: string): World {
-  const world: World = { imports: [], exports: [] };
-  const lines = wit.split('\n');
-  const start = lines.findIndex((l) => /^world\s+\S+\s*\{/.test(l.trim()));
-  if (start === -1) return world;
-  let depth = 1;
-  for (let i = start + 1; i < lines.length && depth > 0; i++) {
-    const line = lines[i].trim();
-    if (depth === 1) {
-      const m = /^(import|export)\s+(.+?);?$/.exec(line);
-      if (m) {
-        const list = m[1] === 'import' ? world.imports : world.exports;
-        list.push(toItem(m[2]));
-      }
-    }
-    for (const ch of line) {
-      if (ch === '{') depth++;
-      else if (ch === '}') depth--;
-    }
-  }
-  return world;
+/** The world a plan imports and exports, as the host links and lists it. */
+export function worldOf(plan: Plan): World {
+  return {
+    imports: plan.imports.filter((i) => i.kind !== 'resource').map(importItem),
+    exports: [...plan.exports].filter(([, e]) => e.kind !== 'resource').map(([name, e]) => exportItem(name, e)),
+  };
 }
 
-function toItem(text: string): WorldItem {
-  const colon = /^([a-z][a-z0-9-]*)\s*:\s*(func|interface|async\s+func)\b/.exec(text);
-  if (colon) return { name: colon[1], kind: colon[2].startsWith('interface') ? 'interface' : 'function' };
-  const name = text.replace(/;$/, '').trim();
-  const parsed = parseInterfaceName(name);
-  return parsed ? { name, kind: 'interface', interfaceName: parsed } : { name, kind: 'interface' };
+function interfaceItem(name: string, functions: ReadonlyMap<string, FuncType>): WorldItem {
+  const interfaceName = parseInterfaceName(name);
+  return interfaceName ? { name, kind: 'interface', interfaceName, functions } : { name, kind: 'interface', functions };
+}
+
+function importItem(i: ImportItem): WorldItem {
+  if (i.kind === 'func') return { name: i.name, kind: 'function', type: i.type };
+  return interfaceItem(i.name, i.kind === 'instance' ? i.funcs : new Map());
+}
+
+function exportItem(name: string, e: ExportItem): WorldItem {
+  if (e.kind === 'func') return { name, kind: 'function', type: e.lift.type };
+  const functions = new Map<string, FuncType>();
+  if (e.kind === 'instance') for (const [n, it] of e.items) if (it.kind === 'func') functions.set(n, it.lift.type);
+  return interfaceItem(name, functions);
 }

@@ -1,13 +1,13 @@
 /**
- * Is this a component? The preamble says so (the engine's `sniffBinary`), and decoding its world
- * on the engine's transpiler thread proves the whole binary is well formed (jco never runs on
- * the host's thread: bytes from a registry must not be able to break it); the world's imports
- * and exports go into the artifact's config, as the Wasm OCI layout asks.
+ * Is this a component? The preamble says so (the engine's `sniffBinary`), and decoding it into
+ * the engine's plan proves its structure is well formed; the world's imports and exports go into
+ * the artifact's config, as the Wasm OCI layout asks.
  */
 import { sniffBinary } from '../engine/binary.ts';
-import { transpiler } from '../engine/transpiler.ts';
-import { parseWorld } from '../engine/world.ts';
-import { InvalidComponentError, WasmhostError } from '../errors.ts';
+import { decodeComponent } from '../engine/component/decode.ts';
+import { planComponent } from '../engine/component/inline.ts';
+import { worldOf, type World } from '../engine/world.ts';
+import { InvalidComponentError, UnsupportedComponentError, WasmhostError } from '../errors.ts';
 import { OciNotComponentError } from './errors.ts';
 
 export interface ComponentSummary {
@@ -30,14 +30,14 @@ export async function inspectComponent(bytes: Uint8Array, source: string): Promi
       hint: 'registries carry components here; wrap a WASI preview1 module with `jco new --wasi-command` (or wasm-tools component new) first',
     });
   }
-  let wit: string;
+  let world: World;
   try {
-    wit = await transpiler.wit(bytes, source);
+    world = worldOf(planComponent(decodeComponent(bytes)));
   } catch (err) {
-    if (!(err instanceof InvalidComponentError)) throw err; // the transpiler thread failed, not the bytes
-    // The engine's message already names `source`: "<source> is not a valid component: <why>".
-    throw new OciNotComponentError(err.message.replace(' is not a valid component: ', ' is not a valid WebAssembly component: '), { cause: err, reference: source });
+    // A component wasmhost cannot run yet (an async one) is still a component to store.
+    if (err instanceof UnsupportedComponentError) return { imports: [], exports: [] };
+    if (!(err instanceof InvalidComponentError)) throw err;
+    throw new OciNotComponentError(`${source} is not a valid WebAssembly component: ${err.message}`, { cause: err, reference: source });
   }
-  const world = parseWorld(wit);
   return { imports: world.imports.map((i) => i.name), exports: world.exports.map((e) => e.name) };
 }

@@ -59,7 +59,7 @@ test('memory cache serves the same compiled component for the same bytes', async
   const bytes = await readFile(fixturePath('calc'));
   const [x, y] = await Promise.all([engine.compile(bytes), engine.compile(bytes)]);
   assert.equal(x, y);
-  assert.equal(engine.stats.transpiles, 1);
+  assert.equal(engine.stats.prepares, 1);
   assert.equal(engine.stats.memoryHits, 1);
 });
 
@@ -68,11 +68,11 @@ test('disk cache: a second engine skips transpilation; a corrupt entry is detect
   try {
     const first = new Engine({ cacheDir: dir });
     await first.compile(fixturePath('calc'));
-    assert.deepEqual(first.stats, { memoryHits: 0, diskHits: 0, transpiles: 1 });
+    assert.deepEqual(first.stats, { memoryHits: 0, diskHits: 0, prepares: 1 });
 
     const second = new Engine({ cacheDir: dir });
     const c2 = await second.compile(fixturePath('calc'));
-    assert.deepEqual(second.stats, { memoryHits: 0, diskHits: 1, transpiles: 0 });
+    assert.deepEqual(second.stats, { memoryHits: 0, diskHits: 1, prepares: 0 });
     assert.equal(await (await c2.instantiate(calcImports({ pings: 0 }))).call('add', 1, 1), 2);
 
     // Flip bytes in a cached core module: the checksum catches it.
@@ -85,33 +85,36 @@ test('disk cache: a second engine skips transpilation; a corrupt entry is detect
 
     const third = new Engine({ cacheDir: dir });
     const c3 = await third.compile(fixturePath('calc'));
-    assert.deepEqual(third.stats, { memoryHits: 0, diskHits: 0, transpiles: 1 });
+    assert.deepEqual(third.stats, { memoryHits: 0, diskHits: 0, prepares: 1 });
     assert.equal(await (await c3.instantiate(calcImports({ pings: 0 }))).call('add', 2, 2), 4);
 
     // A truncated meta.json is also rebuilt, not trusted.
     await writeFile(join(dir, 'components', entry, 'meta.json'), '{"format":');
     const fourth = new Engine({ cacheDir: dir });
     await fourth.compile(fixturePath('calc'));
-    assert.equal(fourth.stats.transpiles, 1);
+    assert.equal(fourth.stats.prepares, 1);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
 
 test('every core module passes through the configured transforms before compilation', async () => {
-  const seen: string[] = [];
+  const seen: [string, number][] = [];
   const spy: CoreModuleTransform = {
     id: 'spy',
     transform(bytes, info) {
-      seen.push(info.name);
+      seen.push([info.name, info.index]);
       assert.match(info.componentDigest, /^sha256:/);
       return bytes;
     },
   };
   const engine = new Engine({ cacheDir: false, coreModuleTransforms: [spy] });
   await engine.compile(fixturePath('calc'));
-  assert.ok(seen.length >= 1);
-  assert.ok(seen.every((n) => n.endsWith('.wasm')));
+  assert.deepEqual(seen, [[`${fixturePath('calc')} core module 0`, 0]]);
+  // A preview1 module wrapped with the adapter: main module, adapter, shim and fixup.
+  seen.length = 0;
+  await engine.compile(fixturePath('hello-p1'));
+  assert.deepEqual(seen.map(([, i]) => i).toSorted(), [0, 1, 2, 3]);
 });
 
 test('bad input: bytes that are not Wasm', async () => {

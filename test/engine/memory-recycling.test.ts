@@ -1,16 +1,12 @@
 // Fresh instances on recycled linear memories (src/engine/wasm/import-memory.ts,
-// src/engine/canon/memory-pool.ts) and restored core instances (src/engine/wasm/export-state.ts,
-// src/engine/canon/initial-state.ts): a new instance must find exactly what a fresh one holds,
+// src/engine/canon/memory-pool.ts) and restored instance groups (src/engine/wasm/export-state.ts,
+// src/engine/canon/restore.ts): a new instance must find exactly what a fresh one holds,
 // whatever the last one wrote, and nothing is handed on while something can still touch it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { parse } from '@bytecodealliance/jco';
-import { Engine, InstanceClosedError, Limiter, type CompiledComponent, type Instance } from '../../src/index.ts';
-import { decodeComponent } from '../../src/engine/canon/decode.ts';
-import { MemoryPool } from '../../src/engine/canon/memory-pool.ts';
-import { buildPlan } from '../../src/engine/canon/plan.ts';
-import { RELEASE } from '../../src/engine/instance.ts';
+import { Engine, InstanceClosedError, WasiContext, createWasiImports, type CompiledComponent, type Instance } from '../../src/index.ts';
+import { IdleMemory, MemoryPool } from '../../src/engine/canon/memory-pool.ts';
 import { importMemory, MEMORY_IMPORT } from '../../src/engine/wasm/import-memory.ts';
 import { exportState, GLOBAL_EXPORT_PREFIX } from '../../src/engine/wasm/export-state.ts';
 import { fixturePath } from '../fixtures/index.ts';
@@ -50,8 +46,8 @@ test('modules that do not fit the simple case are left alone', async () => {
 });
 
 test('the pool hands back zeroed memories of the right size, drops grown ones, and keeps a bounded number', () => {
-  assert.equal(MemoryPool.for({ initial: 65 }), undefined, 'over 4 MiB: not worth zeroing');
-  const pool = MemoryPool.for({ initial: 1, maximum: 3 })!;
+  assert.equal(MemoryPool.recyclable({ initial: 65 }), false, 'over 4 MiB: not worth zeroing');
+  const pool = new MemoryPool({ initial: 1, maximum: 3 }, new IdleMemory());
   const first = pool.take();
   new Uint8Array(first.buffer).fill(0xab);
   pool.give(first);
@@ -64,12 +60,12 @@ test('the pool hands back zeroed memories of the right size, drops grown ones, a
   assert.equal(pool.idle, 0, 'a grown memory is not taken back');
   const many = Array.from({ length: 300 }, () => pool.take());
   for (const m of many) pool.give(m);
-  assert.equal(pool.idle, 256, '16 MiB of idle 64 KiB memories at most');
+  assert.equal(pool.idle, 256, '16 MiB of idle 64 KiB memories at most per component');
   while (pool.idle > 0) pool.take();
 });
 
-test('all pools together keep at most 64 MiB of idle memories', () => {
-  const pools = Array.from({ length: 5 }, () => MemoryPool.for({ initial: 64 })!);
+test('all components together keep at most 64 MiB of idle memories', () => {
+  const pools = Array.from({ length: 5 }, () => new MemoryPool({ initial: 64 }, new IdleMemory()));
   const taken = pools.map((pool) => Array.from({ length: 4 }, () => pool.take()));
   pools.forEach((pool, i) => taken[i].forEach((m) => pool.give(m)));
   const idle = pools.reduce((sum, pool) => sum + pool.idle, 0);
@@ -104,13 +100,17 @@ test('a module whose whole state the host can restore gets its mutable globals e
   const module = new WebAssembly.Module(state.bytes as Uint8Array<ArrayBuffer>);
   const instance = new WebAssembly.Instance(module, { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: new WebAssembly.Memory({ initial: 1 }) } });
   assert.equal((instance.exports[state.globals[1]] as WebAssembly.Global).value, 3n);
+  // Imported globals come first in the index space: the defined ones are numbered after them.
+  const after = exportState(await wat('(module (import "env" "m" (memory 1)) (import "env" "g" (global (mut i32))) (global (mut i32) (i32.const 5)))'));
+  assert.deepEqual(after?.globals, [`${GLOBAL_EXPORT_PREFIX}1`]);
 
+  // What another module of the group provides, and start functions (checked when the group is made), are fine.
+  assert.ok(exportState(await memoryImported('(module (memory 1) (func $s) (start $s))')), 'a start function');
+  assert.ok(exportState(await wat('(module (import "env" "m" (memory 1)) (import "env" "t" (table 1 funcref)))')), 'an imported memory and table');
   const cases = {
     'its own memory (not imported)': await wat('(module (memory 1))'),
-    'a start function': await memoryImported('(module (memory 1) (func $s) (start $s))'),
     'a passive data segment': await memoryImported('(module (memory 1) (data "x"))'),
     'a passive element segment': await memoryImported('(module (memory 1) (table 1 funcref) (func $f) (elem func $f))'),
-    'an imported global': await memoryImported('(module (import "env" "g" (global i32)) (memory 1))'),
     'a mutable v128 global': await memoryImported('(module (memory 1) (global (mut v128) (v128.const i64x2 0 0)))'),
     'table.set': await memoryImported('(module (memory 1) (table 1 funcref) (func (table.set (i32.const 0) (ref.null func))))'),
     'table.grow': await memoryImported('(module (memory 1) (table 1 funcref) (func (drop (table.grow (ref.null func) (i32.const 1)))))'),
@@ -150,7 +150,6 @@ test('an instance that trapped, or was closed by a failure, is never restored: t
 
 test('each new instance finds a fresh memory: nothing a finished instance wrote, its data segments anew', async () => {
   const compiled = await component();
-  assert.equal(compiled.bindings, 'wasmhost');
   for (let round = 0; round < 20; round++) {
     const instance = await compiled.instantiate({});
     // Every byte but the data segment is zero, as in a memory just allocated.
@@ -164,13 +163,21 @@ test('each new instance finds a fresh memory: nothing a finished instance wrote,
   }
 });
 
-test('a memory that grew is not handed on', async () => {
+test('a memory that grew is restored: the next guest sees the first size, and its growth finds zeroed pages', async () => {
   const compiled = await component();
   const grower = await compiled.instantiate({});
-  assert.equal(await grower.call('grow', 1), 1);
+  assert.equal(await grower.call('grow', 2), 1);
+  assert.equal(await grower.call('pages'), 3);
+  await grower.call('poke', 65536 * 2 + 8, 0xdeadbeef);
   grower.close(closed());
-  const next = await compiled.instantiate({});
-  assert.equal(await next.call('pages'), 1);
+
+  const { result: next, created } = await countingCoreInstances(() => compiled.instantiate({}));
+  assert.equal(created, 0, 'the grown instance was restored');
+  assert.equal(await next.call('pages'), 1, 'the size a new instance has');
+  assert.equal(await next.call('peek', SEED_AT), SEED);
+  assert.equal(await next.call('grow', 2), 1, 'growth starts from the first size');
+  assert.equal(await next.call('pages'), 3);
+  assert.equal(await next.call('peek', 65536 * 2 + 8), 0, 'the pages it grows into are zero');
   next.close(closed());
 });
 
@@ -183,37 +190,51 @@ test('a closed instance is never entered again, even through its exports object'
   await assert.rejects(Promise.resolve().then(() => peek(0)), InstanceClosedError);
 });
 
-test('a memory is handed on only when the call suspended in it has ended', async () => {
-  // The plan wired by hand (as the engine does) to see its pool: the abi fixture's `relay-u64`
-  // asks the host for a u64, and the host answers later.
-  let captured: Uint8Array | undefined;
-  const engine = new Engine({ cacheDir: false, coreModuleTransforms: [{ id: 'capture', transform: (b) => (captured = b) }] });
-  await engine.compile(fixturePath('abi'));
-  const rewritten = importMemory(captured!)!;
-  const module = new WebAssembly.Module(rewritten.bytes as Uint8Array<ArrayBuffer>);
-  const pool = MemoryPool.for(rewritten.memory)!;
-  const plan = buildPlan(decodeComponent(await readFile(fixturePath('abi'))));
-
+test('a group is handed on only when the call suspended in it has ended', async () => {
+  // The abi fixture's `relay-u64` asks the host for a u64, and the host answers later.
+  const compiled = await new Engine({ cacheDir: false }).compile(fixturePath('abi'));
   let answer!: (value: bigint) => void;
   const imports = (giveU64: () => unknown) => {
     const object: Record<string, Record<string, unknown>> = {};
-    for (const [key, members] of plan.requiredImports) {
+    for (const [key, members] of compiled.requiredImports) {
       object[key] = Object.fromEntries(members.map((m) => [m, /^[A-Z]/.test(m) ? class {} : () => 0]));
     }
     object['test:abi/host'].giveU64 = giveU64;
     return object;
   };
-  type Api = { relayU64: () => Promise<bigint> };
-  const first = await plan.instantiate(module, imports(() => new Promise((resolve) => (answer = resolve))), new Limiter(), { memories: pool });
-  const pending = (first['test:abi/api'] as Api).relayU64();
-  (first as Record<symbol, () => void>)[RELEASE]();
-  assert.equal(pool.idle, 0, 'released while suspended: its memory stays with it');
+  const first = await compiled.instantiate(imports(() => new Promise((resolve) => (answer = resolve))));
+  const pending = first.call('test:abi/api#relay-u64');
+  await new Promise((resolve) => setImmediate(resolve));
+  first.close(closed());
+  assert.deepEqual(compiled.runtime.idle, { restored: 0, shells: 0 }, 'released while suspended: its group stays with it');
 
-  const second = await plan.instantiate(module, imports(() => 7n), new Limiter(), { memories: pool });
-  assert.equal(await (second['test:abi/api'] as Api).relayU64(), 7n, 'the next instance runs on a memory of its own');
+  const second = await compiled.instantiate(imports(() => 7n));
+  assert.equal(await second.call('test:abi/api#relay-u64'), 7n, 'the next instance runs on a group of its own');
+  second.close(closed());
+  assert.deepEqual(compiled.runtime.idle, { restored: 1, shells: 0 });
 
   answer(2n ** 64n - 1n);
-  assert.equal(await pending, 2n ** 64n - 1n, 'the suspended call finishes on its own memory');
-  assert.equal(pool.idle, 1, 'and only then is that memory handed on');
-  await assert.rejects((first['test:abi/api'] as Api).relayU64(), InstanceClosedError);
+  assert.equal(await pending, 2n ** 64n - 1n, 'the suspended call finishes on its own group');
+  assert.deepEqual(compiled.runtime.idle, { restored: 2, shells: 0 }, 'and only then is its group handed on');
+  await assert.rejects(first.call('test:abi/api#relay-u64'), InstanceClosedError);
+});
+
+test('a component of several core modules (main, preview1 adapter, shim, fixup) is restored whole', async () => {
+  const compiled = await new Engine({ cacheDir: false }).compile(fixturePath('c-cli'));
+  assert.equal(compiled.plan.coreInstances.length, 4);
+  const run = async (args: string[], env: Record<string, string>) => {
+    const ctx = new WasiContext({ args: ['c-cli', ...args], env, stdout: 'capture' });
+    const instance = await compiled.instantiate(createWasiImports(ctx), { onClose: () => ctx.dispose() });
+    const code = await instance.run();
+    instance.close(closed());
+    return { code, out: ctx.capturedStdout().toString() };
+  };
+  assert.deepEqual(await run(['args', 'a', 'b'], {}), { code: 0, out: 'a\nb\n' });
+  const { result, created } = await countingCoreInstances(async () => {
+    const outs = [];
+    for (let round = 0; round < 5; round++) outs.push(await run(['env'], { ROUND: String(round) }));
+    return outs;
+  });
+  assert.equal(created, 0, 'no new core instance after the first');
+  assert.deepEqual(result.map((r) => r.out), [0, 1, 2, 3, 4].map((n) => `ROUND=${n}\n`), 'each run sees its own environment');
 });

@@ -7,19 +7,12 @@
  *
  * Each type is compiled once into closures (no code generation); they take the instance's context.
  */
+import type { StringEncoding } from '../component/ast.ts';
 import { camel } from '../interface-name.ts';
-import type { HandleTable } from './handles.ts';
-import { alignTo, alignment, casesOf, discriminantSize, fieldTypes, flatten, payloadAlignment, sizeOf, type CoreType, type ResourceType, type ValType } from './types.ts';
-
-/** One instance's view of the guest: memory, allocator and handle tables. */
-export interface Cx {
-  memory: WebAssembly.Memory | undefined;
-  realloc: ((oldPtr: number, oldSize: number, align: number, size: number) => number) | undefined;
-  tables: HandleTable[];
-  /** Borrowed handles lent to the guest by the current export call, dropped when it returns. */
-  lent: { table: HandleTable; handle: number }[];
-  view: DataView;
-}
+import { alignTo, alignment, casesOf, discriminantSize, fieldTypes, flatten, payloadAlignment, sizeOf, type CoreType, type ResourceType, type ValType } from '../component/types.ts';
+import { alloc, checkRange, trap, view, type Cx } from './cx.ts';
+import { guestValue, repOf } from './handles.ts';
+import { stringCodec } from './strings.ts';
 
 export type Load = (cx: Cx, ptr: number) => unknown;
 export type Store = (cx: Cx, ptr: number, value: unknown) => void;
@@ -42,51 +35,30 @@ export interface Codec {
   lowerFlatCase?: (cx: Cx, i: number, payload: unknown, out: unknown[]) => void;
 }
 
-// ignoreBOM: a string that starts with U+FEFF keeps it (by default a decoder drops it).
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
-const encoder = new TextEncoder();
+/** Codecs built so far, per string encoding (the only option that changes a codec; memory and allocator come from the Cx). */
+export class CodecCache {
+  readonly #byEncoding = new Map<StringEncoding, Map<ValType, Codec>>();
 
-function trap(message: string): never {
-  throw new WebAssembly.RuntimeError(message);
-}
-
-/** A DataView on the current memory (a `memory.grow` replaces the buffer). */
-export function view(cx: Cx): DataView {
-  const buffer = cx.memory!.buffer;
-  if (cx.view.buffer !== buffer) cx.view = new DataView(buffer);
-  return cx.view;
-}
-
-function checkRange(cx: Cx, ptr: number, len: number): void {
-  if (ptr + len > cx.memory!.buffer.byteLength) {
-    trap(`out of bounds memory access: the guest passed ${len} bytes at ${ptr}, past the end of its ${cx.memory!.buffer.byteLength}-byte memory`);
+  codec(t: ValType, encoding: StringEncoding): Codec {
+    let cache = this.#byEncoding.get(encoding);
+    if (!cache) this.#byEncoding.set(encoding, (cache = new Map()));
+    return codec(t, encoding, cache);
   }
 }
 
-export function alloc(cx: Cx, align: number, size: number): number {
-  if (!cx.realloc) trap('the guest exports no cabi_realloc to receive a value');
-  const ptr = cx.realloc(0, 0, align, size) >>> 0;
-  if (ptr !== alignTo(ptr, align)) trap(`cabi_realloc returned a misaligned pointer ${ptr}`);
-  checkRange(cx, ptr, size);
-  return ptr;
-}
-
-/** Resolves the handle table of a resource type to its index in `Cx.tables`. */
-export type TableIndex = (resource: ResourceType) => number;
-
-export function codec(t: ValType, tableOf: TableIndex, cache = new Map<ValType, Codec>()): Codec {
+function codec(t: ValType, encoding: StringEncoding, cache: Map<ValType, Codec>): Codec {
   const hit = cache.get(t);
   if (hit) return hit;
   // Registered before the parts are built: recursive lookups of the same type object reuse it.
   const c = { type: t, size: sizeOf(t), align: alignment(t), flat: flatten(t) } as Codec;
   cache.set(t, c);
-  Object.assign(c, build(t, c, (u) => codec(u, tableOf, cache), tableOf));
+  Object.assign(c, build(t, c, (u) => codec(u, encoding, cache), encoding));
   return c;
 }
 
 type Parts = Pick<Codec, 'load' | 'store' | 'liftFlat' | 'lowerFlat' | 'storeCase' | 'lowerFlatCase'>;
 
-function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, tableOf: TableIndex): Parts {
+function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, encoding: StringEncoding): Parts {
   switch (t.kind) {
     case 'bool':
       return prim((dv, p) => dv.getUint8(p) !== 0, (dv, p, v) => dv.setUint8(p, v ? 1 : 0), (v) => (v as number) !== 0, (v) => (v ? 1 : 0));
@@ -112,8 +84,10 @@ function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, tableOf: Tab
       return prim((dv, p) => dv.getFloat64(p, true), (dv, p, v) => dv.setFloat64(p, v as number, true), (v) => v, Number);
     case 'char':
       return prim((dv, p) => char(dv.getUint32(p, true)), (dv, p, v) => dv.setUint32(p, codePoint(v), true), (v) => char((v as number) >>> 0), codePoint);
-    case 'string':
-      return pointerAndLength(loadString, storeString);
+    case 'string': {
+      const { load, store } = stringCodec(encoding);
+      return pointerAndLength(load, store);
+    }
     case 'list':
       return listParts(sub(t.elem));
     case 'record':
@@ -128,7 +102,7 @@ function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, tableOf: Tab
       return variantParts(t, self, casesOf(t).map((c) => (c ? sub(c) : undefined)));
     case 'own':
     case 'borrow':
-      return handleParts(t.kind, tableOf(t.resource));
+      return t.resource.host ? hostHandleParts(t.kind, t.resource) : guestHandleParts(t.kind, t.resource);
   }
 }
 
@@ -160,19 +134,6 @@ function codePoint(v: unknown): number {
   const cp = typeof v === 'string' ? v.codePointAt(0) : undefined;
   if (cp === undefined || (cp >= 0xd800 && cp <= 0xdfff)) throw new TypeError(`a char must be a one-character string holding a Unicode scalar value, got ${typeof v === 'string' ? JSON.stringify(v) : typeof v}`);
   return cp;
-}
-
-function loadString(cx: Cx, ptr: number, len: number): string {
-  checkRange(cx, ptr, len);
-  return utf8.decode(new Uint8Array(cx.memory!.buffer, ptr, len));
-}
-
-function storeString(cx: Cx, v: unknown): [number, number] {
-  if (typeof v !== 'string') throw new TypeError(`expected a string, got ${typeof v}`);
-  const bytes = encoder.encode(v);
-  const ptr = alloc(cx, 1, bytes.length);
-  new Uint8Array(cx.memory!.buffer, ptr, bytes.length).set(bytes);
-  return [ptr, bytes.length];
 }
 
 /** Strings and lists: a pointer and a length, as two flat values or two u32 in memory. */
@@ -400,16 +361,7 @@ function coerceTo(x: unknown, have: CoreType, want: CoreType): unknown {
   return x;
 }
 
-function handleParts(kind: 'own' | 'borrow', table: number): Parts {
-  // Guest -> host: an own handle leaves the guest's table, a borrow is looked up.
-  const lift = kind === 'own' ? (cx: Cx, h: number) => cx.tables[table].take(h) : (cx: Cx, h: number) => cx.tables[table].get(h);
-  // Host -> guest: an own value moves in; a borrow is lent for the duration of the call.
-  const lower = (cx: Cx, v: unknown): number => {
-    const t = cx.tables[table];
-    const h = t.insert(v);
-    if (kind === 'borrow') cx.lent.push({ table: t, handle: h });
-    return h;
-  };
+function handleParts(lift: (cx: Cx, h: number) => unknown, lower: (cx: Cx, v: unknown) => number): Parts {
   return {
     load: (cx, p) => lift(cx, view(cx).getUint32(p, true)),
     store: (cx, p, v) => view(cx).setUint32(p, lower(cx, v), true),
@@ -418,4 +370,65 @@ function handleParts(kind: 'own' | 'borrow', table: number): Parts {
       out.push(lower(cx, v));
     },
   };
+}
+
+/**
+ * A host resource: its representation is the host's object. An own handle moves it between the
+ * host and the guest; a borrow lends it to the call under way, which must drop the handle.
+ */
+function hostHandleParts(kind: 'own' | 'borrow', type: ResourceType): Parts {
+  const slot = type.slot;
+  const checked = (v: unknown): unknown => {
+    if (v === undefined || v === null) throw new TypeError(`the host returned no ${type.name} where one was expected`);
+    return v;
+  };
+  if (kind === 'own') {
+    return handleParts(
+      (cx, h) => cx.inst.handles.removeOwn(h, cx.rts[slot]),
+      (cx, v) => cx.inst.handles.add(cx.rts[slot], checked(v), true),
+    );
+  }
+  return handleParts(
+    (cx, h) => cx.inst.handles.get(h, cx.rts[slot]),
+    (cx, v) => {
+      const h = cx.inst.handles.add(cx.rts[slot], checked(v), false);
+      cx.inst.borrows++;
+      return h;
+    },
+  );
+}
+
+/**
+ * A guest-defined resource: its representation is the defining instance's i32. Outside a
+ * component instance it is a handle object (handles.ts); lent to the instance that defines it,
+ * a borrow is the representation itself (the spec's `lower_borrow`).
+ */
+function guestHandleParts(kind: 'own' | 'borrow', type: ResourceType): Parts {
+  const slot = type.slot;
+  if (kind === 'own') {
+    return handleParts(
+      (cx, h) => {
+        const rt = cx.rts[slot];
+        return guestValue(rt, cx.inst.handles.removeOwn(h, rt) as number, 'own');
+      },
+      (cx, v) => {
+        const rt = cx.rts[slot];
+        return cx.inst.handles.add(rt, repOf(v, rt, true), true);
+      },
+    );
+  }
+  return handleParts(
+    (cx, h) => {
+      const rt = cx.rts[slot];
+      return guestValue(rt, cx.inst.handles.get(h, rt) as number, 'borrow');
+    },
+    (cx, v) => {
+      const rt = cx.rts[slot];
+      const rep = repOf(v, rt, false);
+      if (rt.impl === cx.inst) return rep;
+      const h = cx.inst.handles.add(rt, rep, false);
+      cx.inst.borrows++;
+      return h;
+    },
+  );
 }

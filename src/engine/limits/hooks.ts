@@ -9,9 +9,12 @@ import { HOOK_SLOT } from './instrument.ts';
 export interface HookFunctions {
   /** Called when the fuel runs out: throws to stop the guest, or refuels. */
   check(): void;
-  /** Answers the delta to grow by: the one asked for, or -1 to make the growth fail. */
+  /** Grows a memory (`(instance id << 8) | index`, see instrument.ts): answers its old size in pages, or -1. */
   growMemory(delta: number, memory: number): number;
+  /** Answers the delta to grow by: the one asked for, or -1 to make the growth fail. */
   growTable(delta: number, table: number): number;
+  /** The size in pages a memory shows its guest. */
+  memorySize(memory: number): number;
 }
 
 /** In table slot order. */
@@ -42,6 +45,7 @@ export function wasmHooks(hooks: HookFunctions): unknown[] {
       check: () => hooks.check(),
       growMemory: (delta: number, memory: number) => hooks.growMemory(delta >>> 0, memory),
       growTable: (delta: number, table: number) => hooks.growTable(delta >>> 0, table),
+      memorySize: (_: number, memory: number) => hooks.memorySize(memory),
     },
   });
   return NAMES.map((name) => instance.exports[name]);

@@ -1,18 +1,24 @@
 /**
  * Rewrites a core module so its host can stop it and cap its memory (the mechanism behind
- * `LimitedInstance`):
+ * `Limiter`):
  *
  * - a fuel counter (a new mutable i32 global) is decremented at every loop header and before
  *   every tail call; when it runs out, the module calls the host's `check` hook, which throws
  *   when the invocation is past its deadline or CPU budget and otherwise refuels. Every path
  *   that can run forever passes one of those points, so even `loop br 0` is interrupted;
- * - every `memory.grow` and `table.grow` first asks the host's `grow` hook, which answers the
- *   delta to use: unchanged, or -1 (2^32 - 1 pages/elements) so the growth fails as the spec
- *   allows (`memory.grow` returns -1) when it would pass the instance's or the host's limit;
- * - the hooks are called through a new three-slot funcref table (`call_indirect`), so no
- *   function import is added and no existing index moves; the table, the fuel global and every
- *   memory and table are exported under `__wasmhost_*` names for the host to reach (and the
- *   start function, which the host runs once the hooks are in place).
+ * - every `memory.grow` of a 32-bit memory is done by the host's `growMemory` hook, which
+ *   answers the old size, or -1 (the growth fails, as the spec allows) when it would pass the
+ *   instance's or the host's limit; every `memory.size` asks the `memorySize` hook. The host
+ *   so keeps the size the guest sees, which may be less than the memory's: a memory restored
+ *   for a new instance keeps the pages it grew into, zeroed, and shows the size a new instance
+ *   has (see canon/restore.ts). A hook is told which memory by `(instance id << 8) | index`,
+ *   the id being a new exported global the host sets per core instance;
+ * - every `table.grow` first asks the `growTable` hook, which answers the delta to use:
+ *   unchanged, or -1 (2^32 - 1 elements) so the growth fails;
+ * - the hooks are called through a new funcref table (`call_indirect`), so no function import is
+ *   added and no existing index moves; the table, the fuel and id globals and every memory and
+ *   table are exported under `__wasmhost_*` names for the host to reach (and the start
+ *   function, which the host runs once the hooks are in place).
  *
  * Chosen by measurement over a watchdog on worker threads (a thread per instance costs
  * milliseconds and megabytes, and JSPI host calls cannot cross threads) and over checking a
@@ -24,6 +30,7 @@ import { OP, readInstruction } from '../wasm/instructions.ts';
 
 export const HOOK_EXPORTS = {
   fuel: '__wasmhost_fuel',
+  id: '__wasmhost_id',
   start: '__wasmhost_start',
   hooks: '__wasmhost_hooks',
   memoryPrefix: '__wasmhost_memory',
@@ -31,7 +38,8 @@ export const HOOK_EXPORTS = {
 } as const;
 
 /** Slots of the hooks table. */
-export const HOOK_SLOT = { check: 0, growMemory: 1, growTable: 2 } as const;
+export const HOOK_SLOT = { check: 0, growMemory: 1, growTable: 2, memorySize: 3 } as const;
+const HOOK_COUNT = Object.keys(HOOK_SLOT).length;
 
 const I32 = 0x7f;
 const FUNCREF = 0x70;
@@ -55,23 +63,28 @@ export function instrumentModule(bytes: Uint8Array): Uint8Array {
     growType: layout.types + 1,
     hooksTable: layout.tables,
     fuel: layout.globals,
+    id: layout.globals + 1,
   };
 
-  // Types: () -> () for `check`, (i32 delta, i32 index) -> i32 for both grow hooks.
+  // Types: () -> () for `check`, (i32, i32 memory or table) -> i32 for the others.
   appendEntries(sections, SECTION.type, [
     [0x60, 0, 0],
     [0x60, 2, I32, I32, 1, I32],
   ]);
-  appendEntries(sections, SECTION.table, [[FUNCREF, 0x01, 3, 3]]);
-  appendEntries(sections, SECTION.global, [[I32, 0x01, 0x41, 0x00, 0x0b]]);
+  appendEntries(sections, SECTION.table, [[FUNCREF, 0x01, HOOK_COUNT, HOOK_COUNT]]);
+  appendEntries(sections, SECTION.global, [
+    [I32, 0x01, 0x41, 0x00, 0x0b],
+    [I32, 0x01, 0x41, 0x00, 0x0b],
+  ]);
   const exports: number[][] = [
     [...encodeName(HOOK_EXPORTS.fuel), 3, ...uleb(idx.fuel)],
+    [...encodeName(HOOK_EXPORTS.id), 3, ...uleb(idx.id)],
     [...encodeName(HOOK_EXPORTS.hooks), 1, ...uleb(idx.hooksTable)],
     ...layout.memories.map((_, i) => [...encodeName(`${HOOK_EXPORTS.memoryPrefix}${i}`), 2, ...uleb(i)]),
     ...Array.from({ length: layout.tables }, (_, i) => [...encodeName(`${HOOK_EXPORTS.tablePrefix}${i}`), 1, ...uleb(i)]),
   ];
   // The start function runs at instantiation, before the host can fill the hooks table:
-  // it is exported instead and run by the host right after (see Limiter.instantiateCore).
+  // it is exported instead and run by the host right after (see canon/group.ts).
   const start = sections.findIndex((x) => x.id === SECTION.start);
   if (start !== -1) {
     const func = new Reader(sections[start].payload).uleb();
@@ -174,6 +187,7 @@ interface Indices {
   growType: number;
   hooksTable: number;
   fuel: number;
+  id: number;
 }
 
 function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): Uint8Array {
@@ -185,6 +199,11 @@ function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): U
     0x23, ...fuel, 0x41, 0x00, 0x4c, 0x04, 0x40, ...callHook(HOOK_SLOT.check, idx.voidType), 0x0b,
   ]);
   const growHook = (slot: number, index: number) => Uint8Array.from([0x41, ...sleb(index), ...callHook(slot, idx.growType)]);
+  // Which memory: (id << 8) | index, the id set by the host per core instance.
+  const memoryRef = (memory: number) => [0x23, ...uleb(idx.id), 0x41, 0x08, 0x74, ...(memory ? [0x41, ...sleb(memory), 0x72] : [])];
+  // memory.grow: the delta is on the stack; the host grows and answers the old size or -1.
+  const growMemory = (memory: number) => Uint8Array.from([...memoryRef(memory), ...callHook(HOOK_SLOT.growMemory, idx.growType)]);
+  const memorySize = (memory: number) => Uint8Array.from([0x41, 0x00, ...memoryRef(memory), ...callHook(HOOK_SLOT.memorySize, idx.growType)]);
 
   const r = new Reader(payload);
   const count = r.uleb();
@@ -209,11 +228,11 @@ function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): U
         // return_call*: a tail-recursive loop never grows the stack, so it is metered too.
         body.push(payload.subarray(copied, at), check);
         copied = at;
-      } else if (op === OP.memoryGrow) {
+      } else if (op === OP.memoryGrow || op === OP.memorySize) {
         const memory = new Reader(payload, at + 1).uleb();
-        if (!layout.memories[memory]) {
-          body.push(payload.subarray(copied, at), growHook(HOOK_SLOT.growMemory, memory));
-          copied = at;
+        if (memory < 256 && !layout.memories[memory]) {
+          body.push(payload.subarray(copied, at), op === OP.memoryGrow ? growMemory(memory) : memorySize(memory));
+          copied = r.pos;
         }
       } else if (op === OP.tableGrow) {
         const table = new Reader(payload, at + 2).uleb();

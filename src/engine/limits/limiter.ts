@@ -1,9 +1,10 @@
 /**
  * The limits of one component instance, enforced through the hooks its instrumented core
- * modules call (see instrument.ts) and through the glue (resource handles, host waits):
+ * modules call (see instrument.ts) and through the canonical ABI (resource handles, host waits):
  *
  * - memory: linear memories plus tables (8 bytes per element) may not pass `memoryBytes`, nor
- *   push the host's `MemoryBudget` past its cap; a growth that would is refused;
+ *   push the host's `MemoryBudget` past its cap; a growth that would is refused. Memories are
+ *   counted at the size their guest sees (see `virtualPages`);
  * - time: once `arm`ed for an invocation, a guest past its deadline (wall clock) or its CPU
  *   budget (time spent running guest code, host waits excluded) is stopped at its next fuel
  *   check, or by a timer when it is suspended in a host call;
@@ -14,14 +15,24 @@ import { MemoryBudget, formatBytes, type MemoryUser } from './budget.ts';
 import { installHooks, wasmHooks, type HookFunctions } from './hooks.ts';
 import { HOOK_EXPORTS } from './instrument.ts';
 
-/** The key of the import object under which jco's patched glue finds the limiter. */
-export const LIMITS_IMPORT = 'wasmhost:limits';
+/**
+ * The size in pages a memory shows its guest, where it differs from its buffer's: a memory
+ * restored for a new instance keeps the pages it grew into, zeroed, and shows the size a new
+ * instance has (canon/restore.ts). Growth within those pages costs nothing.
+ */
+export const virtualPages = new WeakMap<WebAssembly.Memory, number>();
+
+/** The size in pages a memory shows its guest. */
+export function pagesOf(memory: WebAssembly.Memory): number {
+  return virtualPages.get(memory) ?? memory.buffer.byteLength / PAGE;
+}
 
 /** Loop iterations (or tail calls) between two looks at the clock: ~0.1-1 ms of tight loop. */
 const FUEL = 100_000;
 /** Host calls between two looks at the clock, for the same reason (a host call costs far more than a loop turn). */
 const HOST_CALLS_PER_CHECK = 16;
 const PAGE = 65536;
+const MAX_PAGES = 65536;
 const TABLE_ELEMENT_BYTES = 8;
 
 export interface InstanceLimits {
@@ -40,14 +51,14 @@ export interface InvocationLimits {
   cpuMs?: number;
 }
 
-type CoreInstantiate = (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
-
 export class Limiter implements MemoryUser, HookFunctions {
   readonly memoryBytes: number;
   readonly maxResourceHandles: number | undefined;
   readonly #budget: MemoryBudget | undefined;
   readonly #fuels: WebAssembly.Global[] = [];
   readonly #memories = new Set<WebAssembly.Memory>();
+  /** Per core instance (its id, see instrument.ts): its memories by index. */
+  readonly #memoriesById: WebAssembly.Memory[][] = [];
   readonly #tables = new Set<WebAssembly.Table>();
   #hooks: unknown[] | undefined;
   #makeHooks: (() => unknown[]) | undefined;
@@ -76,24 +87,18 @@ export class Limiter implements MemoryUser, HookFunctions {
     this.#budget?.add(this);
   }
 
-  /** Replaces `WebAssembly.instantiate` for the glue: wires the hooks of each core instance. */
-  readonly instantiateCore: CoreInstantiate = async (module, imports) => {
-    // Synchronous: the module is compiled already, and the asynchronous API costs a round trip
-    // through V8's task queue (most of a small instance's instantiation, measured).
-    const instance = new WebAssembly.Instance(module, imports);
-    this.#attach(instance.exports);
-    (instance.exports[HOOK_EXPORTS.start] as (() => void) | undefined)?.();
-    return instance;
-  };
-
-  /** Takes charge of a core instance made for an earlier limiter and restored since (canon/plan.ts). */
+  /**
+   * Takes charge of a core instance: fills its hooks table, gives it an id, counts its memories
+   * and tables. Called for every new core instance, and for one restored for this limiter's
+   * instance (canon/restore.ts).
+   */
   adopt(instance: WebAssembly.Instance): void {
     this.#attach(instance.exports);
   }
 
   get usedBytes(): number {
     let total = 0;
-    for (const m of this.#memories) total += m.buffer.byteLength;
+    for (const m of this.#memories) total += pagesOf(m) * PAGE;
     for (const t of this.#tables) total += t.length * TABLE_ELEMENT_BYTES;
     return total;
   }
@@ -136,17 +141,6 @@ export class Limiter implements MemoryUser, HookFunctions {
     if (--this.#depth === 0 && this.#cpuMs !== Infinity) this.#cpuUsed += performance.now() - this.#runningSince;
   }
 
-  /** For jco's glue: wraps a host import in `enterHost` and `suspendedUntil`. */
-  timed<F extends (...args: never[]) => unknown>(fn: F): F {
-    const limiter = this;
-    return function (this: unknown, ...args: never[]) {
-      limiter.enterHost();
-      const result = fn.apply(this, args) as { finally?: unknown } | undefined;
-      if (!result || typeof result.finally !== 'function') return result;
-      return limiter.suspendedUntil(result as Promise<unknown>);
-    } as F;
-  }
-
   /**
    * The guest calls the host. Its clocks are read every `HOST_CALLS_PER_CHECK` host calls too: a
    * guest may loop through host calls (an output flood) with few fuel checks between them. A guest
@@ -165,14 +159,14 @@ export class Limiter implements MemoryUser, HookFunctions {
   }
 
   /**
-   * Hooks made elsewhere for this limiter's instance, instead of a set of its own (wasmhost's
-   * bindings reuse one set per live instance, see canon/import-set.ts).
+   * Hooks made elsewhere for this limiter's instance, instead of a set of its own (an instance
+   * group makes its hooks once and reuses them, see canon/group.ts).
    */
   shareHooks(make: () => unknown[]): void {
     this.#makeHooks = make;
   }
 
-  /** For the glue: a guest asks for one more handle than its cap. */
+  /** A guest asks for one more handle than its cap. */
   tooManyHandles(): never {
     throw this.#fail('resource-handles', `guest holds more than ${this.maxResourceHandles} live handles of one resource type`);
   }
@@ -192,6 +186,7 @@ export class Limiter implements MemoryUser, HookFunctions {
     // The core instance's hooks reach this limiter until a full GC: let go of what it reaches.
     this.onExpire = undefined;
     this.#memories.clear();
+    this.#memoriesById.length = 0;
     this.#tables.clear();
     // Its instance may serve another limiter next (canon/plan.ts): this one lets go of its fuel.
     if (this.#depth === 0) this.#fuels.length = 0;
@@ -214,8 +209,36 @@ export class Limiter implements MemoryUser, HookFunctions {
     }
   }
 
-  growMemory(delta: number): number {
-    return this.#admit(delta * PAGE, 'memory') ? delta : -1;
+  /**
+   * Grows a memory for its guest (`ref`: see instrument.ts) and answers its old size in pages,
+   * or -1: past the limits, past 4 GiB or the memory's maximum. Within the pages a restored
+   * memory kept, only the size its guest sees moves.
+   */
+  growMemory(delta: number, ref: number): number {
+    const memory = this.#memoryAt(ref);
+    const physical = memory.buffer.byteLength / PAGE;
+    const current = virtualPages.get(memory) ?? physical;
+    const wanted = current + delta;
+    if (wanted > MAX_PAGES || !this.#admit(delta * PAGE, 'memory')) return -1;
+    if (wanted > physical) {
+      try {
+        memory.grow(wanted - physical);
+      } catch {
+        return -1; // past the memory's declared maximum, or V8 could not reserve it
+      }
+    }
+    if (virtualPages.has(memory)) virtualPages.set(memory, wanted);
+    return current;
+  }
+
+  memorySize(ref: number): number {
+    return pagesOf(this.#memoryAt(ref));
+  }
+
+  #memoryAt(ref: number): WebAssembly.Memory {
+    const memory = this.#memoriesById[ref >>> 8]?.[ref & 0xff];
+    if (!memory) throw new WebAssembly.RuntimeError(`unknown memory ${ref & 0xff} of core instance ${ref >>> 8}`);
+    return memory;
   }
 
   growTable(delta: number): number {
@@ -255,7 +278,16 @@ export class Limiter implements MemoryUser, HookFunctions {
       this.#hooks ??= this.#makeHooks?.() ?? wasmHooks(this);
       installHooks(table, this.#hooks);
     }
-    for (let i = 0, m; (m = exports[`${HOOK_EXPORTS.memoryPrefix}${i}`]); i++) this.#memories.add(m as WebAssembly.Memory);
+    const id = exports[HOOK_EXPORTS.id] as WebAssembly.Global | undefined;
+    const memories: WebAssembly.Memory[] = [];
+    for (let i = 0, m; (m = exports[`${HOOK_EXPORTS.memoryPrefix}${i}`]); i++) {
+      memories.push(m as WebAssembly.Memory);
+      this.#memories.add(m as WebAssembly.Memory);
+    }
+    if (id) {
+      id.value = this.#memoriesById.length;
+      this.#memoriesById.push(memories);
+    }
     for (let i = 0, t; (t = exports[`${HOOK_EXPORTS.tablePrefix}${i}`]); i++) this.#tables.add(t as WebAssembly.Table);
     // A module's initial memory is allocated before any hook can refuse it.
     const used = this.usedBytes;

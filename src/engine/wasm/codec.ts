@@ -9,23 +9,26 @@ import { InvalidComponentError } from '../../errors.ts';
 export class Reader {
   pos: number;
   readonly bytes: Uint8Array;
-  constructor(bytes: Uint8Array, pos = 0) {
+  /** What the bytes are, for messages: `core module` or `component`. */
+  readonly what: string;
+  constructor(bytes: Uint8Array, pos = 0, what = 'core module') {
     this.bytes = bytes;
     this.pos = pos;
+    this.what = what;
   }
   get done(): boolean {
     return this.pos >= this.bytes.length;
   }
   byte(): number {
-    if (this.pos >= this.bytes.length) throw new InvalidComponentError('truncated core module');
+    if (this.pos >= this.bytes.length) throw new InvalidComponentError(`truncated ${this.what}`);
     return this.bytes[this.pos++];
   }
   peek(): number {
-    if (this.pos >= this.bytes.length) throw new InvalidComponentError('truncated core module');
+    if (this.pos >= this.bytes.length) throw new InvalidComponentError(`truncated ${this.what}`);
     return this.bytes[this.pos];
   }
   skip(n: number): void {
-    if (this.pos + n > this.bytes.length) throw new InvalidComponentError('truncated core module');
+    if (this.pos + n > this.bytes.length) throw new InvalidComponentError(`truncated ${this.what}`);
     this.pos += n;
   }
   /** Unsigned LEB128 (up to 64 bits; values above 2^53 lose precision, which no index or length needs). */
@@ -37,13 +40,13 @@ export class Reader {
       result += (b & 0x7f) * 2 ** shift;
       if ((b & 0x80) === 0) return result;
       shift += 7;
-      if (shift > 63) throw new InvalidComponentError('malformed LEB128 integer in core module');
+      if (shift > 63) throw new InvalidComponentError(`malformed LEB128 integer in ${this.what}`);
     }
   }
   /** Skips a signed or unsigned LEB128 without decoding it. */
   skipLeb(): void {
     for (let i = 0; i < 10; i++) if ((this.byte() & 0x80) === 0) return;
-    throw new InvalidComponentError('malformed LEB128 integer in core module');
+    throw new InvalidComponentError(`malformed LEB128 integer in ${this.what}`);
   }
   name(): string {
     const len = this.uleb();

@@ -1,24 +1,26 @@
 /**
- * Exports a core module's mutable globals, so that the host can put an instance back into the
- * state it had right after instantiation and hand it to the next request as a fresh instance
- * (see canon/plan.ts). Only a module whose whole state the host can see and restore qualifies:
+ * Exports a core module's mutable globals, so that the host can put a finished instance group
+ * (every core instance of a component instance) back into the state it had right after
+ * instantiation and hand it to the next invocation as a fresh instance (canon/restore.ts). A
+ * module qualifies when the host can see and restore all the state it holds:
  *
- * - its one memory is imported (wasm/import-memory.ts): the host restores its bytes;
+ * - it defines no memory (its memory is imported: from the host's pool, wasm/import-memory.ts,
+ *   or from another module of the group): the host restores the pooled memories' bytes;
  * - its mutable globals are numbers or references (exported here; a v128 has no JS value);
- * - no start function (instrumented or not), no imported globals or tables: instantiation runs
- *   no code, so every new instance starts from the same bytes and values;
- * - nothing else can change: no passive segments (`memory.init`, `data.drop`...), no
- *   instruction that writes a table (`table.set`, `table.grow`, `table.fill`, `table.copy`,
- *   `table.init`, `elem.drop`), no GC objects (mutable state behind immutable references).
+ * - nothing else can change after instantiation: no passive segments (`memory.init`,
+ *   `data.drop`...), no instruction that writes a table (`table.set`, `table.grow`, `table.fill`,
+ *   `table.copy`, `table.init`, `elem.drop`), no GC objects (mutable state behind immutable
+ *   references). Tables are filled by active segments at instantiation and stay as they are.
+ *
+ * Imports and start functions are allowed: a group's imports all come from the group, and
+ * whether instantiation ran deterministic code only (no call out, no growth) is checked when
+ * the group is made (canon/runtime.ts).
  */
 import { appendEntries, encodeName, uleb, readSections, Reader, SECTION, skipImportDesc, skipValType, writeModule, type Section } from './codec.ts';
 import { readInstruction } from './instructions.ts';
-import { MEMORY_IMPORT } from './import-memory.ts';
 
 /** Exported names of the module's mutable globals: this prefix and the global's index. */
 export const GLOBAL_EXPORT_PREFIX = '__wasmhost_global';
-/** The instrumented start function (limits/instrument.ts): code that runs at instantiation. */
-const INSTRUMENTED_START = '__wasmhost_start';
 
 const V128 = 0x7b;
 const GC_PREFIX = 0xfb;
@@ -28,10 +30,9 @@ const TABLE_WRITES = new Set([0x26, ...[12, 13, 14, 15, 17].map((op) => (0xfc <<
 export function exportState(bytes: Uint8Array): { bytes: Uint8Array; globals: string[] } | undefined {
   const sections = readSections(bytes);
   const section = (id: number) => sections.find((s) => s.id === id);
-  if (section(SECTION.start) || section(SECTION.memory)) return undefined;
-  if (!importsOnlyFunctionsAndMemory(section(SECTION.import)) || exportsName(section(SECTION.export), INSTRUMENTED_START)) return undefined;
+  if (section(SECTION.memory)) return undefined;
   if (!onlyActiveData(section(SECTION.data)) || !noPassiveElements(section(SECTION.element))) return undefined;
-  const mutable = mutableGlobals(section(SECTION.global));
+  const mutable = mutableGlobals(section(SECTION.global), importedGlobals(section(SECTION.import)));
   if (!mutable) return undefined;
   const code = section(SECTION.code);
   if (code && !codeKeepsStateVisible(code.payload)) return undefined;
@@ -41,27 +42,16 @@ export function exportState(bytes: Uint8Array): { bytes: Uint8Array; globals: st
   return { bytes: writeModule(bytes, sections), globals };
 }
 
-function importsOnlyFunctionsAndMemory(s: Section | undefined): boolean {
-  if (!s) return true;
+function importedGlobals(s: Section | undefined): number {
+  if (!s) return 0;
   const r = new Reader(s.payload);
+  let globals = 0;
   for (let n = r.uleb(); n > 0; n--) {
-    const module = r.name();
-    const name = r.name();
-    const kind = skipImportDesc(r);
-    if (kind === 2 ? module !== MEMORY_IMPORT.module || name !== MEMORY_IMPORT.name : kind !== 0 && kind !== 4) return false;
+    r.name();
+    r.name();
+    if (skipImportDesc(r) === 3) globals++;
   }
-  return true;
-}
-
-function exportsName(s: Section | undefined, wanted: string): boolean {
-  if (!s) return false;
-  const r = new Reader(s.payload);
-  for (let n = r.uleb(); n > 0; n--) {
-    if (r.name() === wanted) return true;
-    r.byte();
-    r.uleb();
-  }
-  return false;
+  return globals;
 }
 
 function onlyActiveData(s: Section | undefined): boolean {
@@ -105,13 +95,13 @@ function skipElementBody(r: Reader, flags: number): void {
   }
 }
 
-/** Indices of the mutable globals (none are imported here), or undefined when one cannot be restored. */
-function mutableGlobals(s: Section | undefined): number[] | undefined {
+/** Indices of the defined mutable globals (after `imported` imported ones), or undefined when one cannot be restored. */
+function mutableGlobals(s: Section | undefined, imported: number): number[] | undefined {
   if (!s) return [];
   const r = new Reader(s.payload);
   const out: number[] = [];
   const n = r.uleb();
-  for (let i = 0; i < n; i++) {
+  for (let i = imported; i < imported + n; i++) {
     const type = r.peek();
     skipValType(r);
     const mutable = r.byte() === 1;

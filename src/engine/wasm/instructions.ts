@@ -10,6 +10,7 @@ import { Reader, skipValType } from './codec.ts';
 /** Prefixed opcodes are returned as `prefix << 16 | subopcode`. */
 export const OP = {
   loop: 0x03,
+  memorySize: 0x3f,
   memoryGrow: 0x40,
   tableGrow: (0xfc << 16) | 15,
 } as const;

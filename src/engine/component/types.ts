@@ -1,15 +1,23 @@
 /**
- * Component-model value types as wasmhost's canonical ABI sees them (type aliases resolved), with
+ * Component-model value types as wasmhost's canonical ABI sees them (type indices resolved), with
  * the layout rules of the canonical ABI: size, alignment and flattening into core values.
  */
 
-/** A resource type: identified by object identity; named by interface and resource for errors and classes. */
+/**
+ * A resource type of a plan: one slot, identified by object identity. An instance gets its own
+ * runtime type per guest-defined slot (resource types are generative); host slots stand for
+ * the host's objects. Named by interface and resource for errors and host classes.
+ */
 export interface ResourceType {
   readonly kind: 'resource';
-  /** `wasi:http/types@0.2.12` once the instance it comes from is imported. */
+  /** Index into the plan's resources (and an instance's runtime resource types). */
+  readonly slot: number;
+  /** Imported from the host (its values are host objects), or defined by a component instance. */
+  readonly host: boolean;
+  /** `wasi:http/types@0.2.12` for an imported or exported interface's resource; '' until known. */
   iface: string;
-  /** `outgoing-response`. */
-  readonly name: string;
+  /** `outgoing-response`; '' for a guest resource never exported under a name. */
+  name: string;
 }
 
 export type Primitive = 'bool' | 's8' | 'u8' | 's16' | 'u16' | 's32' | 'u32' | 's64' | 'u64' | 'f32' | 'f64' | 'char' | 'string';
