@@ -19,6 +19,11 @@ export interface InstantiateOptions {
   limiter?: Limiter;
   /** Called once when the instance ends: exit, trap, a limit, or `Instance.close`. */
   onClose?: (reason: Error) => void;
+  /**
+   * The caller checked an import object of this shape with `checkImports` already (the host does,
+   * once per workload): skip the check, so that lazily built imports are built only when called.
+   */
+  importsChecked?: boolean;
 }
 
 /** A compiled component: core modules compiled once, instantiated any number of times. */
@@ -96,7 +101,7 @@ export class CompiledComponent {
   }
 
   async instantiate(imports: ImportObject, options: InstantiateOptions = {}): Promise<Instance> {
-    this.checkImports(imports);
+    if (!options.importsChecked) this.checkImports(imports);
     // Instrumented modules call their hooks table: every instance needs a limiter, if one without limits.
     const limiter = options.limiter ?? new Limiter();
     const instance = new Instance(this, limiter, options.onClose);

@@ -138,7 +138,8 @@ export class InvocationScope implements Invocation {
     for (const [key, provider] of runtime.providers) {
       if (provider.kind === 'component') imports[key] = this.#linked(runtime, provider.component, provider.name);
     }
-    const instance = await runtime.compiled.instantiate(imports, { onClose: release, limiter });
+    // The workload's start checked that every import has a provider (running-workload.ts).
+    const instance = await runtime.compiled.instantiate(imports, { onClose: release, limiter, importsChecked: true });
     this.#created.push({ instance, runtime });
     if (name === this.root) this.#root = instance;
     this.#bridge?.registerExports(name, instance.exports);

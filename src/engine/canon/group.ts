@@ -7,7 +7,7 @@
  * invocation closed it and no call into it is running or suspended), its group is unbound and
  * made ready for the plan's next instance (see runtime.ts): why it pays is written there.
  */
-import { InstanceClosedError } from '../../errors.ts';
+import { InstanceClosedError, MissingImportError } from '../../errors.ts';
 import { MEMORY_IMPORT } from '../wasm/import-memory.ts';
 import type { CoreDef, ExportItem, LiftPlan } from '../component/plan.ts';
 import type { ImportObject } from '../component.ts';
@@ -53,7 +53,9 @@ export class InstanceGroup {
   readonly rts: RuntimeResource[];
   readonly cxs: Cx[];
   readonly trampolines: unknown[];
-  /** Per trampoline: the host's function or class, from the bound import object. */
+  /** The bound import object: each host function is looked up in it at its first call. */
+  imports: ImportObject | undefined;
+  /** Per trampoline: the host's function or class, once looked up. */
   readonly targets: unknown[] = [];
   readonly cores: WebAssembly.Instance[] = [];
   /** Per core instance: the memory it took from its module's pool, if it did. */
@@ -69,27 +71,52 @@ export class InstanceGroup {
   readonly #callables = new Map<LiftPlan, (...args: unknown[]) => Promise<unknown>>();
   readonly #postReturns = new Map<LiftPlan, Fn | undefined>();
   #hooks: unknown[] | undefined;
+  #hostRts: RuntimeResource[] | undefined;
 
   constructor(blueprint: Blueprint) {
     this.blueprint = blueprint;
     const { plan } = blueprint;
     this.states = Array.from({ length: plan.componentInstances }, () => new ComponentInstanceState());
     for (const s of this.states) s.handles.admit = (live) => this.#admit(live);
-    this.rts = plan.resources.map((r) => new RuntimeResource(r.type));
+    this.rts = plan.resources.map((r) => {
+      const rt = new RuntimeResource(r.type);
+      if (r.kind === 'host') rt.lookupClass = () => this.#hostClass(r.type.iface, r.type.name);
+      return rt;
+    });
     this.#renewResources();
     this.cxs = plan.options.map((o) => ({ memory: undefined, realloc: undefined, view: EMPTY_VIEW, inst: this.states[o.instance], rts: this.rts }));
     this.trampolines = plan.trampolines.map((t, i) => makeTrampoline(this, t, i));
   }
 
-  /** Binds the group to an instance's host functions and limiter. */
+  /**
+   * Binds the group to an instance's host functions and limiter. The functions are looked up
+   * when first called: an import object may build its interfaces on first use (the host's WASI
+   * does), and a component lowers many functions it never calls (the preview1 adapter's).
+   */
   bind(imports: ImportObject, limiter: Limiter | undefined): void {
     this.limiter = limiter;
-    const { hostCalls } = this.blueprint;
-    for (let i = 0; i < hostCalls.length; i++) {
-      const call = hostCalls[i];
-      if (call) this.targets[i] = hostTarget(call, imports[call.key]);
-    }
+    this.imports = imports;
+    this.targets.fill(undefined);
+    for (const rt of this.#hostResources) rt.hostClass = undefined;
     limiter?.shareHooks(this.#makeHooks);
+  }
+
+  /** The class the bound import object gives for a host resource, if any. */
+  #hostClass(iface: string, name: string): Function | null {
+    const cls = iface ? (this.imports?.[unversioned(iface)] as Record<string, unknown> | undefined)?.[pascal(name)] : undefined;
+    return typeof cls === 'function' ? cls : null;
+  }
+
+  get #hostResources(): RuntimeResource[] {
+    return (this.#hostRts ??= this.rts.filter((rt) => rt.type.host));
+  }
+
+  /** The host's function or class behind host trampoline `i`. */
+  target(i: number): unknown {
+    const call = this.blueprint.hostCalls[i]!;
+    const target = hostTarget(call, this.imports?.[call.key]);
+    if (target === undefined) throw new MissingImportError(call.key, `component imports ${call.key}, but the host provides no ${call.member}`);
+    return (this.targets[i] = target);
   }
 
   /**
@@ -203,7 +230,8 @@ export class InstanceGroup {
   /** Lets go of the instance it served: host functions, handles, memories' users; ready for the next. */
   unbind(): void {
     this.limiter = undefined;
-    this.targets.length = 0;
+    this.imports = undefined;
+    this.targets.fill(undefined);
     for (const s of this.states) s.reset();
     this.#renewResources();
   }

@@ -24,6 +24,12 @@ export class RuntimeResource {
   dtor: ((rep: number) => unknown) | undefined;
   /** The class the host sees this resource's values as (an exported resource), else plain handle objects. */
   handleClass: { prototype: object } | undefined;
+  /**
+   * A host resource: the class the host's import object gives for it (its values must be
+   * instances, as jco checks), null when it gives none; undefined until first needed.
+   */
+  hostClass: Function | null | undefined;
+  lookupClass: (() => Function | null) | undefined;
 
   constructor(type: ResourceType) {
     this.type = type;

@@ -93,7 +93,7 @@ function hostTrampoline(group: InstanceGroup, cx: Cx, call: HostCall, sig: Signa
     const args = liftParams(cx, sig, core);
     let value: unknown;
     try {
-      value = invokeHost(call, group.targets[index], args);
+      value = invokeHost(call, group.targets[index] ?? group.target(index), args);
     } catch (e) {
       if (!resultType) throw e;
       return finish(core, 1, errorPayload(e));

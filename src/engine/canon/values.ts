@@ -11,7 +11,7 @@ import type { StringEncoding } from '../component/ast.ts';
 import { camel } from '../interface-name.ts';
 import { alignTo, alignment, casesOf, discriminantSize, fieldTypes, flatten, payloadAlignment, sizeOf, type CoreType, type ResourceType, type ValType } from '../component/types.ts';
 import { alloc, checkRange, trap, view, type Cx } from './cx.ts';
-import { guestValue, repOf } from './handles.ts';
+import { guestValue, repOf, type RuntimeResource } from './handles.ts';
 import { stringCodec } from './strings.ts';
 
 export type Load = (cx: Cx, ptr: number) => unknown;
@@ -79,9 +79,9 @@ function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, encoding: St
     case 's64':
       return prim((dv, p) => dv.getBigInt64(p, true), (dv, p, v) => dv.setBigInt64(p, BigInt(v as bigint), true), (v) => BigInt.asIntN(64, v as bigint), big);
     case 'f32':
-      return prim((dv, p) => dv.getFloat32(p, true), (dv, p, v) => dv.setFloat32(p, v as number, true), (v) => v, Number);
+      return prim((dv, p) => dv.getFloat32(p, true), (dv, p, v) => dv.setFloat32(p, num(v), true), (v) => v, num);
     case 'f64':
-      return prim((dv, p) => dv.getFloat64(p, true), (dv, p, v) => dv.setFloat64(p, v as number, true), (v) => v, Number);
+      return prim((dv, p) => dv.getFloat64(p, true), (dv, p, v) => dv.setFloat64(p, num(v), true), (v) => v, num);
     case 'char':
       return prim((dv, p) => char(dv.getUint32(p, true)), (dv, p, v) => dv.setUint32(p, codePoint(v), true), (v) => char((v as number) >>> 0), codePoint);
     case 'string': {
@@ -106,7 +106,9 @@ function build(t: ValType, self: Codec, sub: (t: ValType) => Codec, encoding: St
   }
 }
 
-const int = (v: unknown) => Number(v) | 0;
+// ToNumber, as the JS API of the component model lowers numbers: a BigInt is refused (TypeError).
+const num = (v: unknown) => +(v as number);
+const int = (v: unknown) => num(v) | 0;
 const big = (v: unknown) => BigInt.asIntN(64, BigInt(v as bigint));
 
 function prim(
@@ -132,7 +134,8 @@ function char(cp: number): string {
 
 function codePoint(v: unknown): number {
   const cp = typeof v === 'string' ? v.codePointAt(0) : undefined;
-  if (cp === undefined || (cp >= 0xd800 && cp <= 0xdfff)) throw new TypeError(`a char must be a one-character string holding a Unicode scalar value, got ${typeof v === 'string' ? JSON.stringify(v) : typeof v}`);
+  const one = cp !== undefined && (v as string).length === (cp > 0xffff ? 2 : 1);
+  if (!one || (cp >= 0xd800 && cp <= 0xdfff)) throw new TypeError(`a char must be a one-character string holding a Unicode scalar value, got ${typeof v === 'string' ? JSON.stringify(v) : typeof v}`);
   return cp;
 }
 
@@ -378,24 +381,39 @@ function handleParts(lift: (cx: Cx, h: number) => unknown, lower: (cx: Cx, v: un
  */
 function hostHandleParts(kind: 'own' | 'borrow', type: ResourceType): Parts {
   const slot = type.slot;
-  const checked = (v: unknown): unknown => {
+  // The value must be an instance of the class the host gives for this resource (as jco checks):
+  // a handle stands for one resource type, and the guest may rely on it.
+  const checked = (rt: RuntimeResource, v: unknown): unknown => {
     if (v === undefined || v === null) throw new TypeError(`the host returned no ${type.name} where one was expected`);
+    let cls = rt.hostClass;
+    if (cls === undefined) cls = rt.hostClass = rt.lookupClass?.() ?? null;
+    if (cls && !(v instanceof cls)) throw new TypeError(`expected an instance of ${cls.name || type.name} (the class the imports give for ${type.name}), got ${describe(v)}`);
     return v;
   };
   if (kind === 'own') {
     return handleParts(
       (cx, h) => cx.inst.handles.removeOwn(h, cx.rts[slot]),
-      (cx, v) => cx.inst.handles.add(cx.rts[slot], checked(v), true),
+      (cx, v) => {
+        const rt = cx.rts[slot];
+        return cx.inst.handles.add(rt, checked(rt, v), true);
+      },
     );
   }
   return handleParts(
     (cx, h) => cx.inst.handles.get(h, cx.rts[slot]),
     (cx, v) => {
-      const h = cx.inst.handles.add(cx.rts[slot], checked(v), false);
+      const rt = cx.rts[slot];
+      const h = cx.inst.handles.add(rt, checked(rt, v), false);
       cx.inst.borrows++;
       return h;
     },
   );
+}
+
+function describe(v: unknown): string {
+  if (typeof v !== 'object') return typeof v;
+  const name = (v as object).constructor?.name;
+  return !name || name === 'Object' ? 'a plain object' : `an instance of another class named ${name}`;
 }
 
 /**
