@@ -1,15 +1,24 @@
 /**
- * Engine benchmarks: transpile (first and cached), instantiate (median of N fresh instances)
- * and call overhead both ways, for a small WAT component (calc) and a componentize-js one
- * (greeter). The baseline, measured in the same run, is the component's own core module driven
- * directly through V8 (no canonical-ABI glue): the floor any component engine sits on.
+ * Engine benchmarks: compile (first, disk cache, memory cache), instantiate (median of N fresh
+ * instances) and call overhead both ways, for a small WAT component (calc), a componentize-js
+ * one (greeter), and the three HTTP hellos (WAT, Rust with the preview1 adapter, JavaScript):
+ * their fresh instances, restored (the last one closed first) or new (the others kept alive),
+ * and the memory a warm instance holds. The baseline, measured in the same run, is the
+ * component's own core module driven directly through V8 (no canonical-ABI glue): the floor any
+ * component engine sits on.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine, type Instance } from '../src/index.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Engine, InstanceClosedError, WasiContext, createWasiImports, type Instance } from '../src/index.ts';
+import { httpTypes } from '../src/http/types/index.ts';
 import { fixturePath } from '../test/fixtures/index.ts';
 import { median, timeIt, type Row } from './stats.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 20000);
@@ -26,7 +35,7 @@ async function compileTimes(name: string): Promise<Row[]> {
     const memory: number[] = [];
     for (let i = 0; i < 20; i++) memory.push(await timeIt(() => engine.compile(fixturePath(name))));
     return [
-      { bench: `${name}: compile, first (transpile)`, value: cold, unit: 'ms' },
+      { bench: `${name}: compile, first (decode, instrument, compile)`, value: cold, unit: 'ms' },
       { bench: `${name}: compile, disk cache (new engine)`, value: median(disk), unit: 'ms' },
       { bench: `${name}: compile, memory cache`, value: median(memory), unit: 'ms' },
     ];
@@ -63,15 +72,49 @@ async function rawCalcModule(): Promise<WebAssembly.Module> {
   try {
     await new Engine({ cacheDir: dir, instrument: false }).compile(fixturePath('calc'));
     const [entry] = await readdir(join(dir, 'components'));
-    return await WebAssembly.compile(await readFile(join(dir, 'components', entry, 'component.core.wasm')));
+    return await WebAssembly.compile(await readFile(join(dir, 'components', entry, 'module-0.wasm')));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+/** The HTTP hellos' imports: a WASI context granting nothing, and wasi:http's types. */
+function helloImports() {
+  const ctx = new WasiContext({});
+  return { ...createWasiImports(ctx), 'wasi:http/types': httpTypes, 'wasi:http/outgoing-handler': { handle: () => undefined } };
+}
+
+const DONE = new InstanceClosedError('benchmark done');
+
+/** Fresh instances of a hello: restored ones, new ones, and the heap and RSS a warm one holds. */
+async function helloRows(label: string, fixture: string): Promise<Row[]> {
+  const compiled = await new Engine({ cacheDir: false }).compile(fixturePath(fixture));
+  const restored = await medianOf(INSTANCES, async () => (await compiled.instantiate(helloImports())).close(DONE));
+  // Kept alive until all are made: every one is a new instance group with new core instances.
+  const kept: Instance[] = [];
+  const fresh = await medianOf(Math.min(INSTANCES, 200), async () => kept.push(await compiled.instantiate(helloImports())));
+  for (const i of kept.splice(0)) i.close(DONE);
+  // What a warm instance holds: its linear memories and tables, and the JS heap it adds.
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const WARM = 50;
+  for (let i = 0; i < WARM; i++) kept.push(await compiled.instantiate(helloImports()));
+  gc();
+  const heap = (process.memoryUsage().heapUsed - before) / WARM / 1024;
+  const linear = kept[0].limiter.usedBytes / 1024;
+  for (const i of kept.splice(0)) i.close(DONE);
+  return [
+    { bench: `${label} hello: fresh instance, restored (median of ${INSTANCES})`, value: restored, unit: 'us' },
+    { bench: `${label} hello: fresh instance, new core instances (median of ${Math.min(INSTANCES, 200)})`, value: fresh, unit: 'us' },
+    { bench: `${label} hello: a warm instance's linear memory and tables`, value: linear, unit: 'KiB' },
+    { bench: `${label} hello: a warm instance's JS heap (of ${WARM})`, value: heap, unit: 'KiB' },
+  ];
+}
+
 export async function engineBench(): Promise<Row[]> {
   const rows: Row[] = [];
-  rows.push(...(await compileTimes('calc')), ...(await compileTimes('greeter')));
+  rows.push(...(await compileTimes('calc')), ...(await compileTimes('greeter')), ...(await compileTimes('rust-http-hello')));
+  rows.push(...(await helloRows('wat', 'http-hello')), ...(await helloRows('rust', 'rust-http-hello')), ...(await helloRows('js', 'http-test')));
 
   const engine = new Engine({ cacheDir: false });
   const calc = await engine.compile(fixturePath('calc'));

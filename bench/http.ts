@@ -1,10 +1,14 @@
 /**
- * HTTP throughput on loopback, side by side in one run, with autocannon as the load generator:
+ * HTTP throughput on loopback, side by side in one run, with autocannon as the load generator,
+ * for three hello-world components of the shapes users bring: `wat` (http-hello, hand-written,
+ * one core module), `rust` (rust-http-hello, Debian's rustc and the preview1 adapter: four core
+ * modules) and `js` (http-test's `/`, componentize-js: a 12 MB JavaScript engine):
  *   node      a bare Node `http` server answering "hello" (the ceiling on this machine)
- *   fresh     `wasmhost serve` of the http-hello component, a fresh instance per request
+ *   fresh     `wasmhost serve` of the component, a fresh instance per request
  *   pooled    the same with warm instances (`--pool-size`)
  *   jco       `jco serve` of the same component (the JavaScript peer, shipped with jco)
- *   no limits fresh and pooled again with `--no-limits`: the cost of the limits instrumentation
+ *   no limits the wat hello fresh and pooled again with `--no-limits`: the cost of the limits
+ *             instrumentation
  * Every server runs in its own process, all started up front. They are measured in turns: each
  * round loads every server at concurrency 1, 10 and 100 for BENCH_HTTP_SECONDS (default 3), and
  * a figure is the median of BENCH_HTTP_ROUNDS rounds (default 3). Why: this machine's speed drifts
@@ -52,20 +56,33 @@ interface Server {
   args: string[];
 }
 
+/** The hello components: each answers GET / with a body that starts with `hello`. */
+const HELLOS = [
+  ['wat', 'http-hello'],
+  ['rust', 'rust-http-hello'],
+  ['js', 'http-test'],
+] as const;
+
 function servers(): Server[] {
-  const wasm = fixturePath('http-hello');
   const wasmhost = join(root, 'bin/wasmhost.js');
   const jco = join(root, 'node_modules/@bytecodealliance/jco/dist/jco.js');
-  return [
-    { name: 'node', port: 8401, args: ['-e', "require('http').createServer((q, s) => s.end('hello')).listen(8401, '127.0.0.1')"] },
-    // Each next to the same server without the limits instrumentation (what interrupting guests
-    // costs), run one after the other so that both see the machine in the same state.
-    { name: 'wasmhost fresh', port: 8402, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8402'] },
-    { name: 'fresh, no limits', port: 8405, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8405', '--no-limits'] },
-    { name: 'wasmhost pooled', port: 8403, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8403', '--pool-size', '100'] },
-    { name: 'pooled, no limits', port: 8406, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8406', '--pool-size', '100', '--no-limits'] },
-    { name: 'jco serve', port: 8404, args: [jco, 'serve', wasm, '--host', '127.0.0.1', '--port', '8404'] },
-  ];
+  const list: Server[] = [{ name: 'node', port: 8401, args: ['-e', "require('http').createServer((q, s) => s.end('hello')).listen(8401, '127.0.0.1')"] }];
+  let port = 8402;
+  const add = (name: string, args: (addr: string, port: number) => string[]) => {
+    list.push({ name, port, args: args(`127.0.0.1:${port}`, port) });
+    port++;
+  };
+  for (const [label, fixture] of HELLOS) {
+    const wasm = fixturePath(fixture);
+    add(`${label} fresh`, (addr) => [wasmhost, 'serve', wasm, '--addr', addr]);
+    // Next to the same server without the limits instrumentation (what interrupting guests
+    // costs), measured one after the other so that both see the machine in the same state.
+    if (label === 'wat') add(`${label} fresh, no limits`, (addr) => [wasmhost, 'serve', wasm, '--addr', addr, '--no-limits']);
+    add(`${label} pooled`, (addr) => [wasmhost, 'serve', wasm, '--addr', addr, '--pool-size', '100']);
+    if (label === 'wat') add(`${label} pooled, no limits`, (addr) => [wasmhost, 'serve', wasm, '--addr', addr, '--pool-size', '100', '--no-limits']);
+    add(`${label} jco serve`, (_, p) => [jco, 'serve', wasm, '--host', '127.0.0.1', '--port', String(p)]);
+  }
+  return list;
 }
 
 async function answers(port: number): Promise<boolean> {
@@ -198,11 +215,11 @@ export function httpTables(result: { rows: HttpRow[]; long: HttpLongRun[] }): st
   // What the limits instrumentation costs: throughput with it against the same server without.
   const rps = (server: string, c: number) => result.rows.find((r) => r.server === server && r.connections === c)?.requestsPerSecond;
   lines.push('', '| limits instrumentation cost | connections | with | without | cost |', '|---|---:|---:|---:|---:|');
-  for (const [withLimits, without] of [['wasmhost fresh', 'fresh, no limits'], ['wasmhost pooled', 'pooled, no limits']]) {
+  for (const [withLimits, without] of [['wat fresh', 'wat fresh, no limits'], ['wat pooled', 'wat pooled, no limits']]) {
     for (const c of CONCURRENCY) {
       const a = rps(withLimits, c);
       const b = rps(without, c);
-      if (a && b) lines.push(`| ${withLimits.replace('wasmhost ', '')} | ${c} | ${a} | ${b} | ${(((b - a) / b) * 100).toFixed(1)}% |`);
+      if (a && b) lines.push(`| ${withLimits} | ${c} | ${a} | ${b} | ${(((b - a) / b) * 100).toFixed(1)}% |`);
     }
   }
   lines.push('', '| server | requests | seconds | errors | RSS before MiB | RSS after MiB |', '|---|---:|---:|---:|---:|---:|');

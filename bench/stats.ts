@@ -2,7 +2,7 @@
 export interface Row {
   bench: string;
   value: number;
-  unit: 'ms' | 'us' | 'req/s' | 'MiB' | 'count';
+  unit: 'ms' | 'us' | 'req/s' | 'MiB' | 'KiB' | 'count';
   baseline?: number;
 }
 

@@ -35,7 +35,7 @@ export function buildProgram(): Command {
     .option('--allow-addr <cidr>', 'allow TCP/UDP to this address range (repeatable)', collect, [])
     .option('--max-memory <size>', 'memory limit of the guest (linear memories and tables), e.g. 64MiB (default 1GiB)')
     .option('--timeout <duration>', 'stop the guest after this long, e.g. 2s (default: none)')
-    .option('--cache-dir <dir>', 'where transpiled components are cached')
+    .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
     .passThroughOptions()
     .action(async (file: string, args: string[], opts) => {
@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
     .option('--tls-key <file>', 'the PEM private key for --tls-cert')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')
-    .option('--cache-dir <dir>', 'where transpiled components are cached')
+    .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
     .action(async (file: string, opts) => {
       process.exitCode = await serve(file, opts);
@@ -72,7 +72,7 @@ export function buildProgram(): Command {
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
     .option('--tls-key <file>', 'the PEM private key for --tls-cert')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'info')
-    .option('--cache-dir <dir>', 'where transpiled components are cached')
+    .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
     .action(async (manifest: string, opts) => {
       process.exitCode = await up(manifest, opts);
@@ -107,7 +107,7 @@ export function buildProgram(): Command {
     .option('--oci-cache-dir <dir>', 'where pulled images are cached')
     .option('--heartbeat-interval <duration>', 'how often the heartbeat is published', '15s')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'info')
-    .option('--cache-dir <dir>', 'where transpiled components are cached')
+    .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
     .action(async (opts) => {
       const { hostCommand } = await import('./host.ts');

@@ -20,7 +20,7 @@ const log = debuglog('wasmhost:engine');
 const PIPELINE_VERSION = 11;
 
 export interface EngineOptions {
-  /** Where transpiled components are kept between processes; `false` disables the disk cache. */
+  /** Where prepared components (instrumented core modules) are kept between processes; `false` disables the disk cache. */
   cacheDir?: string | false;
   /** Rewrites applied to every core module before compilation (metering, memory caps). */
   coreModuleTransforms?: CoreModuleTransform[];

@@ -19,7 +19,7 @@ export interface HostLimits {
   cpuLimitMs: number;
   /** Wall-clock time per invocation (a request, a message, a call), ms. -1 = none. */
   timeoutMs: number;
-  /** Live handles per resource type per instance. -1 = none. */
+  /** Live resource handles per component instance (all types together). -1 = none. */
   maxResourceHandles: number;
   /** Live instances on the host. -1 = none. */
   maxInstances: number;

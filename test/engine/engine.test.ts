@@ -14,8 +14,10 @@ import {
   MissingExportError,
   TrapError,
   InstanceClosedError,
+  UnsupportedComponentError,
   type CoreModuleTransform,
 } from '../../src/index.ts';
+import { parse } from '@bytecodealliance/jco';
 import { fixturePath } from '../fixtures/index.ts';
 
 const tempCache = () => mkdtemp(join(tmpdir(), 'wasmhost-cache-'));
@@ -136,6 +138,26 @@ test('bad input: a truncated component names the problem', async () => {
     assert.doesNotMatch(err.message, /\n/);
     return true;
   });
+});
+
+test('a component the runtime cannot run yet is refused at compile time, naming the construct', async () => {
+  const engine = new Engine({ cacheDir: false });
+  // WASI 0.3 components from the shared conformance suite (their async ABI waits for the 0.3 host).
+  const p3 = join(import.meta.dirname, '../../../shared/conformance/wasi-testsuite/tests/rust/testsuite/wasm32-wasip3');
+  const cases: [string, RegExp][] = [
+    ['filesystem-io.wasm', /filesystem-io\.wasm cannot run: the stream type \(the async ABI of WASI 0\.3\)$/],
+    ['http-service.wasm', /http-service\.wasm cannot run: the future type \(the async ABI of WASI 0\.3\)$/],
+  ];
+  for (const [file, message] of cases) {
+    await assert.rejects(engine.compile(join(p3, file)), (err: Error) => {
+      assert.ok(err instanceof UnsupportedComponentError, String(err));
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+  // Component-level values cannot be imported yet.
+  const value = await parse('(component (import "v" (value string)))').catch(() => undefined);
+  if (value) await assert.rejects(engine.compile(value, 'value.wasm'), (err: Error) => err instanceof UnsupportedComponentError && /^value\.wasm cannot run: component values/.test(err.message));
 });
 
 test('bad input: a core module that is not WASI names its foreign import', async () => {

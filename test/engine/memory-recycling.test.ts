@@ -58,19 +58,37 @@ test('the pool hands back zeroed memories of the right size, drops grown ones, a
   again.grow(1);
   pool.give(again);
   assert.equal(pool.idle, 0, 'a grown memory is not taken back');
-  const many = Array.from({ length: 300 }, () => pool.take());
+  const many = Array.from({ length: 1100 }, () => pool.take());
   for (const m of many) pool.give(m);
-  assert.equal(pool.idle, 256, '16 MiB of idle 64 KiB memories at most per component');
+  assert.equal(pool.idle, 1024, '64 MiB of idle 64 KiB memories at most per component');
   while (pool.idle > 0) pool.take();
+  const big = new MemoryPool({ initial: 65 }, new IdleMemory());
+  big.give(big.take());
+  assert.equal(big.idle, 0, 'a memory over 4 MiB is not kept zeroed');
 });
 
-test('all components together keep at most 64 MiB of idle memories', () => {
+test('all components together keep at most 256 MiB of idle memories', () => {
   const pools = Array.from({ length: 5 }, () => new MemoryPool({ initial: 64 }, new IdleMemory()));
-  const taken = pools.map((pool) => Array.from({ length: 4 }, () => pool.take()));
+  const taken = pools.map((pool) => Array.from({ length: 16 }, () => pool.take()));
   pools.forEach((pool, i) => taken[i].forEach((m) => pool.give(m)));
   const idle = pools.reduce((sum, pool) => sum + pool.idle, 0);
-  assert.equal(idle, 16, 'sixteen 4 MiB memories, though each pool would keep four');
+  assert.equal(idle, 64, 'sixty-four 4 MiB memories, though each pool would keep sixteen');
   for (const pool of pools) while (pool.idle > 0) pool.take();
+});
+
+test('a JavaScript component (a 9 MiB memory) is restored too: no new core instance after the first', async () => {
+  const compiled = await new Engine({ cacheDir: false }).compile(fixturePath('greeter'));
+  const logged: string[] = [];
+  const imports = { 'test:greeter/host': { log: (m: string) => void logged.push(m) } };
+  (await compiled.instantiate(imports)).close(closed());
+  const { created } = await countingCoreInstances(async () => {
+    for (let round = 0; round < 3; round++) {
+      const instance = await compiled.instantiate(imports);
+      assert.equal(await instance.call('greet', `r${round}`), `Hello, r${round}!`);
+      instance.close(closed());
+    }
+  });
+  assert.equal(created, 0);
 });
 
 /** Counts the core instances V8 creates while `body` runs. */

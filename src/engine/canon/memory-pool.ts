@@ -11,12 +11,15 @@
 import type { MemoryType } from '../wasm/import-memory.ts';
 
 const PAGE = 65536;
-/** Zeroing costs ~7 us per MiB here, about what a fresh small memory costs: larger ones are not recycled. */
+/** Zeroing costs ~7 us per MiB here, about what a fresh small memory costs: larger ones are not kept zeroed. */
 const MAX_MEMORY_BYTES = 4 * 1024 * 1024;
-/** Idle memory kept per compiled component, in bytes. */
-const MAX_IDLE_BYTES = 16 * 1024 * 1024;
-/** Idle memory kept by all components of the process together: zeroed pages stay resident. */
-const MAX_IDLE_BYTES_IN_ALL = 64 * 1024 * 1024;
+/**
+ * Idle memory kept per compiled component, in bytes: enough for a few restored instances of a
+ * JavaScript component (~10 MB of memory each, where a new instance costs milliseconds).
+ */
+const MAX_IDLE_BYTES = 64 * 1024 * 1024;
+/** Idle memory kept by all components of the process together: those pages stay resident. */
+const MAX_IDLE_BYTES_IN_ALL = 256 * 1024 * 1024;
 let idleBytesInAll = 0;
 /** A budget collected with memories in it (its component left the engine's cache) returns their share. */
 const collected = new FinalizationRegistry((idle: { bytes: number }) => (idleBytesInAll -= idle.bytes));
@@ -54,7 +57,7 @@ export class MemoryPool {
   readonly #budget: IdleMemory;
   readonly #idle: WebAssembly.Memory[] = [];
 
-  /** Whether memories of this type are small enough to be worth recycling. */
+  /** Whether idle memories of this type are small enough to be worth keeping zeroed. */
   static recyclable(type: MemoryType): boolean {
     return type.initial * PAGE <= MAX_MEMORY_BYTES;
   }
@@ -77,9 +80,9 @@ export class MemoryPool {
     return memory;
   }
 
-  /** Takes back a memory no instance can reach any more (one that grew is dropped). */
+  /** Takes back a memory no instance can reach any more (one that grew, or a large one, is dropped). */
   give(memory: WebAssembly.Memory): void {
-    if (memory.buffer.byteLength !== this.#bytes || !this.#budget.reserve(this.#bytes)) return;
+    if (memory.buffer.byteLength !== this.#bytes || this.#bytes > MAX_MEMORY_BYTES || !this.#budget.reserve(this.#bytes)) return;
     new Uint8Array(memory.buffer).fill(0);
     this.#idle.push(memory);
   }

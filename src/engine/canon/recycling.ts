@@ -1,8 +1,8 @@
 /**
  * How a compiled component's instances are made cheaply (decided once, at compile time):
  *
- * - a module that defines one small memory is rewritten to import it (wasm/import-memory.ts), so
- *   each new core instance takes a recycled memory from a pool instead of V8 reserving a new one;
+ * - a module that defines one memory is rewritten to import it (wasm/import-memory.ts), so each
+ *   new core instance takes a memory from a pool (a recycled one when small, else a new one);
  * - when every module of the plan holds only state the host can see and put back (its memory
  *   pooled or imported from the group, its mutable globals exported: wasm/export-state.ts), a
  *   finished instance group is restored whole and serves as the next fresh instance
@@ -40,7 +40,7 @@ export function planRecycling(plan: Plan, modules: readonly Uint8Array[], instru
   let restorable = used.length > 0;
   for (const m of used) {
     const rewritten = importMemory(out[m]);
-    if (rewritten && MemoryPool.recyclable(rewritten.memory)) {
+    if (rewritten) {
       out[m] = rewritten.bytes;
       pools[m] = new MemoryPool(rewritten.memory, budget);
     } else if (definesMemory(out[m])) {

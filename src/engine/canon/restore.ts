@@ -20,39 +20,61 @@ import { virtualPages } from '../limits/limiter.ts';
 
 const PAGE = 65536;
 
+/** Images are kept as the runs of 4 KiB chunks that are not all zero: most of a memory is (a stack, a heap). */
+const CHUNK = 4096;
+
+/** The non-zero parts of a memory: where each run starts, and its bytes. */
+type Image = { at: number; bytes: Uint8Array }[];
+
 /** What a new group holds right after instantiation, taken from the first one (the same for all). */
 export class InitialImages {
-  /** Per core instance: the memory's bytes up to the last one that is not zero, and its size in pages. */
-  readonly #images: (Uint8Array | undefined)[] = [];
+  /** Per core instance: the memory's non-zero runs, and its size in pages. */
+  readonly #images: (Image | undefined)[] = [];
   readonly #pages: number[] = [];
+  #captured = false;
 
   /** Takes the images once, from a new group's pooled memories (by core instance). */
   capture(memories: readonly (WebAssembly.Memory | undefined)[]): void {
-    if (this.#images.length > 0) return;
+    if (this.#captured) return;
+    this.#captured = true;
     memories.forEach((memory, k) => {
       if (!memory) return;
       const bytes = new Uint8Array(memory.buffer);
-      let end = bytes.length;
-      while (end > 0 && bytes[end - 1] === 0) end--;
-      this.#images[k] = bytes.slice(0, end);
+      const words = new Uint32Array(memory.buffer);
+      const image: Image = [];
+      let start = -1;
+      for (let at = 0; at <= bytes.length; at += CHUNK) {
+        let zero = at === bytes.length;
+        if (!zero) {
+          zero = true;
+          for (let w = at / 4, end = (at + CHUNK) / 4; w < end && zero; w++) zero = words[w] === 0;
+        }
+        if (!zero && start < 0) start = at;
+        else if (zero && start >= 0) {
+          image.push({ at: start, bytes: bytes.slice(start, at) });
+          start = -1;
+        }
+      }
+      this.#images[k] = image;
       this.#pages[k] = bytes.length / PAGE;
     });
   }
 
   /**
    * Puts memories back to their first bytes and sizes; false when one cannot be (it grew, and
-   * sizes are not virtual). Everything past the image is zeroed, grown pages included.
+   * sizes are not virtual). Every byte is written: zeros everywhere (grown pages included), then
+   * the image's runs.
    */
   restore(memories: readonly (WebAssembly.Memory | undefined)[], virtualSizes: boolean): boolean {
     if (!virtualSizes && memories.some((m, k) => m && m.buffer.byteLength !== this.#pages[k] * PAGE)) return false;
-    memories.forEach((memory, k) => {
-      if (!memory) return;
-      const image = this.#images[k]!;
+    for (let k = 0; k < memories.length; k++) {
+      const memory = memories[k];
+      if (!memory) continue;
       const bytes = new Uint8Array(memory.buffer);
-      bytes.set(image);
-      bytes.fill(0, image.length);
+      bytes.fill(0);
+      for (const run of this.#images[k]!) bytes.set(run.bytes, run.at);
       if (virtualSizes) virtualPages.set(memory, this.#pages[k]);
-    });
+    }
     return true;
   }
 }

@@ -213,10 +213,8 @@ function readExternDesc(s: Reader): ExternDesc {
     case 0x01:
       return { sort: 'func', type: s.uleb() };
     case 0x02:
-      // A value bound: (eq i) or a value type.
-      if (s.byte() === 0x00) s.uleb();
-      else readValType(s);
-      return { sort: 'value' };
+      // Its encoding changed between versions of the format; values are refused either way.
+      throw new UnsupportedComponentError('component values (a value import, export or type)');
     case 0x03: {
       const bound = s.byte();
       if (bound === 0x00) return { sort: 'type', bound: { kind: 'eq', type: s.uleb() } };
@@ -249,6 +247,13 @@ function readValType(s: Reader): ValTypeRef {
   return { kind: 'index', index: s.uleb() };
 }
 
+/** A vector: each element consumes bytes, so a count past the section's end fails as truncated input. */
+function readVec<T>(s: Reader, read: () => T): T[] {
+  const out: T[] = [];
+  for (let n = s.uleb(); n > 0; n--) out.push(read());
+  return out;
+}
+
 function readLabel(s: Reader): string {
   return s.name();
 }
@@ -262,7 +267,7 @@ function readOptional<T>(s: Reader, read: () => T): T | undefined {
 
 function readTypeDef(s: Reader): TypeDef {
   const tag = s.peek();
-  const vec = <T>(read: () => T): T[] => Array.from({ length: s.uleb() }, read);
+  const vec = <T>(read: () => T): T[] => readVec(s, read);
   switch (tag) {
     case 0x40:
     case 0x43: {
@@ -293,7 +298,7 @@ function readTypeDef(s: Reader): TypeDef {
 
 function readDefValType(s: Reader): DefValType {
   const tag = s.byte();
-  const vec = <T>(read: () => T): T[] => Array.from({ length: s.uleb() }, read);
+  const vec = <T>(read: () => T): T[] => readVec(s, read);
   const val = () => readValType(s);
   switch (tag) {
     case 0x72:

@@ -62,6 +62,9 @@ class Scope implements TypeScope {
   }
 }
 
+/** Component instances, and core instances, one component may make. */
+const MAX_INSTANCES = 10_000;
+
 const PRIMITIVE_TYPES = new Map<string, ValType>();
 function primitive(name: string): ValType {
   if (name === 'error-context') throw new UnsupportedComponentError('the error-context type (WASI 0.3)');
@@ -105,6 +108,11 @@ class Inliner {
 
   /** Evaluates a component's definitions; `args` is undefined for the root (its imports are the host's). */
   #evaluate(ast: ComponentAst, parent: Scope | undefined, args: Map<string, Item> | undefined): Scope {
+    // Nested instantiations multiply (a component instantiating another twice, at every level):
+    // a plan is bounded, so a small binary cannot ask for an unbounded amount of work.
+    if (this.#plan.componentInstances >= MAX_INSTANCES || this.#plan.coreInstances.length >= MAX_INSTANCES) {
+      throw new UnsupportedComponentError(`more than ${MAX_INSTANCES} component or core instances in one component`);
+    }
     const scope = new Scope(parent, this.#plan.componentInstances++);
     for (const d of ast.definitions) {
       switch (d.kind) {

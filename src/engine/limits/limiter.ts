@@ -40,7 +40,7 @@ export interface InstanceLimits {
   memoryBytes?: number;
   /** The host-wide cap this instance also counts toward. */
   budget?: MemoryBudget;
-  /** Live handles per resource type. Default: none. */
+  /** Live resource handles per component instance (all types together). Default: none. */
   maxResourceHandles?: number;
 }
 
@@ -168,7 +168,7 @@ export class Limiter implements MemoryUser, HookFunctions {
 
   /** A guest asks for one more handle than its cap. */
   tooManyHandles(): never {
-    throw this.#fail('resource-handles', `guest holds more than ${this.maxResourceHandles} live handles of one resource type`);
+    throw this.#fail('resource-handles', `guest holds more than ${this.maxResourceHandles} live handles (resources of all types)`);
   }
 
   /** Stops counting this instance against the host's budget; the instance is over. */
@@ -276,7 +276,8 @@ export class Limiter implements MemoryUser, HookFunctions {
     const table = exports[HOOK_EXPORTS.hooks] as WebAssembly.Table | undefined;
     if (table) {
       this.#hooks ??= this.#makeHooks?.() ?? wasmHooks(this);
-      installHooks(table, this.#hooks);
+      // A restored core instance holds its group's hooks already (they are made once per group).
+      if (table.get(0) !== this.#hooks[0]) installHooks(table, this.#hooks);
     }
     const id = exports[HOOK_EXPORTS.id] as WebAssembly.Global | undefined;
     const memories: WebAssembly.Memory[] = [];
