@@ -73,8 +73,16 @@ export class Instance {
     }
     const iface = target.slice(0, hash);
     const name = target.slice(hash + 1);
-    const key = Object.keys(this.#exports).find((k) => k === iface || unversioned(k) === unversioned(iface));
-    const obj = key === undefined ? undefined : (this.#exports[key] as Record<string, unknown>);
+    let obj = this.#exports[iface] as Record<string, unknown> | undefined;
+    if (obj === undefined) {
+      const wanted = unversioned(iface);
+      for (const k in this.#exports) {
+        if (unversioned(k) === wanted) {
+          obj = this.#exports[k] as Record<string, unknown>;
+          break;
+        }
+      }
+    }
     if (!obj) throw new MissingExportError(`component does not export ${iface}${this.#listing()}`);
     const fn = obj[name] ?? obj[camel(name)];
     if (typeof fn !== 'function') throw new MissingExportError(`${iface} has no function ${name}`);

@@ -53,9 +53,17 @@ export function versionsCompatible(wanted: string, provided: string): boolean {
   return true;
 }
 
-/** `get-stdout` -> `getStdout`: jco's JavaScript name for a WIT function or field. */
+const camelNames = new Map<string, string>();
+
+/** `get-stdout` -> `getStdout`: jco's JavaScript name for a WIT function or field (remembered: it runs on every call by name). */
 export function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  let c = camelNames.get(name);
+  if (c === undefined) {
+    c = name.replace(/-([a-z0-9])/g, (_, ch: string) => ch.toUpperCase());
+    // Names come from components and callers: keep the table bounded.
+    if (camelNames.size < 10_000) camelNames.set(name, c);
+  }
+  return c;
 }
 
 /** `output-stream` -> `OutputStream`: jco's JavaScript name for a WIT resource. */

@@ -4,6 +4,7 @@
  * which canonical options can be resolved once each core instance exists.
  */
 import type { CoreDef, LiftPlan, Plan } from '../component/plan.ts';
+import { exportShape, type ExportShape } from './exports.ts';
 import { hostCall, type HostCall } from './host-call.ts';
 import type { Recycling } from './recycling.ts';
 import { InitialImages } from './restore.ts';
@@ -26,22 +27,31 @@ export interface Blueprint {
   readonly recycling: Recycling | undefined;
   /** The pooled memories' bytes right after instantiation, for restoring groups. */
   readonly images: InitialImages;
-  /** The signature of a lifted function (on the lifting side). */
-  lifted(lift: LiftPlan): Signature;
+  /** Every function the plan lifts (exports and fused callees), with its signature on the lifting side. */
+  readonly lifts: readonly { lift: LiftPlan; sig: Signature }[];
+  /** Per trampoline: the lift a fused trampoline calls (its index in `lifts`). */
+  readonly fusedLifts: readonly (number | undefined)[];
+  readonly exports: ExportShape;
 }
 
 export function makeBlueprint(plan: Plan, modules: readonly WebAssembly.Module[], recycling?: Recycling): Blueprint {
   const codecs = new CodecCache();
-  const liftSigs = new Map<LiftPlan, Signature>();
-  const lifted = (lift: LiftPlan): Signature => {
-    let sig = liftSigs.get(lift);
-    if (!sig) liftSigs.set(lift, (sig = signature(lift.type, plan.options[lift.options].encoding, codecs)));
-    return sig;
+  const lifts: { lift: LiftPlan; sig: Signature }[] = [];
+  const liftIndex = new Map<LiftPlan, number>();
+  const lifted = (lift: LiftPlan): number => {
+    let i = liftIndex.get(lift);
+    if (i === undefined) {
+      liftIndex.set(lift, (i = lifts.length));
+      lifts.push({ lift, sig: signature(lift.type, plan.options[lift.options].encoding, codecs) });
+    }
+    return i;
   };
   const required = new Map<string, string[]>();
   const lowered: (Signature | undefined)[] = [];
   const hostCalls: (HostCall | undefined)[] = [];
+  const fusedLifts: (number | undefined)[] = [];
   for (const t of plan.trampolines) {
+    fusedLifts.push(t.kind === 'fused' ? lifted(t.callee) : undefined);
     if (t.kind === 'host') {
       const call = hostCall(t.func.import, t.func.name);
       const members = required.get(call.key) ?? [];
@@ -52,25 +62,17 @@ export function makeBlueprint(plan: Plan, modules: readonly WebAssembly.Module[]
     } else if (t.kind === 'fused') {
       hostCalls.push(undefined);
       lowered.push(signature(t.callee.type, plan.options[t.options].encoding, codecs));
-      lifted(t.callee);
     } else {
       hostCalls.push(undefined);
       lowered.push(undefined);
     }
   }
-  // Exports' signatures are built now, not on the first call.
-  const visit = (items: Plan['exports']) => {
-    for (const item of items.values()) {
-      if (item.kind === 'func') lifted(item.lift);
-      else if (item.kind === 'instance') visit(item.items);
-    }
-  };
-  visit(plan.exports);
+  const exports = exportShape(plan, lifted);
 
   const optionsAfter: number[][] = plan.coreInstances.map(() => []);
   const last = (...defs: (CoreDef | undefined)[]) => Math.max(0, ...defs.map((d) => (d?.kind === 'export' ? d.instance : 0)));
   plan.options.forEach((o, i) => {
     if (o.memory || o.realloc || o.postReturn) optionsAfter[last(o.memory, o.realloc, o.postReturn)]?.push(i);
   });
-  return { plan, modules, lowered, hostCalls, required, optionsAfter, lifted, recycling, images: new InitialImages() };
+  return { plan, modules, lowered, hostCalls, required, optionsAfter, recycling, images: new InitialImages(), lifts, fusedLifts, exports };
 }

@@ -9,15 +9,15 @@
  */
 import { InstanceClosedError, MissingImportError } from '../../errors.ts';
 import { MEMORY_IMPORT } from '../wasm/import-memory.ts';
-import type { CoreDef, ExportItem, LiftPlan } from '../component/plan.ts';
+import type { CoreDef } from '../component/plan.ts';
 import type { ImportObject } from '../component.ts';
-import { camel, pascal, unversioned } from '../interface-name.ts';
-import { HOOK_EXPORTS } from '../limits/instrument.ts';
+import { pascal, unversioned } from '../interface-name.ts';
 import { wasmHooks } from '../limits/hooks.ts';
-import type { Limiter } from '../limits/limiter.ts';
+import { coreHooks, type CoreHooks, type Limiter } from '../limits/limiter.ts';
 import type { Blueprint } from './blueprint.ts';
 import { alloc, EMPTY_VIEW, trap, type Cx } from './cx.ts';
-import { ComponentInstanceState, GuestResource, RuntimeResource } from './handles.ts';
+import { buildExports } from './exports.ts';
+import { ComponentInstanceState, RuntimeResource } from './handles.ts';
 import { hostTarget } from './host-call.ts';
 import { GlobalsSnapshot } from './restore.ts';
 import { makeTrampoline } from './trampolines.ts';
@@ -58,6 +58,8 @@ export class InstanceGroup {
   /** Per trampoline: the host's function or class, once looked up. */
   readonly targets: unknown[] = [];
   readonly cores: WebAssembly.Instance[] = [];
+  /** Per core instance: its instrumentation's exports, read once. */
+  readonly #coreHooks: CoreHooks[] = [];
   /** Per core instance: the memory it took from its module's pool, if it did. */
   readonly memories: (WebAssembly.Memory | undefined)[] = [];
   /** Its globals as instantiation left them, when the group can be restored (restore.ts). */
@@ -67,9 +69,8 @@ export class InstanceGroup {
   hostCalls = 0;
   /** Memory and table growths refused since instantiation began. */
   refusedGrowths = 0;
-  /** Per lift: its core function made callable with JSPI. */
-  readonly #callables = new Map<LiftPlan, (...args: unknown[]) => Promise<unknown>>();
-  readonly #postReturns = new Map<LiftPlan, Fn | undefined>();
+  /** Per lift (the blueprint's): its core function made callable with JSPI, and its post-return. */
+  readonly #calls: ({ call: (...args: unknown[]) => Promise<unknown>; postReturn: Fn | undefined } | undefined)[] = [];
   #hooks: unknown[] | undefined;
   #hostRts: RuntimeResource[] | undefined;
 
@@ -126,8 +127,7 @@ export class InstanceGroup {
    */
   async instantiate(): Promise<void> {
     const { plan, modules, optionsAfter, recycling } = this.blueprint;
-    this.#callables.clear();
-    this.#postReturns.clear();
+    this.#calls.length = 0;
     this.hostCalls = 0;
     this.refusedGrowths = 0;
     for (let k = 0; k < plan.coreInstances.length; k++) {
@@ -144,13 +144,14 @@ export class InstanceGroup {
         }
       }
       const instance = new WebAssembly.Instance(modules[step.module], imports as WebAssembly.Imports);
+      const hooks = coreHooks(instance);
       this.cores[k] = instance;
-      this.limiter?.adopt(instance);
+      this.#coreHooks[k] = hooks;
+      this.limiter?.adopt(hooks);
       for (const o of optionsAfter[k]) this.#resolveOptions(o);
       // The limits instrumentation moved the start function to an export, run once the hooks and
       // options are in place, on a stack of its own (it may call the host, which may suspend it).
-      const start = instance.exports[HOOK_EXPORTS.start] as Fn | undefined;
-      if (start) await promising(start)();
+      if (hooks.start) await promising(hooks.start)();
     }
     if (recycling?.restorable && this.hostCalls === 0 && this.refusedGrowths === 0) {
       this.blueprint.images.capture(this.memories);
@@ -184,12 +185,13 @@ export class InstanceGroup {
     });
     this.memories.length = 0;
     this.cores.length = 0;
+    this.#coreHooks.length = 0;
     this.snapshot = undefined;
   }
 
   /** A restored group's core instances handed to its new limiter. */
   adoptCores(): void {
-    for (const core of this.cores) this.limiter?.adopt(core);
+    for (const hooks of this.#coreHooks) this.limiter?.adopt(hooks);
   }
 
   /** A core item of the plan: an export of a core instance made already, or a trampoline. */
@@ -257,28 +259,21 @@ export class InstanceGroup {
   }
 
   /**
-   * Calls a lifted function with lifted (JavaScript) arguments and answers its lifted result
-   * (`canon_lift`): one synchronous call per component instance at a time. From the host, a
-   * call waits its turn; from another instance of the group, entering a busy one is reentrance
-   * and traps.
+   * Calls a lifted function (`lift`: its index in the blueprint) with lifted (JavaScript)
+   * arguments and answers its lifted result (`canon_lift`): one synchronous call per component
+   * instance at a time. From the host, a call waits its turn; from another instance of the group,
+   * entering a busy one is reentrance and traps.
    */
-  async callLifted(lift: LiftPlan, args: unknown[], fromHost: boolean): Promise<unknown> {
-    const cx = this.cxs[lift.options];
+  async callLifted(lift: number, args: unknown[], fromHost: boolean): Promise<unknown> {
+    const { lift: plan, sig } = this.blueprint.lifts[lift];
+    const cx = this.cxs[plan.options];
     const inst = cx.inst;
     if (inst.entered) {
       if (!fromHost) trap('cannot enter a component instance that is already running (reentrance)');
       while (inst.entered) await inst.turn();
     }
-    const sig = this.blueprint.lifted(lift);
     const { params, result, paramsInMemory, resultInMemory } = sig;
-    let call = this.#callables.get(lift);
-    if (!call) {
-      const fn = this.resolve(lift.core);
-      if (typeof fn !== 'function') trap('a lifted function is not a core function');
-      this.#callables.set(lift, (call = promising(fn as Fn)));
-      const postReturn = this.blueprint.plan.options[lift.options].postReturn;
-      this.#postReturns.set(lift, postReturn && (this.resolve(postReturn) as Fn));
-    }
+    const { call, postReturn } = this.#calls[lift] ?? this.#callable(lift);
     inst.entered = true;
     try {
       const core: unknown[] = [];
@@ -295,7 +290,6 @@ export class InstanceGroup {
       if (inst.borrows !== 0) trap('borrow handles still remain at the end of the call');
       let value: unknown;
       if (result) value = resultInMemory ? result.load(cx, (ret as number) >>> 0) : result.liftFlat(cx, [ret], 0);
-      const postReturn = this.#postReturns.get(lift);
       if (postReturn) {
         inst.mayLeave = false;
         postReturn(ret);
@@ -308,59 +302,23 @@ export class InstanceGroup {
     }
   }
 
+  #callable(lift: number): { call: (...args: unknown[]) => Promise<unknown>; postReturn: Fn | undefined } {
+    const plan = this.blueprint.lifts[lift].lift;
+    const fn = this.resolve(plan.core);
+    if (typeof fn !== 'function') trap('a lifted function is not a core function');
+    const postReturn = this.blueprint.plan.options[plan.options].postReturn;
+    return (this.#calls[lift] = { call: promising(fn as Fn), postReturn: postReturn && (this.resolve(postReturn) as Fn) });
+  }
+
   /** The exports the host sees, in jco's shapes, bound to one instance's lifetime. */
   exports(life: Lifetime): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [name, item] of this.blueprint.plan.exports) {
-      if (item.kind === 'func') out[camel(name)] = this.#exportFunction(life, item.lift);
-      else if (item.kind === 'resource') out[pascal(name)] = this.#resourceClass(life, name, item, new Map());
-      else {
-        const obj = this.#exportInterface(life, item.items);
-        out[name] = obj;
-        out[camel(shortName(name))] ??= obj;
-      }
-    }
-    return out;
+    return buildExports(this.blueprint.exports, {
+      function: ({ lift, resultType }) => this.#exportFunction(life, lift, resultType),
+      setClass: (slot, cls) => (this.rts[slot].handleClass = cls),
+    });
   }
 
-  #exportInterface(life: Lifetime, items: Map<string, ExportItem>): Record<string, unknown> {
-    const obj: Record<string, unknown> = {};
-    for (const [name, item] of items) {
-      if (item.kind === 'resource') obj[pascal(name)] = this.#resourceClass(life, name, item, items);
-      else if (item.kind === 'func' && !name.startsWith('[')) obj[camel(name)] = this.#exportFunction(life, item.lift);
-    }
-    return obj;
-  }
-
-  /** A guest-defined resource as a class: `new` calls its constructor, methods and statics call their exports. */
-  #resourceClass(life: Lifetime, name: string, item: Extract<ExportItem, { kind: 'resource' }>, items: Map<string, ExportItem>): Function {
-    const members = new Map<string, Fn>();
-    for (const [n, it] of items) {
-      const m = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(n);
-      if (m && m[2] === name && it.kind === 'func') members.set(m[1] === 'constructor' ? '' : `${m[1]} ${camel(m[3])}`, this.#exportFunction(life, it.lift));
-    }
-    const ctor = members.get('');
-    // A constructor answers a promise of the resource: the call runs in the guest (JSPI).
-    const cls = function (...args: unknown[]) {
-      if (!ctor) throw new TypeError(`${name} has no constructor`);
-      return ctor(...args);
-    } as unknown as Fn & { prototype: Record<PropertyKey, unknown> } & Record<string, unknown>;
-    Object.defineProperty(cls, 'name', { value: pascal(name) });
-    cls.prototype = Object.create(GuestResource.prototype);
-    cls.prototype.constructor = cls;
-    for (const [key, fn] of members) {
-      if (key.startsWith('method ')) {
-        cls.prototype[key.slice(7)] = function (this: unknown, ...args: unknown[]) {
-          return fn(this, ...args);
-        };
-      } else if (key.startsWith('static ')) cls[key.slice(7)] = fn;
-    }
-    this.rts[item.resource.slot].handleClass = cls;
-    return cls as unknown as Function;
-  }
-
-  #exportFunction(life: Lifetime, lift: LiftPlan): Fn {
-    const resultType = lift.type.result?.kind === 'result';
+  #exportFunction(life: Lifetime, lift: number, resultType: boolean): Fn {
     return async (...args: unknown[]) => {
       // A released instance never runs again: its memory may belong to another instance by now.
       if (life.released) throw new InstanceClosedError('instance is closed');
@@ -380,8 +338,4 @@ export class InstanceGroup {
       }
     };
   }
-}
-
-function shortName(iface: string): string {
-  return unversioned(iface).split('/').pop() ?? iface;
 }

@@ -26,7 +26,7 @@ export function makeTrampoline(group: InstanceGroup, plan: TrampolinePlan, index
     case 'host':
       return hostTrampoline(group, group.cxs[plan.options], group.blueprint.hostCalls[index]!, group.blueprint.lowered[index]!, index, `${plan.func.import}#${plan.func.name ?? ''}`);
     case 'fused':
-      return fusedTrampoline(group, group.cxs[plan.options], plan, group.blueprint.lowered[index]!);
+      return fusedTrampoline(group, group.cxs[plan.options], group.blueprint.fusedLifts[index]!, group.blueprint.lowered[index]!);
     case 'resource.new': {
       const inst = group.states[plan.instance];
       const slot = plan.resource.slot;
@@ -112,14 +112,14 @@ function hostTrampoline(group: InstanceGroup, cx: Cx, call: HostCall, sig: Signa
   return new Suspending(adapter);
 }
 
-function fusedTrampoline(group: InstanceGroup, cx: Cx, plan: Extract<TrampolinePlan, { kind: 'fused' }>, sig: Signature): unknown {
+function fusedTrampoline(group: InstanceGroup, cx: Cx, lift: number, sig: Signature): unknown {
   const retptrAt = sig.paramsInMemory ? 1 : sig.params.flat.length;
   const caller = cx.inst;
   return new Suspending(async (...core: unknown[]) => {
     checkMayLeave(caller);
     group.hostCalls++;
     const args = liftParams(cx, sig, core);
-    const value = await group.callLifted(plan.callee, args, false);
+    const value = await group.callLifted(lift, args, false);
     return lowerResult(cx, sig, core, retptrAt, -1, value);
   });
 }

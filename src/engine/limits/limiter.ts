@@ -44,6 +44,34 @@ export interface InstanceLimits {
   maxResourceHandles?: number;
 }
 
+/** What the limits instrumentation exports from a core instance (instrument.ts), read once. */
+export interface CoreHooks {
+  fuel: WebAssembly.Global | undefined;
+  table: WebAssembly.Table | undefined;
+  id: WebAssembly.Global | undefined;
+  memories: WebAssembly.Memory[];
+  tables: WebAssembly.Table[];
+  /** The module's start function, moved to an export to run once the hooks are in place. */
+  start: ((...args: unknown[]) => unknown) | undefined;
+}
+
+/** Reads a core instance's instrumentation exports (by name: listing every export was a measurable share of an instance's garbage). */
+export function coreHooks(instance: WebAssembly.Instance): CoreHooks {
+  const exports = instance.exports;
+  const memories: WebAssembly.Memory[] = [];
+  for (let i = 0, m; (m = exports[`${HOOK_EXPORTS.memoryPrefix}${i}`]); i++) memories.push(m as WebAssembly.Memory);
+  const tables: WebAssembly.Table[] = [];
+  for (let i = 0, t; (t = exports[`${HOOK_EXPORTS.tablePrefix}${i}`]); i++) tables.push(t as WebAssembly.Table);
+  return {
+    fuel: exports[HOOK_EXPORTS.fuel] as WebAssembly.Global | undefined,
+    table: exports[HOOK_EXPORTS.hooks] as WebAssembly.Table | undefined,
+    id: exports[HOOK_EXPORTS.id] as WebAssembly.Global | undefined,
+    memories,
+    tables,
+    start: exports[HOOK_EXPORTS.start] as CoreHooks['start'],
+  };
+}
+
 export interface InvocationLimits {
   /** Wall-clock time for the invocation, in ms. */
   timeoutMs?: number;
@@ -88,12 +116,36 @@ export class Limiter implements MemoryUser, HookFunctions {
   }
 
   /**
-   * Takes charge of a core instance: fills its hooks table, gives it an id, counts its memories
-   * and tables. Called for every new core instance, and for one restored for this limiter's
-   * instance (canon/restore.ts).
+   * Takes charge of a core instance (its instrumentation's exports, `coreHooks`): fills its hooks
+   * table, gives it an id, counts its memories and tables. Called for every new core instance, and
+   * for one restored for this limiter's instance (canon/restore.ts).
    */
-  adopt(instance: WebAssembly.Instance): void {
-    this.#attach(instance.exports);
+  adopt(core: CoreHooks): void {
+    const { fuel, table, id, memories, tables } = core;
+    if (fuel) {
+      fuel.value = FUEL;
+      this.#fuels.push(fuel);
+    }
+    if (table) {
+      this.#hooks ??= this.#makeHooks?.() ?? wasmHooks(this);
+      // A restored core instance holds its group's hooks already (they are made once per group).
+      if (table.get(0) !== this.#hooks[0]) installHooks(table, this.#hooks);
+    }
+    for (const m of memories) this.#memories.add(m);
+    if (id) {
+      id.value = this.#memoriesById.length;
+      this.#memoriesById.push(memories);
+    }
+    for (const t of tables) this.#tables.add(t);
+    // A module's initial memory is allocated before any hook can refuse it.
+    const used = this.usedBytes;
+    if (used > this.memoryBytes) {
+      throw this.#fail('memory', `guest needs ${formatBytes(used)} to start, over its memory limit of ${formatBytes(this.memoryBytes)}`);
+    }
+    const budget = this.#budget;
+    if (budget && budget.usedBytes > budget.capBytes) {
+      throw this.#fail('host-memory', `the host's guest memory limit of ${formatBytes(budget.capBytes)} is reached: no room for another instance`);
+    }
   }
 
   get usedBytes(): number {
@@ -263,42 +315,6 @@ export class Limiter implements MemoryUser, HookFunctions {
       return false;
     }
     return true;
-  }
-
-  #attach(exports: WebAssembly.Exports): void {
-    // Looked up by name (instrument.ts numbers memories and tables from 0): listing every export
-    // of every instance was a measurable share of a fresh instance's garbage.
-    const fuel = exports[HOOK_EXPORTS.fuel] as WebAssembly.Global | undefined;
-    if (fuel) {
-      fuel.value = FUEL;
-      this.#fuels.push(fuel);
-    }
-    const table = exports[HOOK_EXPORTS.hooks] as WebAssembly.Table | undefined;
-    if (table) {
-      this.#hooks ??= this.#makeHooks?.() ?? wasmHooks(this);
-      // A restored core instance holds its group's hooks already (they are made once per group).
-      if (table.get(0) !== this.#hooks[0]) installHooks(table, this.#hooks);
-    }
-    const id = exports[HOOK_EXPORTS.id] as WebAssembly.Global | undefined;
-    const memories: WebAssembly.Memory[] = [];
-    for (let i = 0, m; (m = exports[`${HOOK_EXPORTS.memoryPrefix}${i}`]); i++) {
-      memories.push(m as WebAssembly.Memory);
-      this.#memories.add(m as WebAssembly.Memory);
-    }
-    if (id) {
-      id.value = this.#memoriesById.length;
-      this.#memoriesById.push(memories);
-    }
-    for (let i = 0, t; (t = exports[`${HOOK_EXPORTS.tablePrefix}${i}`]); i++) this.#tables.add(t as WebAssembly.Table);
-    // A module's initial memory is allocated before any hook can refuse it.
-    const used = this.usedBytes;
-    if (used > this.memoryBytes) {
-      throw this.#fail('memory', `guest needs ${formatBytes(used)} to start, over its memory limit of ${formatBytes(this.memoryBytes)}`);
-    }
-    const budget = this.#budget;
-    if (budget && budget.usedBytes > budget.capBytes) {
-      throw this.#fail('host-memory', `the host's guest memory limit of ${formatBytes(budget.capBytes)} is reached: no room for another instance`);
-    }
   }
 
   #cpuTime(now: number): number {
