@@ -9,11 +9,13 @@
  *   jco       `jco serve` of the same component (the JavaScript peer, shipped with jco)
  *   no limits the wat hello fresh and pooled again with `--no-limits`: the cost of the limits
  *             instrumentation
- * Every server runs in its own process, all started up front. They are measured in turns: each
- * round loads every server at concurrency 1, 10 and 100 for BENCH_HTTP_SECONDS (default 3), and
- * a figure is the median of BENCH_HTTP_ROUNDS rounds (default 3). Why: this machine's speed drifts
- * by 20-30% from one minute to the next (measured), and a server measured minutes after the bare
- * one would be compared against a different machine. Then a long run per server
+ * Every server runs in its own process, all started up front. They are measured in pairs: in
+ * each round, at concurrency 1, 10 and 100, every server is loaded for BENCH_HTTP_SECONDS
+ * (default 3) right before or right after the bare Node server (the order alternates), and its
+ * share of bare Node is taken pair by pair; a figure is the median of BENCH_HTTP_ROUNDS rounds
+ * (default 3). Why: this machine's speed drifts by 20-50% from one minute to the next (measured:
+ * bare Node alone answered 22k and 45k req/s at 100 connections minutes apart), so a server is
+ * only ever compared with the bare one measured next to it. Then a long run per server
  * (BENCH_HTTP_REQUESTS, default 100k, capped at BENCH_HTTP_CAP_SECONDS, default 60 s) reports
  * errors and the server's memory (RSS) before and after.
  */
@@ -36,6 +38,8 @@ export interface HttpRow {
   server: string;
   connections: number;
   requestsPerSecond: number;
+  /** The median of its share of bare Node, each measured next to a run of bare Node. */
+  shareOfNode: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
@@ -155,14 +159,23 @@ export async function httpBench(log: (line: string) => void = () => {}): Promise
       children.set(s, child);
       await load(s.port, { connections: 10, duration: 1 }); // warm up
     }
-    const runs = new Map<string, autocannon.Result[]>();
+    const [bare, ...others] = list;
+    const runs = new Map<string, { result: autocannon.Result; share: number }[]>();
+    const record = (server: Server, connections: number, result: autocannon.Result, share: number) => {
+      const key = `${server.name}|${connections}`;
+      runs.set(key, [...(runs.get(key) ?? []), { result, share }]);
+    };
     for (let round = 1; round <= ROUNDS; round++) {
       log(`http: round ${round} of ${ROUNDS}`);
       for (const connections of CONCURRENCY) {
-        for (const s of list) {
-          const r = await load(s.port, { connections, duration: SECONDS });
-          const key = `${s.name}|${connections}`;
-          runs.set(key, [...(runs.get(key) ?? []), r]);
+        for (const [i, s] of others.entries()) {
+          // Alternating which goes first: neither side always gets the warmer (or colder) moment.
+          const first = (round + i) % 2 === 0;
+          const a = await load((first ? bare : s).port, { connections, duration: SECONDS });
+          const b = await load((first ? s : bare).port, { connections, duration: SECONDS });
+          const [node, server] = first ? [a, b] : [b, a];
+          record(bare, connections, node, 1);
+          record(s, connections, server, server.requests.average / node.requests.average);
         }
       }
     }
@@ -170,16 +183,17 @@ export async function httpBench(log: (line: string) => void = () => {}): Promise
     for (const s of list) {
       for (const connections of CONCURRENCY) {
         const results = runs.get(`${s.name}|${connections}`)!;
-        // The median round's run gives the latencies too, so that one row is one measurement.
-        const rps = median(results.map((r) => r.requests.average));
-        const mid = results.reduce((a, b) => (Math.abs(b.requests.average - rps) < Math.abs(a.requests.average - rps) ? b : a));
+        // The median run gives the latencies too, so that one row is one measurement.
+        const rps = median(results.map((r) => r.result.requests.average));
+        const mid = results.reduce((a, b) => (Math.abs(b.result.requests.average - rps) < Math.abs(a.result.requests.average - rps) ? b : a)).result;
         rows.push({
           server: s.name,
           connections,
           requestsPerSecond: Math.round(rps),
+          shareOfNode: median(results.map((r) => r.share)),
           p50Ms: mid.latency.p50,
           p99Ms: mid.latency.p99,
-          errors: results.reduce((n, r) => n + r.errors + r.non2xx + r.timeouts, 0),
+          errors: results.reduce((n, r) => n + r.result.errors + r.result.non2xx + r.result.timeouts, 0),
         });
       }
     }
@@ -206,20 +220,19 @@ export async function httpBench(log: (line: string) => void = () => {}): Promise
 }
 
 export function httpTables(result: { rows: HttpRow[]; long: HttpLongRun[] }): string {
-  const node = new Map(result.rows.filter((r) => r.server === 'node').map((r) => [r.connections, r.requestsPerSecond]));
-  const lines = ['| server | connections | req/s | % of bare node | p50 ms | p99 ms | errors |', '|---|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| server | connections | req/s | % of bare node (paired) | p50 ms | p99 ms | errors |', '|---|---:|---:|---:|---:|---:|---:|'];
   for (const r of result.rows) {
-    const share = ((r.requestsPerSecond / (node.get(r.connections) ?? NaN)) * 100).toFixed(1);
-    lines.push(`| ${r.server} | ${r.connections} | ${r.requestsPerSecond} | ${share}% | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} |`);
+    lines.push(`| ${r.server} | ${r.connections} | ${r.requestsPerSecond} | ${(r.shareOfNode * 100).toFixed(1)}% | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} |`);
   }
-  // What the limits instrumentation costs: throughput with it against the same server without.
-  const rps = (server: string, c: number) => result.rows.find((r) => r.server === server && r.connections === c)?.requestsPerSecond;
+  // What the limits instrumentation costs: the same server with it against without, each as a share of bare Node.
+  const share = (server: string, c: number) => result.rows.find((r) => r.server === server && r.connections === c)?.shareOfNode;
   lines.push('', '| limits instrumentation cost | connections | with | without | cost |', '|---|---:|---:|---:|---:|');
   for (const [withLimits, without] of [['wat fresh', 'wat fresh, no limits'], ['wat pooled', 'wat pooled, no limits']]) {
     for (const c of CONCURRENCY) {
-      const a = rps(withLimits, c);
-      const b = rps(without, c);
-      if (a && b) lines.push(`| ${withLimits} | ${c} | ${a} | ${b} | ${(((b - a) / b) * 100).toFixed(1)}% |`);
+      const a = share(withLimits, c);
+      const b = share(without, c);
+      const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+      if (a && b) lines.push(`| ${withLimits} | ${c} | ${pct(a)} | ${pct(b)} | ${pct((b - a) / b)} |`);
     }
   }
   lines.push('', '| server | requests | seconds | errors | RSS before MiB | RSS after MiB |', '|---|---:|---:|---:|---:|---:|');
