@@ -33,9 +33,24 @@ function count(value: string, flag: string): number {
  * behind the dev router. Prints the URL on its first line and serves until SIGINT/SIGTERM.
  */
 export async function serve(file: string, opts: ServeOptions): Promise<number> {
+  const workload = serveWorkload(file, opts);
+  const { name } = workload;
+  const { host, http } = await startDevHost({ ...opts, plugins: false });
+  const { workloadStatus } = await host.workloadStart({ workloadId: name, workload });
+  if (workloadStatus.workloadState !== 'WORKLOAD_STATE_RUNNING') {
+    await host.stop();
+    throw new UsageError(workloadStatus.message);
+  }
+  process.stdout.write(`Serving HTTP on ${http.url.href}\n`);
+  if (opts.allowHost.length === 0) process.stderr.write('note: outgoing HTTP may go to any host (development mode); --allow-host restricts it\n');
+  return untilSignal(() => host.stop());
+}
+
+/** The one-component workload `serve` (and `dev`) runs a component file as, named after the file. */
+export function serveWorkload(file: string, opts: ServeOptions): Workload {
   const name = basename(file, extname(file)).replace(/[^a-zA-Z0-9-]/g, '-') || 'component';
   const mounts = [...opts.dir.map((d) => parseDir(d, false)), ...opts.dirRo.map((d) => parseDir(d, true))];
-  const workload: Workload = {
+  return {
     namespace: 'default',
     name,
     annotations: {},
@@ -63,13 +78,4 @@ export async function serve(file: string, opts: ServeOptions): Promise<number> {
       ],
     },
   };
-  const { host, http } = await startDevHost({ ...opts, plugins: false });
-  const { workloadStatus } = await host.workloadStart({ workloadId: name, workload });
-  if (workloadStatus.workloadState !== 'WORKLOAD_STATE_RUNNING') {
-    await host.stop();
-    throw new UsageError(workloadStatus.message);
-  }
-  process.stdout.write(`Serving HTTP on ${http.url.href}\n`);
-  if (opts.allowHost.length === 0) process.stderr.write('note: outgoing HTTP may go to any host (development mode); --allow-host restricts it\n');
-  return untilSignal(() => host.stop());
 }
