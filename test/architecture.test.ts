@@ -18,14 +18,16 @@ const ALLOWED: Record<string, string[]> = {
   plugin: ['workload', 'wasi', 'engine'],
   // A plugin sees only the contract; plugins never import each other (checked below).
   plugins: ['plugin'],
-  host: ['plugin', 'workload', 'wasi', 'engine'],
+  // Telemetry knows no part: the parts publish diagnostics_channel events, telemetry subscribes.
+  telemetry: [],
+  host: ['plugin', 'workload', 'wasi', 'engine', 'telemetry'],
   // The HTTP handler implements the host's HttpHandler interface; the host never imports it.
-  http: ['host', 'plugin', 'wasi', 'engine'],
+  http: ['host', 'plugin', 'wasi', 'engine', 'telemetry'],
   // OCI only moves bytes; it asks the engine whether they are a component.
   oci: ['engine'],
   // The cluster host wires everything below it to an operator over NATS.
-  washlet: ['oci', 'http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine'],
-  cli: ['washlet', 'oci', 'http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine'],
+  washlet: ['oci', 'http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine', 'telemetry'],
+  cli: ['washlet', 'oci', 'http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine', 'telemetry'],
 };
 
 async function* sourceFiles(dir: string): AsyncGenerator<string> {

@@ -10,6 +10,8 @@ import { pino, type Logger } from 'pino';
 import { Engine } from '../engine/engine.ts';
 import { UsageError, WasmhostError } from '../errors.ts';
 import type { Plugin } from '../plugin/plugin.ts';
+import type { TelemetryOptions } from '../telemetry/options.ts';
+import type { TelemetryHandle } from '../telemetry/sdk.ts';
 import type {
   HostHeartbeat,
   WitInterface,
@@ -48,6 +50,8 @@ export interface HostOptions {
   stopTimeoutMs?: number;
   /** Limits on guests; unset fields keep `DEFAULT_HOST_LIMITS`. */
   limits?: Partial<HostLimits>;
+  /** OpenTelemetry traces, metrics and log correlation (off when undefined). */
+  telemetry?: TelemetryOptions;
 }
 
 /** Builds a Host step by step: `new HostBuilder().withPlugin(p).build()`. */
@@ -113,6 +117,15 @@ export class HostBuilder {
     return this;
   }
 
+  /**
+   * OpenTelemetry: traces, metrics and trace ids in the host's log lines, exported over OTLP/HTTP
+   * as the options and the standard `OTEL_*` variables say. Loaded when the host starts.
+   */
+  withTelemetry(options: TelemetryOptions = {}): this {
+    this.#options.telemetry = options;
+    return this;
+  }
+
   build(): Host {
     return new Host(this.#options);
   }
@@ -144,6 +157,8 @@ export class Host {
   readonly #stopTimeoutMs: number;
   #startedAt: Date | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #telemetryOptions: TelemetryOptions | undefined;
+  #telemetry: { handle: TelemetryHandle; undo: (() => void)[] } | undefined;
 
   constructor(options: HostOptions = {}) {
     const plugins = options.plugins ?? [];
@@ -161,6 +176,7 @@ export class Host {
     this.#http = options.http ?? new NoHttpHandler();
     this.#plugins = plugins;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? PLUGIN_STOP_MS;
+    this.#telemetryOptions = options.telemetry;
     const guards = new HostGuards(options.limits);
     this.limits = guards.limits;
     this.#services = {
@@ -184,19 +200,38 @@ export class Host {
     return this.#plugins;
   }
 
-  /** Starts the HTTP handler, then every plugin in order. */
+  /** Starts telemetry when asked for, the HTTP handler, then every plugin in order. */
   async start(): Promise<void> {
     if (this.#startedAt) return;
-    await this.#http.start();
-    for (const plugin of this.#plugins) {
-      try {
-        await plugin.start?.({ hostId: this.id, logger: this.logger.child({ plugin: plugin.id }) });
-      } catch (err) {
-        throw new WasmhostError(`plugin "${plugin.id}" failed to start: ${(err as Error).message}`, { cause: err });
+    if (this.#telemetryOptions && !this.#telemetry) await this.#startTelemetry(this.#telemetryOptions);
+    try {
+      await this.#http.start();
+      for (const plugin of this.#plugins) {
+        try {
+          await plugin.start?.({ hostId: this.id, logger: this.logger.child({ plugin: plugin.id }) });
+        } catch (err) {
+          throw new WasmhostError(`plugin "${plugin.id}" failed to start: ${(err as Error).message}`, { cause: err });
+        }
       }
+    } catch (err) {
+      await this.#stopTelemetry();
+      throw err;
     }
     this.#startedAt = new Date();
     this.logger.info({ hostId: this.id, friendlyName: this.friendlyName, plugins: this.#plugins.map((p) => p.id) }, 'host started');
+  }
+
+  /** Telemetry is loaded only here: a host without it never imports OpenTelemetry. */
+  async #startTelemetry(options: TelemetryOptions): Promise<void> {
+    const { startTelemetry } = await import('../telemetry/sdk.ts');
+    const handle = startTelemetry(options, this.logger);
+    this.#telemetry = { handle, undo: [handle.observeHost(this), handle.correlateLogs(this.logger)] };
+    this.logger.info({ destination: handle.destination }, 'telemetry on');
+  }
+
+  /** The telemetry in use, if any (`destination` says where it exports). */
+  get telemetry(): { readonly destination: string } | undefined {
+    return this.#telemetry?.handle;
   }
 
   /** Stops every workload, then the plugins and the HTTP handler, each with a bounded wait. Never hangs. */
@@ -214,6 +249,18 @@ export class Host {
     const outcome = await bounded(() => this.#http.stop(), this.#stopTimeoutMs);
     if (outcome !== 'ok') this.logger.warn(`HTTP handler stop ${outcome}`);
     this.logger.info({ hostId: this.id }, 'host stopped');
+    // Last: what the stop itself produced is flushed too.
+    await this.#stopTelemetry();
+  }
+
+  async #stopTelemetry(): Promise<void> {
+    const telemetry = this.#telemetry;
+    if (!telemetry) return;
+    this.#telemetry = undefined;
+    // Flushed first: the last export still observes this host and correlates its log lines.
+    const flushed = await bounded(() => telemetry.handle.stop(), this.#stopTimeoutMs);
+    for (const undo of telemetry.undo) undo();
+    if (flushed !== 'ok') this.logger.warn(`telemetry flush ${flushed}`);
   }
 
   heartbeat(): HostHeartbeat {

@@ -9,6 +9,7 @@ import { unversioned } from '../engine/interface-name.ts';
 import { Limiter, type InvocationLimits } from '../engine/limits/limiter.ts';
 import { InstanceClosedError, MissingExportError } from '../errors.ts';
 import type { Invocation } from '../plugin/plugin.ts';
+import { invocation as invocationEvents } from '../telemetry/channels.ts';
 import type { ComponentLimits } from './limits.ts';
 import type { ImportProvider } from './link-plan.ts';
 import { ResourceBridge } from './resource-bridge.ts';
@@ -41,6 +42,8 @@ const INVOCATION_ENDED = new InstanceClosedError('its invocation ended');
 
 export class InvocationScope implements Invocation {
   readonly root: string;
+  /** The workload it belongs to, for telemetry. */
+  readonly workloadId: string;
   readonly #runtimes: ReadonlyMap<string, ComponentRuntime>;
   readonly #instances = new Map<string, Promise<Instance>>();
   readonly #created: { instance: Instance; runtime: ComponentRuntime }[] = [];
@@ -52,10 +55,11 @@ export class InvocationScope implements Invocation {
   #root: Instance | undefined;
   #lastClocks: { own: InvocationLimits; timeoutMs: number; clocks: InvocationLimits } | undefined;
 
-  constructor(runtimes: ReadonlyMap<string, ComponentRuntime>, root: string) {
+  constructor(runtimes: ReadonlyMap<string, ComponentRuntime>, root: string, workloadId = '') {
     if (!runtimes.has(root)) throw new MissingExportError(`no component named "${root}" in this workload`);
     this.#runtimes = runtimes;
     this.root = root;
+    this.workloadId = workloadId;
     this.#bridge = runtimes.size > 1 ? new ResourceBridge() : undefined;
   }
 
@@ -76,7 +80,17 @@ export class InvocationScope implements Invocation {
   }
 
   call(target: string, ...args: unknown[]): Promise<unknown> {
+    // Telemetry listening: the call as an event (telemetry/channels.ts); otherwise one property read.
+    if (invocationEvents.start.hasSubscribers) {
+      return invocationEvents.tracePromise(() => this.#call(target, args), { workloadId: this.workloadId, component: this.root, target });
+    }
     // A warm scope's root instance exists already: no extra turn through a resolved promise.
+    const root = this.#root;
+    if (root && !this.#closed) return root.call(target, ...args);
+    return this.instance(this.root).then((instance) => instance.call(target, ...args));
+  }
+
+  #call(target: string, args: unknown[]): Promise<unknown> {
     const root = this.#root;
     if (root && !this.#closed) return root.call(target, ...args);
     return this.instance(this.root).then((instance) => instance.call(target, ...args));
@@ -84,6 +98,10 @@ export class InvocationScope implements Invocation {
 
   /** Runs the root's `wasi:cli/run`: its exit code (see `Instance.run`). */
   async run(): Promise<number> {
+    if (invocationEvents.start.hasSubscribers) {
+      const event = { workloadId: this.workloadId, component: this.root, target: 'wasi:cli/run#run' };
+      return invocationEvents.tracePromise(async () => (await this.instance(this.root)).run(), event) as Promise<number>;
+    }
     return (await this.instance(this.root)).run();
   }
 

@@ -10,6 +10,8 @@ import { unversioned, versionsCompatible } from '../engine/interface-name.ts';
 import type { WorldItem } from '../engine/world.ts';
 import { MissingExportError, WasmhostError } from '../errors.ts';
 import type { Invocation, Plugin, PluginComponent, PluginWorkload, ResolvedWorkload } from '../plugin/plugin.ts';
+import { pluginCall } from '../telemetry/channels.ts';
+import { tracePluginCalls } from '../telemetry/plugin-calls.ts';
 import { WasiContext, type OutputOption, type WasiOptions } from '../wasi/context.ts';
 import { createWasiImports, lazyWasiImports } from '../wasi/imports.ts';
 import type { Component, Service, Workload } from '../workload/types.ts';
@@ -92,7 +94,7 @@ export class RunningWorkload {
 
   /** A fresh invocation of one component (instances created on demand). */
   invocation(component: string): InvocationScope {
-    return new InvocationScope(this.#runtimes, component);
+    return new InvocationScope(this.#runtimes, component, this.id);
   }
 
   async #resolve(onServiceEnd: (outcome: ServiceOutcome) => void): Promise<void> {
@@ -162,7 +164,10 @@ export class RunningWorkload {
     for (const name of plan.order) {
       const { unit, binding } = byName.get(name)!;
       const own = plan.providers.get(name)!;
-      const hostOwned: ImportObject = { ...binding.implementations };
+      // With telemetry listening, every plugin call is published (telemetry/plugin-calls.ts).
+      const hostOwned: ImportObject = pluginCall.start.hasSubscribers
+        ? tracePluginCalls(binding.implementations, (key) => binding.servedBy.get(key)?.pluginId, { workloadId: this.id, component: name })
+        : { ...binding.implementations };
       if ([...own.values()].some((p) => p.kind === 'http')) Object.assign(hostOwned, this.#services.http.imports(unit.info));
       const { guards } = this.#services;
       const slotKey = `${this.id}/${name}`;
@@ -197,6 +202,7 @@ export class RunningWorkload {
       this.#service = new ServiceRunner({
         start: () => this.invocation(SERVICE_NAME),
         maxRestarts: workload.service.maxRestarts,
+        workloadId: this.id,
         logger: log.child({ component: SERVICE_NAME }),
         onEnd: onServiceEnd,
       });

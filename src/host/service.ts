@@ -4,6 +4,7 @@
  * defect of the reference) up to `maxRestarts` times, with a short growing pause in between.
  */
 import type { Logger } from 'pino';
+import { serviceRestart, type ServiceRestartEvent } from '../telemetry/channels.ts';
 import type { InvocationScope } from './invocation.ts';
 
 export type ServiceOutcome =
@@ -14,6 +15,8 @@ export interface ServiceRunnerOptions {
   /** A fresh invocation of the service (with its linked components). */
   start: () => InvocationScope;
   maxRestarts: number;
+  /** For telemetry's restart count. */
+  workloadId?: string;
   logger: Logger;
   /** Called once when the service ends for good (not when it is stopped). */
   onEnd: (outcome: ServiceOutcome) => void;
@@ -67,6 +70,9 @@ export class ServiceRunner {
         return;
       }
       this.restarts++;
+      if (serviceRestart.hasSubscribers) {
+        serviceRestart.publish({ workloadId: this.#options.workloadId ?? '', restarts: this.restarts, reason: failure } satisfies ServiceRestartEvent);
+      }
       logger.warn({ restart: this.restarts, maxRestarts }, `service ${failure}; restarting on a fresh instance`);
       await pause(restartDelay(this.restarts), this.#wake.signal);
       if (this.#stopping) return;

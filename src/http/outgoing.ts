@@ -7,6 +7,7 @@
 import { PassThrough } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
+import { outgoingRequest } from '../telemetry/channels.ts';
 import { AllowedHosts } from './allowed-hosts.ts';
 import { readableBody } from './node-body.ts';
 import type { ErrorCode } from './types/error-code.ts';
@@ -63,14 +64,19 @@ export class OutgoingHttp {
       sink.attach({ writable: stream, end: () => stream.end(), abort: (reason) => stream.destroy(reason) });
       body = stream;
     }
-    const response = request(url, {
-      method: methodName(p.method) as Dispatcher.HttpMethod,
-      headers: p.headers.toRecord(),
-      body: body instanceof Buffer && body.length === 0 ? undefined : body,
-      dispatcher: this.#agent(toMs(options?.connect)),
-      headersTimeout: toMs(options?.firstByte),
-      bodyTimeout: toMs(options?.betweenBytes),
-    }).then((res) => new IncomingResponse(res.statusCode, Fields.fromRecord(res.headers), readableBody(res.body, () => res.trailers)));
+    const method = methodName(p.method);
+    const headers = p.headers.toRecord();
+    const send = () =>
+      request(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: body instanceof Buffer && body.length === 0 ? undefined : body,
+        dispatcher: this.#agent(toMs(options?.connect)),
+        headersTimeout: toMs(options?.firstByte),
+        bodyTimeout: toMs(options?.betweenBytes),
+      }).then((res) => new IncomingResponse(res.statusCode, Fields.fromRecord(res.headers), readableBody(res.body, () => res.trailers)));
+    // Telemetry listening: a client span, whose context goes out in `traceparent` (added to `headers` at start).
+    const response = outgoingRequest.start.hasSubscribers ? outgoingRequest.tracePromise(send, { method, url, headers }) : send();
     return new FutureIncomingResponse(response);
   }
 

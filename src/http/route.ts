@@ -10,6 +10,7 @@ import { LimitExceededError } from '../errors.ts';
 import type { Invocation, ResolvedWorkload } from '../plugin/plugin.ts';
 import { Exchange, plainStatus } from './exchange.ts';
 import { Gate } from '../host/gate.ts';
+import { httpRequest, type HttpRequestEvent } from '../telemetry/channels.ts';
 import type { RouteConfig } from './route-config.ts';
 
 const HANDLE = 'wasi:http/incoming-handler#handle';
@@ -41,7 +42,14 @@ export class WorkloadRoute {
     return this.#inFlight;
   }
 
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Serves a request; with telemetry listening, within a `wasmhost:http.request` event (telemetry/channels.ts). */
+  serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!httpRequest.hasSubscribers) return this.#serve(req, res);
+    const event: HttpRequestEvent = { req, res, workloadId: this.workloadId, component: this.entry };
+    return httpRequest.runStores(event, this.#serve, this, req, res);
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.#stopping) return plainStatus(res, 503, { 'retry-after': '1' });
     if (this.#gate && !(await this.#gate.enter(this.config.queueTimeoutMs))) {
       this.#logger.warn({ maxConcurrentRequests: this.config.maxConcurrency }, 'request turned away: too many concurrent requests');
