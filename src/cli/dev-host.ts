@@ -13,6 +13,7 @@ import { configPlugin } from '../plugins/config/index.ts';
 import { FilesystemKeyValueBackend, keyValuePlugin, MemoryKeyValueBackend } from '../plugins/keyvalue/index.ts';
 import { loggingPlugin } from '../plugins/logging/index.ts';
 import { InMemoryBroker, messagingPlugin } from '../plugins/messaging/index.ts';
+import { noteTelemetry, telemetryOption } from './telemetry.ts';
 
 export interface DevHostOptions {
   addr: string;
@@ -28,6 +29,8 @@ export interface DevHostOptions {
   cache?: boolean;
   /** `--no-limits`: compile without the limits instrumentation. */
   limits?: boolean;
+  /** `--otel`: OpenTelemetry (also on when the OTEL_* variables ask for it). */
+  otel?: boolean;
 }
 
 export interface DevHost {
@@ -66,8 +69,11 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
     .withLogger(log)
     .withGuestOutput('inherit');
   if (opts.plugins) for (const plugin of developmentPlugins(opts.dataDir)) builder.withPlugin(plugin);
+  const telemetry = telemetryOption(opts.otel);
+  if (telemetry) builder.withTelemetry(telemetry);
   const host = builder.build();
   await host.start();
+  noteTelemetry(host);
   return { host, http, logger: log };
 }
 

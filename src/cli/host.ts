@@ -25,6 +25,7 @@ import { messagingPlugin } from '../plugins/messaging/index.ts';
 import { NatsBroker } from '../plugins/messaging/backends/nats.ts';
 import { postgresPlugin } from '../plugins/postgres/index.ts';
 import { untilSignal } from './dev-host.ts';
+import { noteTelemetry, telemetryOption } from './telemetry.ts';
 import { connectNats, HOST_GROUP_LABEL, hostSubject, Washlet, type NatsConnectOptions } from '../washlet/index.ts';
 
 export interface HostCommandOptions {
@@ -54,6 +55,8 @@ export interface HostCommandOptions {
   ociCacheDir?: string;
   heartbeatInterval: string;
   logLevel: string;
+  /** `--otel`: OpenTelemetry (also on when the OTEL_* variables ask for it). */
+  otel?: boolean;
   cacheDir?: string;
   cache?: boolean;
 }
@@ -163,8 +166,11 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
       builder.withHttpHandler(http);
     }
     for (const plugin of plugins) builder.withPlugin(plugin);
+    const telemetry = telemetryOption(opts.otel);
+    if (telemetry) builder.withTelemetry(telemetry);
     r.host = builder.build();
     await r.host.start();
+    noteTelemetry(r.host);
 
     r.washlet = new Washlet({ host: r.host, connection: scheduler, heartbeatIntervalMs, logger: log, imageFetcher: fetcher });
     await r.washlet.start();

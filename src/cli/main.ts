@@ -5,6 +5,7 @@ import { run } from './run.ts';
 import { serve } from './serve.ts';
 import { up } from './up.ts';
 import { registerOciCommands } from './oci.ts';
+import { OTEL_FLAG } from './telemetry.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')
     .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
+    .option(...OTEL_FLAG)
     .action(async (file: string, opts) => {
       process.exitCode = await serve(file, opts);
     });
@@ -74,6 +76,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'info')
     .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
+    .option(...OTEL_FLAG)
     .action(async (manifest: string, opts) => {
       process.exitCode = await up(manifest, opts);
     });
@@ -109,6 +112,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'info')
     .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
+    .option(...OTEL_FLAG)
     .action(async (opts) => {
       const { hostCommand } = await import('./host.ts');
       process.exitCode = await hostCommand(opts);
