@@ -5,6 +5,7 @@ import { run } from './run.ts';
 import { serve } from './serve.ts';
 import { up } from './up.ts';
 import { registerOciCommands } from './oci.ts';
+import { registerDevCommand } from './dev.ts';
 import { OTEL_FLAG } from './telemetry.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -118,6 +119,7 @@ export function buildProgram(): Command {
       process.exitCode = await hostCommand(opts);
     });
 
+  registerDevCommand(program, withGuestGrants);
   registerOciCommands(program);
 
   return program;
