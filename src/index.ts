@@ -29,6 +29,8 @@ export {
 } from './wasi/context.ts';
 export { createWasiImports } from './wasi/imports.ts';
 export { Host, HostBuilder, type HostOptions } from './host/host.ts';
+export type { TelemetryOptions } from './telemetry/options.ts';
+export { traceLogFields } from './telemetry/channels.ts';
 export { DEFAULT_HOST_LIMITS, type HostLimits } from './host/limits.ts';
 export type { RunningWorkload } from './host/running-workload.ts';
 export type { InvocationScope } from './host/invocation.ts';
