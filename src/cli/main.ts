@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LimitExceededError, WasmhostError, TrapError } from '../errors.ts';
 import { DEFAULT_ADDRESS } from '../http/server.ts';
@@ -7,6 +8,9 @@ import { up } from './up.ts';
 import { registerOciCommands } from './oci.ts';
 import { registerDevCommand } from './dev.ts';
 import { OTEL_FLAG } from './telemetry.ts';
+
+/** src/cli/main.ts and dist/cli/main.js alike sit two levels under the package root. */
+const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -23,16 +27,18 @@ function withGuestGrants(command: Command): Command {
 export function buildProgram(): Command {
   const program = new Command('wasmhost')
     .description('Run WebAssembly components on Node.js')
-    .version('0.1.0')
+    .version(VERSION)
     .showSuggestionAfterError()
     .enablePositionalOptions()
     .exitOverride();
 
   withGuestGrants(program.command('run'))
     .description('run a command component (wasi:cli/run) or a WASI preview1 module, like `wasmtime run`')
-    .argument('<file>', 'component or core module (.wasm)')
+    .argument('<file>', 'component or core module (.wasm, or .wat text)')
     .argument('[args...]', 'arguments passed to the guest (put -- first if they start with -)')
-    .option('--invoke <call>', 'call an export instead of wasi:cli/run, in WAVE syntax: add(1, 2)')
+    .option('--invoke <call>', 'call an export instead of wasi:cli/run, in WAVE syntax: add(1, 2), wasi:cli/run#run')
+    .option('-S, --wasi <key[=value]>', "wasmtime's WASI switches: inherit-env, inherit-network, allow-ip-name-lookup, http (repeatable, or comma-separated)", collect, [])
+    .option('-W, --wasm <key[=value]>', "wasmtime's wasm limits: max-memory-size=<bytes>, timeout=<duration> (repeatable, or comma-separated)", collect, [])
     .option('--net', 'allow TCP/UDP to any address and name lookups')
     .option('--allow-addr <cidr>', 'allow TCP/UDP to this address range (repeatable)', collect, [])
     .option('--max-memory <size>', 'memory limit of the guest (linear memories and tables), e.g. 64MiB (default 1GiB)')
@@ -125,11 +131,22 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `wasmhost app.wasm [args]` is `wasmhost run app.wasm [args]`, as `wasmtime app.wasm` is: when
+ * the first word is no command but a file, a `.wasm`/`.wat` name, or an option of `run`.
+ */
+function withDefaultCommand(argv: string[], program: Command): string[] {
+  const first = argv[0];
+  if (first === undefined || ['-h', '--help', '-V', '--version'].includes(first)) return argv;
+  if (first === 'help' || program.commands.some((c) => c.name() === first || c.aliases().includes(first))) return argv;
+  return first.startsWith('-') || /\.(wasm|wat)$/i.test(first) || existsSync(first) ? ['run', ...argv] : argv;
+}
+
 /** Runs the CLI: one-line errors with a hint, never a stack trace for expected failures. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(withDefaultCommand(argv, program), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
