@@ -54,10 +54,12 @@ export interface HttpLongRun {
   rssAfterMiB: number;
 }
 
-interface Server {
+export interface Server {
   name: string;
   port: number;
   args: string[];
+  /** The whole environment of its process (default: this one's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The hello components: each answers GET / with a body that starts with `hello`. */
@@ -98,11 +100,11 @@ async function answers(port: number): Promise<boolean> {
   }
 }
 
-async function startServer(s: Server): Promise<ChildProcess> {
+export async function startServer(s: Server): Promise<ChildProcess> {
   // A server left over from an earlier run would be measured in place of this one.
   if (await answers(s.port)) throw new Error(`${s.name}: port ${s.port} is taken by another server`);
   // Its own process group: `jco serve` runs its server in a child process, stopped with it.
-  const child = spawn(node, s.args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(node, s.args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: s.env });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const deadline = Date.now() + 60_000;
@@ -130,12 +132,12 @@ function rssMiB(group: number): number {
   return Math.round(kB / 1024);
 }
 
-function load(port: number, options: Partial<autocannon.Options>): Promise<autocannon.Result> {
+export function load(port: number, options: Partial<autocannon.Options>): Promise<autocannon.Result> {
   return autocannon({ url: `http://127.0.0.1:${port}/`, ...options });
 }
 
 /** Stops a server and its process group. */
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   const signal = (name: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, name);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { engineBench } from './engine.ts';
 import { hostBench } from './host.ts';
 import { httpBench, httpTables } from './http.ts';
+import { telemetryBench, telemetryTables } from './telemetry.ts';
 import { table } from './stats.ts';
 
 const machine = {
@@ -23,10 +24,12 @@ const baselineNote =
   'baseline: engine rows, the same core module called directly through V8 (no component glue); host rows, the same components instantiated and linked by hand with the engine alone';
 process.stdout.write(`${table(rows)}\n\n${baselineNote}\n\n`);
 const http = await httpBench((line) => process.stderr.write(`${line}\n`));
-process.stdout.write(`HTTP (autocannon on loopback; baseline: a bare Node http server)\n\n${httpTables(http)}\n\nmachine: ${JSON.stringify(machine)}\n`);
+process.stdout.write(`HTTP (autocannon on loopback; baseline: a bare Node http server)\n\n${httpTables(http)}\n\n`);
+const telemetry = await telemetryBench((line) => process.stderr.write(`${line}\n`));
+process.stdout.write(`OpenTelemetry on the wat hello, fresh instances (off, on exporting to a local OTLP sink; baseline: a bare Node http server)\n\n${telemetryTables(telemetry)}\n\nmachine: ${JSON.stringify(machine)}\n`);
 
 const dir = join(import.meta.dirname, 'results');
 await mkdir(dir, { recursive: true });
 const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-await writeFile(file, JSON.stringify({ machine, rows, baselineNote, http }, null, 2));
+await writeFile(file, JSON.stringify({ machine, rows, baselineNote, http, telemetry }, null, 2));
 process.stdout.write(`results: ${file}\n`);
