@@ -1822,6 +1822,29 @@ const SCENARIOS: Record<FixtureName, Scenario> = {
     },
   },
 
+  'http-get': {
+    async run(side) {
+      const out = outgoingHandler();
+      const get = (url?: string) => command(side, 'http-get', { args: url === undefined ? ['http-get'] : ['http-get', url] }, { 'wasi:http/types': httpTypes, ...out.imports });
+      return {
+        'GET upstream': await get('http://upstream.test/tea?x=1'),
+        'GET denied': await get('http://denied.test/'),
+        'no url': await get(),
+        'outgoing requests': out.seen,
+      };
+    },
+    expect(o) {
+      assert.deepStrictEqual(o, {
+        'GET upstream': ran(0, '418\nGET upstream.test/tea?x=1'),
+        'GET denied': ran(1, '', 'error: HTTP-request-denied\n'),
+        'no url': ran(1, '', 'error: usage: http-get <http://host[:port]/path>\n'),
+        'outgoing requests': [
+          { method: 'GET', scheme: { tag: 'HTTP' }, authority: 'upstream.test', pathWithQuery: '/tea?x=1', firstByteTimeout: undefined },
+          { method: 'GET', scheme: { tag: 'HTTP' }, authority: 'denied.test', pathWithQuery: '/', firstByteTimeout: undefined },
+        ],
+      });
+    },
+  },
   'c-cli': {
     async run(side) {
       const root = scratchDir({ 'a.txt': 'alpha\n', 'sub/': '' });
