@@ -33,7 +33,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { getNumberFromEnv, getStringFromEnv, getStringListFromEnv, setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { getNumberFromEnv, getStringFromEnv, getStringListFromEnv, loggingErrorHandler, setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
@@ -418,6 +418,7 @@ class Telemetry {
     for (const undo of this.#unsubscribe.splice(0)) undo();
     await Promise.allSettled([this.#tracerProvider?.shutdown(), this.#meterProvider?.shutdown()]);
     setTraceLogFields(undefined);
+    setGlobalErrorHandler(loggingErrorHandler());
     this.#hosts.clear();
   }
 }
