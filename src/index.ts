@@ -1,23 +1,14 @@
 /**
- * wasmhost's public API: one entry point. The NATS and PostgreSQL storage backends are here too:
- * they load their clients on first use. Parts that load a client as soon as they are imported
- * live on subpaths: `wasmhost/postgres` (the wasmcloud:postgres plugin), `wasmhost/oci` and
- * `wasmhost/washlet` (the cluster host).
+ * wasmhost's public API, the root entry: the engine, WASI, the host with its HTTP server, the
+ * plugin contract, the built-in plugins with their development backends (memory, filesystem),
+ * workloads and errors. It loads no NATS or PostgreSQL client. The rest is on subpaths:
+ * `wasmhost/engine` (limits, worlds, value types, interface names), `wasmhost/nats` and
+ * `wasmhost/postgres` (production backends, and the wasmcloud:postgres plugin), `wasmhost/oci`
+ * and `wasmhost/washlet` (the cluster host).
  */
-export { Engine, type EngineOptions, type EngineStats } from './engine/engine.ts';
+export { Engine, type EngineOptions } from './engine/engine.ts';
 export { CompiledComponent, type ImportObject, type InstantiateOptions } from './engine/component.ts';
 export { Instance } from './engine/instance.ts';
-export { Limiter, type InstanceLimits, type InvocationLimits } from './engine/limits/limiter.ts';
-export { MemoryBudget } from './engine/limits/budget.ts';
-export type { CoreModuleTransform, CoreModuleInfo } from './engine/core-modules.ts';
-export type { World, WorldItem } from './engine/world.ts';
-export {
-  parseInterfaceName,
-  formatInterfaceName,
-  versionsCompatible,
-  unversioned,
-  type InterfaceName,
-} from './engine/interface-name.ts';
 export {
   WasiContext,
   WASI_DEFAULTS,
@@ -57,9 +48,7 @@ export { loggingPlugin, type LoggingPluginOptions } from './plugins/logging/inde
 export {
   messagingPlugin,
   InMemoryBroker,
-  NatsBroker,
   BackendUnavailableError,
-  type NatsBrokerOptions,
   type MessagingPluginOptions,
   type MessagingBackend,
   type BrokerMessage,
@@ -68,11 +57,7 @@ export {
   keyValuePlugin,
   MemoryKeyValueBackend,
   FilesystemKeyValueBackend,
-  NatsKeyValueBackend,
-  PostgresKeyValueBackend,
   KeyValueError,
-  type NatsKeyValueOptions,
-  type PostgresKeyValueOptions,
   type KeyValuePluginOptions,
   type KeyValueBackend,
 } from './plugins/keyvalue/index.ts';
@@ -80,11 +65,7 @@ export {
   blobstorePlugin,
   MemoryBlobstoreBackend,
   FilesystemBlobstoreBackend,
-  NatsBlobstoreBackend,
-  PostgresBlobstoreBackend,
   BlobstoreError,
-  type NatsBlobstoreOptions,
-  type PostgresBlobstoreOptions,
   type BlobstorePluginOptions,
   type BlobstoreBackend,
 } from './plugins/blobstore/index.ts';

@@ -81,7 +81,7 @@ export class Preparer {
   #spawn(): Worker {
     if (this.#worker) return this.#worker;
     this.stats.workers++;
-    this.#worker = new Worker(new URL('./prepare-worker.ts', import.meta.url));
+    this.#worker = new Worker(new URL(import.meta.url.endsWith('.ts') ? './prepare-worker.ts' : './prepare-worker.js', import.meta.url));
     return this.#worker;
   }
 }

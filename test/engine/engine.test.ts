@@ -15,8 +15,8 @@ import {
   TrapError,
   InstanceClosedError,
   UnsupportedComponentError,
-  type CoreModuleTransform,
 } from '../../src/index.ts';
+import type { CoreModuleTransform } from '../../src/engine.ts';
 import { parse } from '@bytecodealliance/jco';
 import { fixturePath } from '../fixtures/index.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseInterfaceName, formatInterfaceName, versionsCompatible, unversioned } from '../../src/index.ts';
+import { parseInterfaceName, formatInterfaceName, versionsCompatible, unversioned } from '../../src/engine.ts';
 
 test('interface names parse, format back, and drop their version for jco keys', () => {
   const n = parseInterfaceName('wasi:keyvalue/store@0.2.0-draft');
