@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { destination, pino, type Logger } from 'pino';
-import { durationMs, DURATION_HINT } from '../duration.ts';
+import { durationMs, durationProblem, DURATION_HINT } from '../duration.ts';
 import { Engine, HostBuilder, UsageError, type Host, type Plugin } from '../index.ts';
 import { HostRouter } from '../http/router.ts';
 import { HttpServer } from '../http/server.ts';
@@ -71,7 +71,7 @@ function backendChoice(value: string, flag: string, postgresUrl: string | undefi
 
 function duration(value: string, flag: string): number {
   const ms = durationMs(value);
-  if (ms === undefined) throw new UsageError(`${flag} ${value}: not a duration`, { hint: DURATION_HINT });
+  if (ms === undefined) throw new UsageError(`${flag} ${value}: ${durationProblem(value)}`, { hint: DURATION_HINT });
   return ms;
 }
 

@@ -5,10 +5,10 @@
  *   host-aliases             more host names, comma separated
  *   path                     a path prefix (`/api` matches `/api` and `/api/...`, not `/apix`)
  *   request-timeout          how long a request may take (`30s`, `500ms`, `2m`); then 504
- *   max-concurrent-requests  requests handled at once; more wait up to `queue-timeout`, then 503
+ *   max-concurrent-requests  requests handled at once (default 256); more wait up to `queue-timeout`, then 503
  *   queue-timeout            how long a request waits for a slot (default 1s)
  */
-import { DURATION_HINT, durationMs } from '../duration.ts';
+import { DURATION_HINT, durationMs, durationProblem, timerMs } from '../duration.ts';
 import { UsageError } from '../errors.ts';
 import { listSetting } from '../plugin/config.ts';
 
@@ -24,11 +24,13 @@ export interface RouteConfig {
 export const ROUTE_CONFIG_KEYS = ['host', 'host-aliases', 'path', 'request-timeout', 'max-concurrent-requests', 'queue-timeout'] as const;
 
 const DEFAULT_QUEUE_TIMEOUT_MS = 1000;
+/** Requests one component handles at once unless its workload says otherwise (the host's instance cap per component). */
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 256;
 
 /** `2s`, `500ms`, `1m`, or a number of milliseconds; else a UsageError naming `what`. */
 export function parseDuration(text: string, what: string): number {
   const value = durationMs(text);
-  if (value === undefined) throw new UsageError(`${what}: "${text}" is not a duration`, { hint: DURATION_HINT });
+  if (value === undefined) throw new UsageError(`${what}: "${text}" is ${durationProblem(text)}`, { hint: DURATION_HINT });
   return value;
 }
 
@@ -50,8 +52,8 @@ export function routeConfig(config: Readonly<Record<string, string>>, defaultTim
     host: config.host ? normalizeHost(config.host) : undefined,
     aliases: listSetting(config['host-aliases'] ?? '').map(normalizeHost),
     pathPrefix,
-    timeoutMs: config['request-timeout'] ? parseDuration(config['request-timeout'], `${where}: request-timeout`) : defaultTimeoutMs,
-    maxConcurrency: max === undefined ? Infinity : Number(max),
+    timeoutMs: config['request-timeout'] ? parseDuration(config['request-timeout'], `${where}: request-timeout`) : timerMs(defaultTimeoutMs),
+    maxConcurrency: max === undefined ? DEFAULT_MAX_CONCURRENT_REQUESTS : Number(max),
     queueTimeoutMs: config['queue-timeout'] ? parseDuration(config['queue-timeout'], `${where}: queue-timeout`) : DEFAULT_QUEUE_TIMEOUT_MS,
   };
 }

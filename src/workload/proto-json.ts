@@ -5,7 +5,7 @@
  * decimal strings; enums by name (or number). Every error says what was expected and what came.
  */
 import * as z from 'zod';
-import { durationMs } from '../duration.ts';
+import { durationMs, durationProblem } from '../duration.ts';
 import { closest } from './suggest.ts';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -46,7 +46,10 @@ export const INT32_MAX = 2 ** 31 - 1;
 /** A positive duration as text: proto3's `1.5s` or `500ms`, `30s`, `2m` (kept as written). */
 export const duration = () =>
   string('a duration such as 500ms, 30s or 2m').refine((text) => durationMs(text) !== undefined, {
-    error: (issue) => `expected a positive duration such as 500ms, 30s or 2m, got ${describe(issue.input)}`,
+    error: (issue) =>
+      typeof issue.input === 'string' && durationProblem(issue.input) !== 'not a duration'
+        ? `expected a duration of at most 24 days (Node's timers go no further), got ${describe(issue.input)}`
+        : `expected a positive duration such as 500ms, 30s or 2m, got ${describe(issue.input)}`,
   });
 
 /** proto3 JSON accepts integers as numbers or as decimal strings (64-bit ones are written so). */

@@ -93,6 +93,10 @@ test('a host and path already served, a missing host, and an unknown config key 
   assert.match(unknown.message, /unknown config key "hots"/);
   const badTimeout = await start('badtimeout', httpWorkload('http-hello', { host: 'c.test', 'request-timeout': 'soon' }));
   assert.match(badTimeout.message, /request-timeout: "soon" is not a duration/);
+  const tooLong = await start('longtimeout', httpWorkload('http-hello', { host: 'c.test', 'request-timeout': '30d' }));
+  assert.match(tooLong.message, /request-timeout: "30d" is longer than 24 days, the longest Node can time/);
+  const longQueue = await start('longqueue', httpWorkload('http-hello', { host: 'c.test', 'queue-timeout': '2147483648' }));
+  assert.match(longQueue.message, /queue-timeout: "2147483648" is longer than 24 days/);
   assert.deepEqual(await get('alias.test'), { status: 200, body: 'hello' }, 'the running workload is untouched');
   assert.equal((await get('c.test')).status, 404, 'nothing was left registered');
 });

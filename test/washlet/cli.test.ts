@@ -46,6 +46,8 @@ test('flag mistakes are refused before anything connects', async () => {
     [['--label', 'zone'], /--label zone: expected key=value/],
     [['--label', 'hostgroup=x'], /the hostgroup label is set with --host-group/],
     [['--registry-pull-timeout', 'soon'], /--registry-pull-timeout soon: not a duration/],
+    [['--registry-pull-timeout', '90d'], /--registry-pull-timeout 90d: longer than 24 days, the longest Node can time/],
+    [['--heartbeat-interval', '4000000000'], /--heartbeat-interval 4000000000: longer than 24 days/],
     [['--scheduler-nats-tls-cert', '/tmp/cert.pem'], /--scheduler-nats-tls-cert and --scheduler-nats-tls-key go together/],
     [['--tls-cert-path', 'a.pem', '--tls-key-path', 'b.pem'], /--tls-cert-path needs --http-addr/],
     // Nothing listens on port 1: the error names the server.

@@ -467,6 +467,12 @@ test('localResources.timeout takes a duration (ours, proto3 style or a number of
     assert.equal(issues[0]?.path, 'witWorld.components[0].localResources.timeout', bad);
     assert.match(issues[0].message, /expected a (positive )?duration such as 500ms, 30s or 2m/, bad);
   }
+  // Node's timers hold at most 2^31 - 1 ms: a longer timeout would fire after 1 ms.
+  assert.equal(parseWorkloadManifest(withComponent('      localResources: {timeout: 24d}\n')).witWorld.components[0].localResources.timeout, '24d');
+  for (const tooLong of ['25d', '"2147483648"', '1y']) {
+    const issues = issuesOf(withComponent(`      localResources: {timeout: ${tooLong}}\n`));
+    assert.match(issues[0]?.message ?? '', /expected a duration of at most 24 days \(Node's timers go no further\)/, tooLong);
+  }
   assert.deepEqual(pathsOf(withComponent('      timeout: 2s\n')), ['witWorld.components[0].timeout'], 'on the component itself it is misplaced');
   assert.match(issuesOf(withComponent('      timeout: 2s\n'))[0].message, /localResources\.timeout/);
 });
