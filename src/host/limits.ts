@@ -5,10 +5,11 @@
 import os from 'node:os';
 import { MemoryBudget } from '../engine/limits/budget.ts';
 import type { InstanceLimits, InvocationLimits } from '../engine/limits/limiter.ts';
-import { durationMs } from '../duration.ts';
+import { durationMs, timerMs } from '../duration.ts';
 import { LimitExceededError } from '../errors.ts';
 import type { LocalResources } from '../workload/types.ts';
 import { Gate } from './gate.ts';
+import { DEFAULT_TIME_SLICE_MS } from '../engine/limits/limiter.ts';
 
 export interface HostLimits {
   /** Memory (linear memories + tables) of one instance, MiB, when its component sets none. -1 = none. */
@@ -27,10 +28,16 @@ export interface HostLimits {
   maxInstancesPerComponent: number;
   /** How long an invocation waits for an instance slot before it is turned away, ms. */
   queueTimeoutMs: number;
+  /**
+   * How long a guest runs before it lets the event loop serve others (its neighbours' requests),
+   * ms; it resumes on the next turn. 0 = never (a spinning guest then holds the host until its
+   * time limit stops it).
+   */
+  timeSliceMs: number;
 }
 
 export const DEFAULT_HOST_LIMITS: Readonly<HostLimits> = Object.freeze({
-  memoryLimitMb: 1024,
+  memoryLimitMb: 256,
   hostMemoryLimitMb: Math.floor(os.totalmem() / 2 ** 20 / 2),
   cpuLimitMs: -1,
   timeoutMs: 30_000,
@@ -38,6 +45,7 @@ export const DEFAULT_HOST_LIMITS: Readonly<HostLimits> = Object.freeze({
   maxInstances: 1024,
   maxInstancesPerComponent: 256,
   queueTimeoutMs: 1000,
+  timeSliceMs: DEFAULT_TIME_SLICE_MS,
 });
 
 const MIB = 2 ** 20;
@@ -57,7 +65,9 @@ export class HostGuards {
   readonly #componentSlots = new Map<string, Gate>();
 
   constructor(limits: Partial<HostLimits> = {}) {
-    this.limits = Object.freeze({ ...DEFAULT_HOST_LIMITS, ...limits });
+    const merged = { ...DEFAULT_HOST_LIMITS, ...limits };
+    // Past Node's timer range a wait would end at once: clamped to the longest one it can time.
+    this.limits = Object.freeze({ ...merged, timeoutMs: timerMs(merged.timeoutMs), queueTimeoutMs: timerMs(merged.queueTimeoutMs) });
     const cap = limit(this.limits.hostMemoryLimitMb);
     this.budget = cap ? new MemoryBudget(cap * MIB) : undefined;
     const max = limit(this.limits.maxInstances);
@@ -75,6 +85,7 @@ export class HostGuards {
         memoryBytes: memoryMb ? memoryMb * MIB : undefined,
         budget: this.budget,
         maxResourceHandles: limit(limits.maxResourceHandles),
+        timeSliceMs: Math.max(0, limits.timeSliceMs),
       },
       invocation: isService ? {} : { timeoutMs, cpuMs: limit(resources.cpuLimit) ?? limit(limits.cpuLimitMs) },
     };

@@ -65,6 +65,12 @@ test('cpuLimit: a spinning guest is stopped when its CPU time runs out', { timeo
   assert.ok(ms < 2000, `stopped after ${ms} ms`);
 });
 
+test('a timeout past the range of Node timers is clamped to it, not fired after 1 ms as Node would', { timeout: 10_000 }, async () => {
+  const { instance } = await instantiate({}, { timeoutMs: 2 ** 32, cpuMs: 100 });
+  // The deadline is ~24.8 days away: the spinner runs until its CPU budget is spent.
+  await stoppedBy(instance, 'spin', 'cpu');
+});
+
 test('a re-armed limiter gives each invocation its own clock', { timeout: 10_000 }, async () => {
   const { instance, limiter } = await instantiate({}, { timeoutMs: 100 });
   await new Promise((r) => setTimeout(r, 150)); // the first invocation's deadline passes unused

@@ -65,7 +65,7 @@ export class InstanceGroup {
   /** Its globals as instantiation left them, when the group can be restored (restore.ts). */
   snapshot: GlobalsSnapshot | undefined;
   limiter: Limiter | undefined;
-  /** Calls out of the guest (host imports, fused calls, resource built-ins) since the group was made. */
+  /** Calls out of the guest (host imports, fused calls, resource built-ins) since instantiation began. */
   hostCalls = 0;
   /** Memory and table growths refused since instantiation began. */
   refusedGrowths = 0;
@@ -99,8 +99,17 @@ export class InstanceGroup {
     this.imports = imports;
     this.targets.fill(undefined);
     for (const rt of this.#hostResources) rt.hostClass = undefined;
-    limiter?.shareHooks(this.#makeHooks);
+    if (limiter) {
+      limiter.shareHooks(this.#makeHooks);
+      limiter.mayYield = this.#mayYield;
+    }
   }
+
+  /** A guest may be suspended unless it runs outside JSPI: in cabi_realloc or a post-return (may-leave is false then). */
+  readonly #mayYield = (): boolean => {
+    for (const s of this.states) if (!s.mayLeave) return false;
+    return true;
+  };
 
   /** The class the bound import object gives for a host resource, if any. */
   #hostClass(iface: string, name: string): Function | null {

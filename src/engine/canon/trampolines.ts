@@ -86,9 +86,13 @@ function hostTrampoline(group: InstanceGroup, cx: Cx, call: HostCall, sig: Signa
   const adapter = function (...core: unknown[]): unknown {
     checkMayLeave(inst);
     const limiter = group.limiter;
-    // A guest may loop through host calls (an output flood) with few fuel checks between: its
-    // clocks are read every few host calls too (Limiter.enterHost).
-    limiter?.enterHost();
+    // A guest may loop through host calls (an output flood, a streamed body) with few fuel checks
+    // between: its clocks are read every few host calls too, and once its time slice is used it
+    // waits for the next turn of the event loop before the call (Limiter.enterHost).
+    if (limiter?.enterHost()) return limiter.nextTurn().then(() => perform(core, limiter));
+    return perform(core, limiter);
+  };
+  const perform = (core: unknown[], limiter: InstanceGroup['limiter']): unknown => {
     group.hostCalls++;
     const args = liftParams(cx, sig, core);
     let value: unknown;

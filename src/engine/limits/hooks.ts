@@ -7,8 +7,11 @@ import { encodeName, uleb } from '../wasm/codec.ts';
 import { HOOK_SLOT } from './instrument.ts';
 
 export interface HookFunctions {
-  /** Called when the fuel runs out: throws to stop the guest, or refuels. */
-  check(): void;
+  /**
+   * Called when the fuel runs out: throws to stop the guest, or refuels; answers a promise to
+   * suspend the guest (JSPI) when its time slice is used, so that other guests get the loop.
+   */
+  check(): void | Promise<void>;
   /** Grows a memory (`(instance id << 8) | index`, see instrument.ts): answers its old size in pages, or -1. */
   growMemory(delta: number, memory: number): number;
   /** Answers the delta to grow by: the one asked for, or -1 to make the growth fail. */
@@ -38,11 +41,15 @@ function assemble(): Uint8Array<ArrayBuffer> {
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...section(1, types), ...section(2, imports), ...section(7, exports)]);
 }
 
+/** JSPI (Node 24): TypeScript's DOM typings do not declare it yet. */
+const Suspending = (WebAssembly as unknown as { Suspending: new (fn: (...args: never[]) => unknown) => unknown }).Suspending;
+
 /** The hooks as Wasm functions, in table slot order, for `installHooks`. */
 export function wasmHooks(hooks: HookFunctions): unknown[] {
   const instance = new WebAssembly.Instance(hooksModule, {
     hooks: {
-      check: () => hooks.check(),
+      // A fuel check may suspend the guest: it then yields the event loop to others.
+      check: new Suspending(() => hooks.check()) as WebAssembly.ImportValue,
       growMemory: (delta: number, memory: number) => hooks.growMemory(delta >>> 0, memory),
       growTable: (delta: number, table: number) => hooks.growTable(delta >>> 0, table),
       memorySize: (_: number, memory: number) => hooks.memorySize(memory),

@@ -15,6 +15,8 @@
  *   the id being a new exported global the host sets per core instance;
  * - every `table.grow` first asks the `growTable` hook, which answers the delta to use:
  *   unchanged, or -1 (2^32 - 1 elements) so the growth fails;
+ * - every `memory.fill` and `memory.copy` of 32-bit memories calls an added function that does
+ *   it in metered chunks (see bulk-memory.ts): one instruction may touch gigabytes;
  * - the hooks are called through a new funcref table (`call_indirect`), so no function import is
  *   added and no existing index moves; the table, the fuel and id globals and every memory and
  *   table are exported under `__wasmhost_*` names for the host to reach (and the start
@@ -27,6 +29,7 @@
 import { InvalidComponentError } from '../../errors.ts';
 import { appendEntries, encodeName, readSections, Reader, SECTION, sleb, skipImportDesc, skipValType, uleb, writeModule, type Section } from '../wasm/codec.ts';
 import { OP, readInstruction } from '../wasm/instructions.ts';
+import { BULK_TYPE, copyHelper, fillHelper, type MeterIndices } from './bulk-memory.ts';
 
 export const HOOK_EXPORTS = {
   fuel: '__wasmhost_fuel',
@@ -61,16 +64,15 @@ export function instrumentModule(bytes: Uint8Array): Uint8Array {
   const idx = {
     voidType: layout.types,
     growType: layout.types + 1,
+    bulkType: layout.types + 2,
     hooksTable: layout.tables,
     fuel: layout.globals,
     id: layout.globals + 1,
   };
 
-  // Types: () -> () for `check`, (i32, i32 memory or table) -> i32 for the others.
-  appendEntries(sections, SECTION.type, [
-    [0x60, 0, 0],
-    [0x60, 2, I32, I32, 1, I32],
-  ]);
+  // Types: () -> () for `check`, (i32, i32 memory or table) -> i32 for the others, and the
+  // bulk memory helpers'.
+  appendEntries(sections, SECTION.type, [[0x60, 0, 0], [0x60, 2, I32, I32, 1, I32], BULK_TYPE]);
   appendEntries(sections, SECTION.table, [[FUNCREF, 0x01, HOOK_COUNT, HOOK_COUNT]]);
   appendEntries(sections, SECTION.global, [
     [I32, 0x01, 0x41, 0x00, 0x0b],
@@ -94,7 +96,9 @@ export function instrumentModule(bytes: Uint8Array): Uint8Array {
   appendEntries(sections, SECTION.export, exports);
 
   const code = sections.find((s) => s.id === SECTION.code)!;
-  code.payload = rewriteCode(code.payload, layout, idx);
+  const rewritten = rewriteCode(code.payload, layout, idx);
+  code.payload = rewritten.payload;
+  appendEntries(sections, SECTION.function, rewritten.helpers.map(() => uleb(idx.bulkType)));
   return writeModule(bytes, sections);
 }
 
@@ -185,14 +189,30 @@ function skipSubType(r: Reader): void {
 interface Indices {
   voidType: number;
   growType: number;
+  bulkType: number;
   hooksTable: number;
   fuel: number;
   id: number;
 }
 
-function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): Uint8Array {
+/** The rewritten code section, with the bodies of the functions it added at its end. */
+function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): { payload: Uint8Array; helpers: number[][] } {
   const fuel = uleb(idx.fuel);
   const callHook = (slot: number, type: number) => [0x41, slot, 0x11, ...uleb(type), ...uleb(idx.hooksTable)];
+  const meter: MeterIndices = { fuel: idx.fuel, check: callHook(HOOK_SLOT.check, idx.voidType) };
+  // Bulk memory helpers, added after every existing function (so no index moves), one per memory (pair).
+  const helpers: number[][] = [];
+  const helperIndex = new Map<string, number>();
+  const callHelper = (key: string, make: () => number[]) => {
+    let index = helperIndex.get(key);
+    if (index === undefined) {
+      index = layout.funcs + helpers.length;
+      helperIndex.set(key, index);
+      helpers.push(make());
+    }
+    return Uint8Array.from([0x10, ...uleb(index)]);
+  };
+  const is32 = (memory: number) => memory < layout.memories.length && !layout.memories[memory];
   // fuel -= 1; if (fuel <= 0) check()
   const check = Uint8Array.from([
     0x23, ...fuel, 0x41, 0x01, 0x6b, 0x24, ...fuel,
@@ -207,7 +227,7 @@ function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): U
 
   const r = new Reader(payload);
   const count = r.uleb();
-  const out: Uint8Array[] = [Uint8Array.from(uleb(count))];
+  const out: Uint8Array[] = [];
   for (let f = 0; f < count; f++) {
     const size = r.uleb();
     const end = r.pos + size;
@@ -238,6 +258,16 @@ function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): U
         const table = new Reader(payload, at + 2).uleb();
         body.push(payload.subarray(copied, at), growHook(HOOK_SLOT.growTable, table));
         copied = at;
+      } else if (op === OP.memoryFill || op === OP.memoryCopy) {
+        const imm = new Reader(payload, at + 1);
+        imm.uleb();
+        const first = imm.uleb();
+        const second = op === OP.memoryCopy ? imm.uleb() : first;
+        if (is32(first) && is32(second)) {
+          const call = op === OP.memoryFill ? callHelper(`fill ${first}`, () => fillHelper(first, meter)) : callHelper(`copy ${first} ${second}`, () => copyHelper(first, second, meter));
+          body.push(payload.subarray(copied, at), call);
+          copied = r.pos;
+        }
       }
     }
     if (r.pos !== end) throw new InvalidComponentError(`function ${f} of a core module ends inside an instruction`);
@@ -245,5 +275,7 @@ function rewriteCode(payload: Uint8Array, layout: ModuleLayout, idx: Indices): U
     const length = body.reduce((n, b) => n + b.length, 0);
     out.push(Uint8Array.from(uleb(length)), ...body);
   }
-  return Buffer.concat(out);
+  out.unshift(Uint8Array.from(uleb(count + helpers.length)));
+  out.push(...helpers.map((h) => Uint8Array.from(h)));
+  return { payload: Buffer.concat(out), helpers };
 }

@@ -10,6 +10,7 @@
  *   check, or by a timer when it is suspended in a host call;
  * - resource handles: at most `maxResourceHandles` live handles of each resource type.
  */
+import { timerMs } from '../../duration.ts';
 import { InstanceClosedError, LimitExceededError } from '../../errors.ts';
 import { MemoryBudget, formatBytes, type MemoryUser } from './budget.ts';
 import { installHooks, wasmHooks, type HookFunctions } from './hooks.ts';
@@ -29,6 +30,8 @@ export function pagesOf(memory: WebAssembly.Memory): number {
 
 /** Loop iterations (or tail calls) between two looks at the clock: ~0.1-1 ms of tight loop. */
 const FUEL = 100_000;
+/** How long a guest runs before it lets the event loop serve others (DESIGN.md, "Scheduling guests"). */
+export const DEFAULT_TIME_SLICE_MS = 1;
 /** Host calls between two looks at the clock, for the same reason (a host call costs far more than a loop turn). */
 const HOST_CALLS_PER_CHECK = 16;
 const PAGE = 65536;
@@ -42,6 +45,11 @@ export interface InstanceLimits {
   budget?: MemoryBudget;
   /** Live resource handles per component instance (all types together). Default: none. */
   maxResourceHandles?: number;
+  /**
+   * Time a guest runs without a break before it yields the event loop (suspended at its next
+   * fuel check, resumed on the next turn), in ms. Default `DEFAULT_TIME_SLICE_MS`; 0 never yields.
+   */
+  timeSliceMs?: number;
 }
 
 /** What the limits instrumentation exports from a core instance (instrument.ts), read once. */
@@ -108,8 +116,15 @@ export class Limiter implements MemoryUser, HookFunctions {
   /** Told when the deadline passes (the instance is closed then: it may be suspended, not spinning). */
   onExpire: ((reason: LimitExceededError) => void) | undefined;
 
+  readonly #sliceMs: number;
+  /** When the guest's current time slice began. */
+  #sliceStart = 0;
+  /** Whether the guest may be suspended now: false while it runs outside JSPI (cabi_realloc, a post-return). */
+  mayYield: () => boolean = () => true;
+
   constructor(limits: InstanceLimits = {}) {
     this.memoryBytes = limits.memoryBytes ?? Infinity;
+    this.#sliceMs = limits.timeSliceMs ?? DEFAULT_TIME_SLICE_MS;
     this.maxResourceHandles = limits.maxResourceHandles;
     this.#budget = limits.budget;
     this.#budget?.add(this);
@@ -159,7 +174,8 @@ export class Limiter implements MemoryUser, HookFunctions {
   arm(limits: InvocationLimits): void {
     this.disarm();
     this.hit = undefined;
-    this.#timeoutMs = limits.timeoutMs ?? 0;
+    // Node's timers hold at most 2^31 - 1 ms; a longer one would fire at once.
+    this.#timeoutMs = timerMs(limits.timeoutMs ?? 0);
     const now = performance.now();
     this.#deadline = this.#timeoutMs > 0 ? now + this.#timeoutMs : Infinity;
     this.#cpuMs = limits.cpuMs && limits.cpuMs > 0 ? limits.cpuMs : Infinity;
@@ -186,7 +202,10 @@ export class Limiter implements MemoryUser, HookFunctions {
 
   /** Guest code starts running (an export call). */
   enter(): void {
-    if (this.#depth++ === 0 && this.#cpuMs !== Infinity) this.#runningSince = performance.now();
+    if (this.#depth++ !== 0 || (this.#cpuMs === Infinity && this.#sliceMs <= 0)) return;
+    const now = performance.now();
+    if (this.#cpuMs !== Infinity) this.#runningSince = now;
+    this.#sliceStart = now;
   }
 
   leave(): void {
@@ -195,13 +214,28 @@ export class Limiter implements MemoryUser, HookFunctions {
 
   /**
    * The guest calls the host. Its clocks are read every `HOST_CALLS_PER_CHECK` host calls too: a
-   * guest may loop through host calls (an output flood) with few fuel checks between them. A guest
-   * released mid-call is stopped at its next host call.
+   * guest may loop through host calls (an output flood, a body streamed to a fast reader) with few
+   * fuel checks between them. A guest released mid-call is stopped at its next host call. Answers
+   * true when the guest's time slice is used: the caller lets it wait for the next turn
+   * (`nextTurn`) before the host call.
    */
-  enterHost(): void {
-    if (--this.#hostCalls > 0 && !this.#stopping) return;
+  enterHost(): boolean {
+    if (--this.#hostCalls > 0 && !this.#stopping) return false;
     this.#hostCalls = HOST_CALLS_PER_CHECK;
     this.#checkClocks();
+    return this.#sliceUsed();
+  }
+
+  #sliceUsed(): boolean {
+    if (this.#sliceMs <= 0 || this.#depth === 0) return false;
+    return performance.now() - this.#sliceStart >= this.#sliceMs && this.mayYield();
+  }
+
+  /** Resolves on the event loop's next turn, when the guest's next time slice begins (not counted as its CPU time). */
+  nextTurn(): Promise<void> {
+    return this.suspendedUntil(new Promise<void>((resolve) => setImmediate(resolve))).then(() => {
+      this.#sliceStart = performance.now();
+    });
   }
 
   /** The host call answered a promise: the time until it settles is not guest CPU time. */
@@ -244,9 +278,11 @@ export class Limiter implements MemoryUser, HookFunctions {
     if (this.#depth === 0) this.#fuels.length = 0;
   }
 
-  check(): void {
+  /** The fuel ran out: stops a guest past its limits, refuels, and lets one whose time slice is used wait for the next turn. */
+  check(): void | Promise<void> {
     this.#checkClocks();
     for (const f of this.#fuels) f.value = FUEL;
+    return this.#sliceUsed() ? this.nextTurn() : undefined;
   }
 
   #checkClocks(): void {

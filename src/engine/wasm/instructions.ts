@@ -12,6 +12,8 @@ export const OP = {
   loop: 0x03,
   memorySize: 0x3f,
   memoryGrow: 0x40,
+  memoryCopy: (0xfc << 16) | 10,
+  memoryFill: (0xfc << 16) | 11,
   tableGrow: (0xfc << 16) | 15,
 } as const;
 
