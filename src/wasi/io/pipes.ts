@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { ALWAYS_READY, type Readiness } from './poll.ts';
 import { StreamClosed, type InputSource, type OutputSink } from './streams.ts';
+import { TurnBudget } from './turn-budget.ts';
 
 /** The chunk size a sink offers when it has room. */
 const WRITE_WINDOW = 64 * 1024;
@@ -24,6 +25,7 @@ export class BytesSource implements InputSource {
 export class ReadableSource implements InputSource {
   readonly #stream: Readable;
   #ended = false;
+  readonly #budget = new TurnBudget();
   readonly readiness: Readiness;
 
   constructor(stream: Readable) {
@@ -31,19 +33,22 @@ export class ReadableSource implements InputSource {
     this.#ended = stream.readableEnded;
     if (!this.#ended) stream.once('end', () => (this.#ended = true));
     this.readiness = {
-      ready: () => this.#ended || this.#stream.readableLength > 0 || this.#stream.destroyed,
-      wait: (signal) => this.#wait(signal),
+      ready: () => !this.#budget.exhausted && (this.#ended || this.#stream.readableLength > 0 || this.#stream.destroyed),
+      wait: (signal) => (this.#budget.exhausted ? this.#budget.nextTurn() : this.#wait(signal)),
     };
   }
 
   read(max: number): Uint8Array | null {
     if (max === 0) return new Uint8Array(0);
+    // Its burst is over: nothing more until the next turn (the guest waits on its pollable).
+    if (this.#budget.exhausted) return new Uint8Array(0);
     const chunk = this.#stream.read(Math.min(max, this.#stream.readableLength || max)) as Buffer | string | null;
     if (chunk === null) {
       if (this.#ended || this.#stream.readableEnded || this.#stream.destroyed) return null;
       return new Uint8Array(0);
     }
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.#budget.spend(buf.byteLength);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -67,30 +72,34 @@ export class ReadableSource implements InputSource {
 /** A Node writable stream; honours backpressure through `writableNeedDrain`. */
 export class WritableSink implements OutputSink {
   readonly #stream: Writable;
+  readonly #budget = new TurnBudget();
   readonly readiness: Readiness;
 
   constructor(stream: Writable) {
     this.#stream = stream;
     this.readiness = {
-      ready: () => !stream.writableNeedDrain || stream.destroyed,
-      wait: (signal) => this.#drain(signal),
+      ready: () => (!stream.writableNeedDrain && !this.#budget.exhausted) || stream.destroyed,
+      wait: (signal) => (this.#budget.exhausted && !stream.writableNeedDrain ? this.#budget.nextTurn() : this.#drain(signal)),
     };
   }
 
   checkWrite(): number {
     if (this.#stream.destroyed || this.#stream.writableEnded) throw new StreamClosed('stream is closed');
     if (this.#stream.errored) throw this.#stream.errored;
-    return this.#stream.writableNeedDrain ? 0 : WRITE_WINDOW;
+    return this.#stream.writableNeedDrain || this.#budget.exhausted ? 0 : WRITE_WINDOW;
   }
 
   write(bytes: Uint8Array): void {
     this.checkWrite();
+    this.#budget.spend(bytes.length);
     // Copy: the guest's memory may change once the call returns.
     this.#stream.write(Buffer.from(bytes));
   }
 
   flush(): void | Promise<void> {
     if (this.#stream.writableNeedDrain) return this.#drain(new AbortController().signal);
+    // A burst over: the flush completes on the next turn, when others have had theirs.
+    if (this.#budget.exhausted) return this.#budget.nextTurn();
   }
 
   #drain(signal: AbortSignal): Promise<void> {
