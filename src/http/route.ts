@@ -25,6 +25,7 @@ export class WorkloadRoute {
   readonly #logger: Logger;
   readonly #scheme: 'http' | 'https';
   #inFlight = 0;
+  #abandoned = 0;
   #stopping = false;
   #idle: (() => void) | undefined;
 
@@ -42,6 +43,11 @@ export class WorkloadRoute {
     return this.#inFlight;
   }
 
+  /** Requests whose client went away before their guest started (they were not run). */
+  get abandoned(): number {
+    return this.#abandoned;
+  }
+
   /** Serves a request; with telemetry listening, within a `wasmhost:http.request` event (telemetry/channels.ts). */
   serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!httpRequest.hasSubscribers) return this.#serve(req, res);
@@ -54,6 +60,10 @@ export class WorkloadRoute {
     if (this.#gate && !(await this.#gate.enter(this.config.queueTimeoutMs))) {
       this.#logger.warn({ maxConcurrentRequests: this.config.maxConcurrency }, 'request turned away: too many concurrent requests');
       return plainStatus(res, 503, { 'retry-after': '1' });
+    }
+    if (this.#clientGone(req, res)) {
+      this.#gate?.leave();
+      return;
     }
     this.#inFlight++;
     try {
@@ -72,6 +82,11 @@ export class WorkloadRoute {
     try {
       // The guest itself is stopped at the deadline too, even when it never yields.
       invocation = await this.#workload.instantiate(this.entry, { timeoutMs: this.config.timeoutMs });
+      // It may have waited for an instance: the instance goes back unused.
+      if (this.#clientGone(req, res)) {
+        clean = true;
+        return;
+      }
       const handled = invocation.call(HANDLE, exchange.request, exchange.outparam);
       // Whichever comes first; a guest failing after its timeout is already answered.
       const outcome = await new Promise((resolve, reject) => {
@@ -102,6 +117,14 @@ export class WorkloadRoute {
       // A guest that failed or ran out of time is never entered again.
       await (clean ? invocation?.close() : invocation?.discard());
     }
+  }
+
+  /** A client that went away while its request waited is not served: no guest runs for nobody. */
+  #clientGone(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!res.destroyed && !req.socket.destroyed) return false;
+    this.#abandoned++;
+    this.#logger.debug({ url: req.url }, 'request dropped: its client went away before the guest started');
+    return true;
   }
 
   /** New requests get 503; resolves when the ones in flight are done (or `timeoutMs` passed). */

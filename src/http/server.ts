@@ -14,7 +14,9 @@ import { UsageError } from '../errors.ts';
 import type { HttpHandler } from '../host/http.ts';
 import { hostInterfaceConfig } from '../plugin/config.ts';
 import type { Implementations, PluginComponent, ResolvedWorkload } from '../plugin/plugin.ts';
+import { Gate } from '../host/gate.ts';
 import { AllowedHosts } from './allowed-hosts.ts';
+import { ConnectionGuard, type ConnectionLimits } from './connections.ts';
 import { plainStatus } from './exchange.ts';
 import { OutgoingHttp } from './outgoing.ts';
 import { ROUTE_CONFIG_KEYS, routeConfig } from './route-config.ts';
@@ -39,10 +41,21 @@ export interface HttpServerOptions {
    * production) or allowed to any host (development; the server logs that it is so).
    */
   allowAnyOutgoingHost?: boolean;
+  /** Connections open at once and how long one may stay idle (see connections.ts). */
+  connections?: ConnectionLimits;
+  /**
+   * Requests under way in the whole server (default 1024): more wait up to `queueTimeoutMs`
+   * (default 1 s), then get 503 with `Retry-After`. Each route has its own cap too
+   * (`max-concurrent-requests`).
+   */
+  maxRequests?: number;
+  queueTimeoutMs?: number;
 }
 
 export const DEFAULT_ADDRESS = '127.0.0.1:8000';
 const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_REQUESTS = 1024;
+const DEFAULT_QUEUE_TIMEOUT_MS = 1000;
 /** How long `stop` waits for requests in flight before cutting their connections. */
 const STOP_GRACE_MS = 10_000;
 
@@ -60,11 +73,15 @@ export class HttpServer implements HttpHandler {
   readonly #logger: Logger;
   readonly #outgoing = new OutgoingHttp();
   readonly #routes = new Map<string, WorkloadRoute>();
+  readonly connections: ConnectionGuard;
+  readonly #requests: Gate;
   #server: Server | undefined;
   #port = 0;
 
   constructor(options: HttpServerOptions = {}) {
     this.#options = options;
+    this.connections = new ConnectionGuard(options.connections);
+    this.#requests = new Gate(options.maxRequests ?? DEFAULT_MAX_REQUESTS);
     this.router = options.router ?? new DevRouter();
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ part: 'http' });
     parseAddress(options.address ?? DEFAULT_ADDRESS); // a bad address fails here, not at start
@@ -86,6 +103,7 @@ export class HttpServer implements HttpHandler {
     const { host, port } = parseAddress(this.#options.address ?? DEFAULT_ADDRESS);
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
     const server = this.#options.tls ? createHttpsServer({ ...this.#options.tls }, onRequest) : createHttpServer(onRequest);
+    this.connections.attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -106,11 +124,25 @@ export class HttpServer implements HttpHandler {
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const found = this.router.match(req);
     if (typeof found === 'number') return plainStatus(res, found);
-    found.serve(req, res).catch((err: unknown) => {
-      this.#logger.error({ err }, 'request handling failed');
-      if (!res.headersSent) plainStatus(res, 500);
-      else res.destroy();
+    const admitted = this.#requests.enter(this.#options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS);
+    // Admitted at once (the usual case) without a promise turn; else after a bounded wait.
+    if (admitted === true) return this.#serve(found, req, res);
+    void Promise.resolve(admitted).then((ok) => {
+      if (ok) return this.#serve(found, req, res);
+      this.#logger.warn({ maxRequests: this.#options.maxRequests ?? DEFAULT_MAX_REQUESTS }, 'request turned away: the server has too many requests under way');
+      plainStatus(res, 503, { 'retry-after': '1' });
     });
+  }
+
+  #serve(route: WorkloadRoute, req: IncomingMessage, res: ServerResponse): void {
+    route
+      .serve(req, res)
+      .catch((err: unknown) => {
+        this.#logger.error({ err }, 'request handling failed');
+        if (!res.headersSent) plainStatus(res, 500);
+        else res.destroy();
+      })
+      .finally(() => this.#requests.leave());
   }
 
   /** Stops accepting connections, lets requests in flight finish (bounded), then closes the rest. */
