@@ -136,7 +136,13 @@ class DevSession {
           if (name === null || this.#files.has(resolve(dir, name.toString()))) this.#changed();
         });
       } catch (err) {
-        throw new UsageError(`cannot watch ${dir}: ${(err as Error).message}`, { cause: err });
+        // A component file in a folder that does not exist: the start says so; the manifest is still watched.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dir !== dirname(this.#path)) continue;
+        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+        throw new UsageError(`cannot watch ${dir}: ${missing ? 'no such folder' : (err as Error).message}`, {
+          cause: err,
+          hint: 'dev watches the folder of the file it serves: give a path in an existing folder',
+        });
       }
       watcher.on('error', (err) => process.stderr.write(`warning: watching ${dir} stopped: ${err.message}\n`));
       this.#watchers.set(dir, watcher);
@@ -161,13 +167,15 @@ class DevSession {
       this.#again = true;
       return;
     }
-    this.#running = this.#reload(false).finally(() => {
-      this.#running = undefined;
-      if (this.#again && !this.#closed) {
-        this.#again = false;
-        this.#queue();
-      }
-    });
+    this.#running = this.#reload(false)
+      .catch((err: Error) => this.#failed(basename(this.#path), err.message))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again && !this.#closed) {
+          this.#again = false;
+          this.#queue();
+        }
+      });
   }
 
   async #reload(first: boolean): Promise<void> {
@@ -185,7 +193,7 @@ class DevSession {
     const changed = files.filter((f) => digests.get(f) !== this.#tried.get(f));
     if (!first && changed.length === 0) return; // an event without a change (a touch, a second event of one save)
     this.#tried = digests;
-    const what = (changed.length ? changed : [this.#path]).map((f) => basename(f)).join(', ');
+    const what = (first || changed.length === 0 ? [this.#path] : changed).map((f) => basename(f)).join(', ');
     if (!workload) return this.#failed(what, loadError!.message);
 
     const workloadId = this.#nextId(workload);
