@@ -76,7 +76,7 @@ describe('a hostile guest and its neighbour share the event loop fairly', () => 
     await host.start();
     await startAll(host, [
       workload('neighbour', 'rust-http-hello', [httpInterface({ host: 'neighbour' })]),
-      workload('hostile', 'hostile-http', [httpInterface({ host: 'hostile', 'request-timeout': '2s' })], { localResources: { memoryLimitMb: 64 } }),
+      workload('hostile', 'hostile-http', [httpInterface({ host: 'hostile', 'request-timeout': '3s' })], { localResources: { memoryLimitMb: 48 } }),
     ]);
     base = http.url.href.replace(/\/$/, '');
   });
@@ -97,7 +97,7 @@ describe('a hostile guest and its neighbour share the event loop fairly', () => 
   test('a guest spinning without host calls: the neighbour is answered until the spinner is stopped at its timeout', { timeout: 30_000 }, async () => {
     const { attack, answers } = await neighbourDuring(send(base, 'hostile', '/spin'));
     assert.equal(attack.status, 504, 'the spinner is still stopped at its request timeout');
-    assert.ok(answers.length >= 20, `the neighbour got ${answers.length} answers in the spinner's 2 s`);
+    assert.ok(answers.length >= 20, `the neighbour got ${answers.length} answers in the spinner's 3 s`);
     assert.ok(allHello(answers));
   });
 

@@ -58,7 +58,7 @@ before(async () => {
         namespace: 'test',
         name: 'hostile',
         witWorld: {
-          components: [{ name: 'attacker', file: fixturePath('hostile-http'), localResources: { memoryLimitMb: 64 } }],
+          components: [{ name: 'attacker', file: fixturePath('hostile-http'), localResources: { memoryLimitMb: 40 } }],
           hostInterfaces: [httpInterface({ host: 'hostile', 'request-timeout': '1s' })],
         },
       } as never,

@@ -28,8 +28,12 @@ export function pagesOf(memory: WebAssembly.Memory): number {
   return virtualPages.get(memory) ?? memory.buffer.byteLength / PAGE;
 }
 
-/** Loop iterations (or tail calls) between two looks at the clock: ~0.1-1 ms of tight loop. */
-const FUEL = 100_000;
+/**
+ * Loop iterations (or tail calls) between two looks at the clock: ~20-100 us of a tight loop,
+ * ~130 us of SpiderMonkey's interpreter running `for (;;) {}` (at 100,000 it was 650 us, more
+ * than a time slice). A look costs ~0.2 us.
+ */
+const FUEL = 20_000;
 /** How long a guest runs before it lets the event loop serve others (DESIGN.md, "Scheduling guests"). */
 export const DEFAULT_TIME_SLICE_MS = 1;
 /** Host calls between two looks at the clock, for the same reason (a host call costs far more than a loop turn). */
