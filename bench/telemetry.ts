@@ -14,12 +14,20 @@
  *
  * The seam itself (telemetry/channels.ts) is measured directly too: with nobody subscribed, a
  * request through a route and an invocation reads `hasSubscribers` twice; the time of those
- * reads, against the time of one request at one connection, is what "off" adds at most.
+ * reads, against the time of one request at one connection, is what "off" adds at most. And
+ * what "on" adds per request, in this process, without HTTP or a guest: the events of one
+ * request (a server span around an invocation span, and the measurements) replayed many times
+ * with nobody listening, with spans and metrics going to an exporter that drops them, and with
+ * spans exported over OTLP to the sink.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
+import { pino } from 'pino';
 import { httpRequest, invocation } from '../src/telemetry/channels.ts';
+import type { TelemetryOptions } from '../src/telemetry/options.ts';
 import { fixturePath } from '../test/fixtures/index.ts';
 import { load, startServer, stop, type Server } from './http.ts';
 import { median } from './stats.ts';
@@ -47,6 +55,8 @@ export interface TelemetryResult {
   /** What reached the sink in the whole run (only `on` exports). */
   sink: { exports: number; spans: number; metricExports: number };
   seam: { readsPerRequest: number; nsPerRead: number; requestUs: number; shareOfRequest: number };
+  /** us per request of the telemetry events alone (no HTTP, no guest), in this process. */
+  events: { off: number; spansAndMetrics: number; exported: number };
 }
 
 /** The OTLP sink: answers every export with 200 and counts spans (`parentSpanId` is not `"spanId"`); GET /stats reports. */
@@ -100,6 +110,33 @@ function seamNs(): number {
   return ns;
 }
 
+/** us per replay of one request's events, with telemetry as `options` says (off when undefined). */
+async function eventsUs(options: TelemetryOptions | undefined): Promise<number> {
+  const { startTelemetry } = await import('../src/telemetry/sdk.ts');
+  const telemetry = options && startTelemetry(options, pino({ level: 'silent' }));
+  const req = { method: 'GET', url: '/', headers: { host: '127.0.0.1:8000', 'user-agent': 'autocannon' }, httpVersion: '1.1', socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage;
+  const call = { workloadId: 'hello', component: 'http-hello', target: 'wasi:http/incoming-handler#handle' };
+  const one = async () => {
+    const res = Object.assign(new EventEmitter(), { statusCode: 200, writableFinished: true }) as unknown as ServerResponse;
+    const serve = () => (invocation.start.hasSubscribers ? invocation.tracePromise(async () => undefined, { ...call }) : Promise.resolve());
+    await (httpRequest.hasSubscribers ? httpRequest.runStores({ req, res, workloadId: 'hello', component: 'http-hello' }, serve) : serve());
+    res.emit('close');
+  };
+  const replay = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      await one();
+      if (i % 500 === 0) await new Promise((r) => setImmediate(r)); // let the exporter run
+    }
+  };
+  await replay(20_000);
+  const n = 100_000;
+  const t = performance.now();
+  await replay(n);
+  const us = ((performance.now() - t) * 1000) / n;
+  await telemetry?.stop();
+  return us;
+}
+
 export async function telemetryBench(log: (line: string) => void = () => {}): Promise<TelemetryResult> {
   const list = servers();
   const children: ChildProcess[] = [];
@@ -149,6 +186,12 @@ export async function telemetryBench(log: (line: string) => void = () => {}): Pr
     }
     const received = (await (await fetch(`http://127.0.0.1:${SINK_PORT}/stats`)).json()) as TelemetryResult['sink'];
     const nsPerRead = seamNs();
+    const dropAll = { export: (_: unknown, done: (r: { code: number }) => void) => done({ code: 0 }), shutdown: async () => {}, forceFlush: async () => {} };
+    const events = {
+      off: await eventsUs(undefined),
+      spansAndMetrics: await eventsUs({ spanExporter: dropAll, metricExporter: dropAll as never, metricIntervalMs: 60_000 }),
+      exported: await eventsUs({ endpoint: `http://127.0.0.1:${SINK_PORT}`, metrics: false }),
+    };
     const offAtOne = rows.find((r) => r.server === 'off' && r.connections === 1)!;
     const requestUs = 1e6 / offAtOne.requestsPerSecond;
     return {
@@ -156,6 +199,7 @@ export async function telemetryBench(log: (line: string) => void = () => {}): Pr
       costOfOn: CONCURRENCY.map((connections) => ({ connections, cost: median(costs.get(connections)!) })),
       sink: received,
       seam: { readsPerRequest: 2, nsPerRead, requestUs, shareOfRequest: (2 * nsPerRead) / (requestUs * 1000) },
+      events,
     };
   } finally {
     await Promise.all(children.map(stop));
@@ -172,6 +216,7 @@ export function telemetryTables(r: TelemetryResult): string {
   lines.push(
     '',
     `off: ${seam.readsPerRequest} hasSubscribers reads per request, ${seam.nsPerRead.toFixed(2)} ns each, against ${seam.requestUs.toFixed(1)} us per request at 1 connection: ${(seam.shareOfRequest * 100).toFixed(4)}% of a request`,
+    `on, the events of one request alone (no HTTP, no guest): ${r.events.off.toFixed(2)} us with telemetry off, ${r.events.spansAndMetrics.toFixed(1)} us making its 2 spans and 3 measurements, ${r.events.exported.toFixed(1)} us with the spans exported over OTLP/HTTP`,
     `sink: ${sink.spans} spans in ${sink.exports} trace exports, ${sink.metricExports} metric exports`,
   );
   return lines.join('\n');
