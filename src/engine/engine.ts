@@ -17,7 +17,7 @@ import { ADAPTER_VERSION } from './preview1.ts';
 const log = debuglog('wasmhost:engine');
 
 /** Bumped whenever preparing (preview1 wrapping, instrumentation) changes what a cache entry holds. */
-const PIPELINE_VERSION = 12;
+const PIPELINE_VERSION = 13;
 
 export interface EngineOptions {
   /** Where prepared components (instrumented core modules) are kept between processes; `false` disables the disk cache. */
