@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { FilesystemKeyValueBackend, MemoryKeyValueBackend } from '../../src/plugins/keyvalue/index.ts';
@@ -69,6 +70,31 @@ test('filesystem: a new backend over the same root sees the data (host restart)'
     assert.deepEqual((await second.listKeys('w2', 'b', undefined, 10)).keys, ['../odd/key', 'greeting', 'visits']);
     await second.dropScope('w2');
     assert.equal(text(await second.get('w2', 'b', 'greeting')), 'hello', 'dropScope keeps persistent data');
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('filesystem: increments from backends sharing a root (processes of up --workers) are never lost', async () => {
+  const dir = await tempRoot();
+  try {
+    // Two backends: two in-process locks that know nothing of each other, as two processes.
+    const a = new FilesystemKeyValueBackend({ root: dir.root });
+    const b = new FilesystemKeyValueBackend({ root: dir.root });
+    await a.openBucket('w', 'b');
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).increment('w', 'b', 'n', 1n)));
+    assert.equal(text(await a.get('w', 'b', 'n')), '200');
+    assert.deepEqual(results.toSorted((x, y) => Number(x - y)), Array.from({ length: 200 }, (_, i) => BigInt(i + 1)), 'every increment saw its own value');
+    assert.deepEqual((await a.listKeys('w', 'b', undefined, 10)).keys, ['n'], 'the lock files are gone and never listed');
+
+    // A lock file its holder left behind (the process died) is taken over once it is stale.
+    await a.increment('w', 'b', 'm', 1n);
+    const lockName = createHash('sha256').update(join(dir.root, 'b', 'm')).digest('hex').slice(0, 32);
+    const stale = join(dir.root, 'b', `.lock-${lockName}`);
+    await writeFile(stale, '');
+    await utimes(stale, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    assert.equal(await b.increment('w', 'b', 'm', 1n), 2n);
+    assert.deepEqual((await readdir(join(dir.root, 'b'))).filter((f) => f.startsWith('.')), [], 'the stale lock was taken over and removed');
   } finally {
     await dir.remove();
   }

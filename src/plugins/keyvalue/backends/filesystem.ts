@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBackend } from '../backend.ts';
 import { nextCounterValue } from '../counter.ts';
 import { pageOf } from '../paging.ts';
 import { decodeFileName, encodeFileName } from '../../../plugin/file-names.ts';
+import { withFileLock } from './file-lock.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
 export interface FilesystemKeyValueOptions {
@@ -22,8 +23,9 @@ export interface FilesystemKeyValueOptions {
  * filesystem store; the plugin's `prefix` config keeps them apart when needed.
  *
  * Writes go to a temporary file renamed into place, so a reader sees the old value or the new
- * one, never half of it. `increment` is atomic within this process; two processes must not
- * share one root.
+ * one, never half of it. `increment` is atomic, within this process and across the processes
+ * that share the root (`up --workers n --data-dir`): its read and write hold a lock file of the
+ * key (`file-lock.ts`), under the in-process lock so that one process waits on it once at a time.
  */
 export class FilesystemKeyValueBackend implements KeyValueBackend {
   readonly root: string;
@@ -75,11 +77,17 @@ export class FilesystemKeyValueBackend implements KeyValueBackend {
 
   async increment(_scope: string, bucket: string, key: string, delta: bigint): Promise<bigint> {
     const path = this.#keyPath(bucket, key);
-    return this.#lock.run(path, async () => {
-      const { value, bytes } = nextCounterValue(key, await this.#read(bucket, path), delta);
-      await this.#write(bucket, path, bytes);
-      return value;
-    });
+    return this.#lock.run(path, () =>
+      withFileLock(this.#lockPath(bucket, path), async () => {
+        const { value, bytes } = nextCounterValue(key, await this.#read(bucket, path), delta);
+        await this.#write(bucket, path, bytes);
+        return value;
+      }).catch(async (err: unknown) => {
+        // No bucket directory to hold the lock file: the bucket is gone.
+        if (errorCode(err) === 'ENOENT') await this.#requireBucket(bucket);
+        throw ioError(err);
+      }),
+    );
   }
 
   async getMany(scope: string, bucket: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
@@ -111,6 +119,11 @@ export class FilesystemKeyValueBackend implements KeyValueBackend {
       throw new KeyValueError('other', `invalid key ${JSON.stringify(key.slice(0, 64))}: too long for the filesystem store (255 bytes once encoded)`);
     }
     return join(this.#bucketDir(bucket), name);
+  }
+
+  /** Beside the key, hidden from listings (it starts with `.`), of fixed length whatever the key's. */
+  #lockPath(bucket: string, path: string): string {
+    return join(this.#bucketDir(bucket), `.lock-${createHash('sha256').update(path).digest('hex').slice(0, 32)}`);
   }
 
   async #read(bucket: string, path: string): Promise<Uint8Array | undefined> {
