@@ -92,7 +92,7 @@ class DevSession {
   /** The component or manifest given on the command line. */
   readonly #path: string;
   readonly #load: () => Promise<Workload>;
-  /** Folder -> its watcher; file -> its folder. */
+  /** Folder -> its watcher (the files of a version are looked for in their folders). */
   readonly #watchers = new Map<string, FSWatcher>();
   #files = new Set<string>();
   /** The bytes' digest of each file as the last version tried saw them. */

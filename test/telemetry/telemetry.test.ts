@@ -61,6 +61,7 @@ test('serve with OTEL_* variables: linked server, invocation and client spans, t
         OTEL_SERVICE_NAME: 'wasmhost-test',
         OTEL_METRIC_EXPORT_INTERVAL: '200',
         OTEL_BSP_SCHEDULE_DELAY: '100',
+        WASMHOST_LOG_FORMAT: 'json', // log lines as JSON, to read their fields
       },
     },
   );
