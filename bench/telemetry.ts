@@ -35,7 +35,7 @@ import { median } from './stats.ts';
 const SECONDS = Number(process.env.BENCH_TELEMETRY_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_TELEMETRY_ROUNDS ?? 3);
 const CONCURRENCY = [1, 10, 100];
-const SINK_PORT = 8510;
+const SINK_PORT = 8610;
 
 export interface TelemetryRow {
   server: 'node' | 'off' | 'on';
@@ -85,12 +85,12 @@ function servers(): Server[] {
   // No OTEL_* variable from the caller's environment: off is off.
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   return [
-    { name: 'node', port: 8501, args: ['-e', "require('http').createServer((q, s) => s.end('hello')).listen(8501, '127.0.0.1')"] },
-    { name: 'off', port: 8502, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8502'], env: clean },
+    { name: 'node', port: 8601, args: ['-e', "require('http').createServer((q, s) => s.end('hello')).listen(8601, '127.0.0.1')"] },
+    { name: 'off', port: 8602, args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8602'], env: clean },
     {
       name: 'on',
-      port: 8503,
-      args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8503', '--otel'],
+      port: 8603,
+      args: [wasmhost, 'serve', wasm, '--addr', '127.0.0.1:8603', '--otel'],
       env: { ...clean, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`, OTEL_SERVICE_NAME: 'wasmhost-bench' },
     },
   ];
