@@ -2,10 +2,9 @@
  * The embedded host behind `serve` and `up`: an HTTP server, the development plugins, logs on
  * stderr, and a graceful stop on SIGINT/SIGTERM.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { destination, pino, type Logger } from 'pino';
-import { Engine, HostBuilder, UsageError, type Host, type Plugin } from '../index.ts';
+import type { Logger } from 'pino';
+import { Engine, HostBuilder, UsageError, type Host, type HttpHandler, type Plugin } from '../index.ts';
 import { HttpServer } from '../http/server.ts';
 import { DevRouter, HostRouter } from '../http/router.ts';
 import { blobstorePlugin, FilesystemBlobstoreBackend, MemoryBlobstoreBackend } from '../plugins/blobstore/index.ts';
@@ -13,7 +12,10 @@ import { configPlugin } from '../plugins/config/index.ts';
 import { FilesystemKeyValueBackend, keyValuePlugin, MemoryKeyValueBackend } from '../plugins/keyvalue/index.ts';
 import { loggingPlugin } from '../plugins/logging/index.ts';
 import { InMemoryBroker, messagingPlugin } from '../plugins/messaging/index.ts';
+import { createLogger, notice } from './output.ts';
 import { noteTelemetry, telemetryOption } from './telemetry.ts';
+import { readTlsFiles } from './tls.ts';
+import { reportFailure } from './workers.ts';
 
 export interface DevHostOptions {
   addr: string;
@@ -31,16 +33,19 @@ export interface DevHostOptions {
   limits?: boolean;
   /** `--otel`: OpenTelemetry (also on when the OTEL_* variables ask for it). */
   otel?: boolean;
+  /**
+   * Listen only when `DevHost.listen` is called (once the workload runs), so that nothing ever
+   * answers on the port before the component is ready; by default the host listens as it starts.
+   */
+  listenWhenReady?: boolean;
 }
 
 export interface DevHost {
   host: Host;
   http: HttpServer;
   logger: Logger;
-}
-
-function logger(level: string): Logger {
-  return pino({ level, base: undefined }, destination(2));
+  /** Starts listening (with `listenWhenReady`; otherwise the host listens already). */
+  listen(): Promise<void>;
 }
 
 function developmentPlugins(dataDir: string | undefined): Plugin[] {
@@ -55,17 +60,18 @@ function developmentPlugins(dataDir: string | undefined): Plugin[] {
 
 export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const log = logger(opts.logLevel);
+  const tls = opts.tlsCert && opts.tlsKey ? readTlsFiles(opts.tlsCert, opts.tlsKey, ['--tls-cert', '--tls-key']) : undefined;
+  const log = createLogger(opts.logLevel);
   const http = new HttpServer({
     address: opts.addr,
     router: opts.router === 'host' ? new HostRouter() : new DevRouter(),
-    tls: opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } : undefined,
+    tls,
     logger: log,
     allowAnyOutgoingHost: opts.router !== 'host',
   });
   const builder = new HostBuilder()
     .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir, instrument: opts.limits !== false }))
-    .withHttpHandler(http)
+    .withHttpHandler(opts.listenWhenReady ? new ListenWhenReady(http) : http)
     .withLogger(log)
     .withGuestOutput('inherit');
   if (opts.plugins) for (const plugin of developmentPlugins(opts.dataDir)) builder.withPlugin(plugin);
@@ -74,26 +80,93 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
   const host = builder.build();
   await host.start();
   noteTelemetry(host);
-  return { host, http, logger: log };
+  return { host, http, logger: log, listen: async () => (opts.listenWhenReady ? http.start() : undefined) };
+}
+
+/** The HTTP handler as the host sees it, except that starting the host does not start listening. */
+class ListenWhenReady implements HttpHandler {
+  readonly #http: HttpServer;
+  constructor(http: HttpServer) {
+    this.#http = http;
+  }
+  get port(): number {
+    return this.#http.port;
+  }
+  async start(): Promise<void> {}
+  stop(): Promise<void> {
+    return this.#http.stop();
+  }
+  serves(item: Parameters<HttpHandler['serves']>[0]): boolean {
+    return this.#http.serves(item);
+  }
+  imports(component: Parameters<HttpHandler['imports']>[0]): ReturnType<HttpHandler['imports']> {
+    return this.#http.imports(component);
+  }
+  onWorkloadResolved(workload: Parameters<HttpHandler['onWorkloadResolved']>[0]): Promise<void> {
+    return this.#http.onWorkloadResolved(workload);
+  }
+  onWorkloadUnbind(workloadId: string): Promise<void> {
+    return this.#http.onWorkloadUnbind(workloadId);
+  }
 }
 
 /**
- * Serves until SIGINT or SIGTERM, then runs `stop` (a graceful stop). The handlers are `once`: a
- * second signal gets Node's default and ends the process at once.
+ * Serves until SIGINT or SIGTERM, then runs `stop` (a graceful stop: requests in flight finish).
+ * A second signal during that stop ends the process at once, and says so. `ended`, when given,
+ * ends the wait early with its exit code (a workload that failed or completed, see `watchWorkload`).
  */
-export function untilSignal(stop: () => Promise<void>): Promise<number> {
+export function untilSignal(stop: () => Promise<void>, ended?: Promise<number>): Promise<number> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
+    let stopping = false;
+    const finish = (code: number) => {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-      process.stderr.write(`${signal}: stopping\n`);
+      resolve(code);
+    };
+    const halt = (code: number) =>
       stop().then(
-        () => resolve(0),
+        () => finish(code),
         (err: Error) => {
           process.stderr.write(`error: stopping failed: ${err.message}\n`);
-          resolve(1);
+          finish(1);
         },
       );
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        notice(`${signal} again: stopping now, without waiting for requests in flight`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+      stopping = true;
+      notice(`${signal}: stopping (waiting for requests in flight; ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again stops at once)`);
+      void halt(0);
     };
-    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    ended?.then((code) => {
+      if (stopping) return;
+      stopping = true;
+      void halt(code);
+    });
+  });
+}
+
+/**
+ * Settles when a running workload ends on its own: in ERROR (its service failed for good: says
+ * why, answers 1) or COMPLETED (a service-only workload whose service finished: answers 0).
+ * The Host API has no events, so its status is read four times a second.
+ */
+export function watchWorkload(host: Host, workloadId: string, label: string): Promise<number> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const { workloadState, message } = host.workloadStatus({ workloadId }).workloadStatus;
+      if (workloadState === 'WORKLOAD_STATE_ERROR') {
+        clearInterval(timer);
+        reportFailure(`${label} failed: ${message}`, undefined);
+        resolve(1);
+      } else if (workloadState === 'WORKLOAD_STATE_COMPLETED') {
+        clearInterval(timer);
+        notice(`${label} completed: ${message}`);
+        resolve(0);
+      }
+    }, 250);
+    timer.unref();
   });
 }

@@ -4,10 +4,9 @@
  * washlet's control subjects, the data one the plugins' traffic (key-value, blobstore,
  * messaging). Production backends throughout; PostgreSQL for key-value and blobstore on request.
  */
-import { readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import { destination, pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { durationMs, durationProblem, DURATION_HINT } from '../duration.ts';
 import { Engine, HostBuilder, UsageError, type Host, type Plugin } from '../index.ts';
 import { HostRouter } from '../http/router.ts';
@@ -25,6 +24,8 @@ import { messagingPlugin } from '../plugins/messaging/index.ts';
 import { NatsBroker } from '../plugins/messaging/backends/nats.ts';
 import { postgresPlugin } from '../plugins/postgres/index.ts';
 import { untilSignal } from './dev-host.ts';
+import { createLogger, useLogFormat } from './output.ts';
+import { readTlsFiles } from './tls.ts';
 import { noteTelemetry, telemetryOption } from './telemetry.ts';
 import { connectNats, HOST_GROUP_LABEL, hostSubject, Washlet, type NatsConnectOptions } from '../washlet/index.ts';
 
@@ -55,6 +56,8 @@ export interface HostCommandOptions {
   ociCacheDir?: string;
   heartbeatInterval: string;
   logLevel: string;
+  /** `--log-format human|json` (see output.ts). */
+  logFormat?: string;
   /** `--otel`: OpenTelemetry (also on when the OTEL_* variables ask for it). */
   otel?: boolean;
   cacheDir?: string;
@@ -122,10 +125,12 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
   const heartbeatIntervalMs = duration(opts.heartbeatInterval, '--heartbeat-interval');
   if ((opts.tlsCertPath === undefined) !== (opts.tlsKeyPath === undefined)) throw new UsageError('--tls-cert-path and --tls-key-path go together');
   if (opts.tlsCertPath && !opts.httpAddr) throw new UsageError('--tls-cert-path needs --http-addr (the host serves no HTTP without it)');
+  const tls = opts.tlsCertPath && opts.tlsKeyPath ? readTlsFiles(opts.tlsCertPath, opts.tlsKeyPath, ['--tls-cert-path', '--tls-key-path']) : undefined;
+  useLogFormat(opts.logFormat, opts.logLevel);
   const schedulerOptions = natsOptions(opts, 'scheduler');
   const dataOptions = natsOptions(opts, 'data');
 
-  const log = pino({ level: opts.logLevel, base: undefined }, destination(2));
+  const log = createLogger(opts.logLevel);
   const r: Resources = { connections: [] };
   try {
     const scheduler = await connectNats(opts.schedulerNatsUrl, schedulerOptions);
@@ -161,7 +166,6 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
     if (opts.hostName) builder.withHostname(opts.hostName);
     let http: HttpServer | undefined;
     if (opts.httpAddr) {
-      const tls = opts.tlsCertPath && opts.tlsKeyPath ? { cert: readFileSync(opts.tlsCertPath), key: readFileSync(opts.tlsKeyPath) } : undefined;
       http = new HttpServer({ address: opts.httpAddr, router: new HostRouter(), tls, logger: log });
       builder.withHttpHandler(http);
     }

@@ -6,6 +6,8 @@ import { run } from './run.ts';
 import { serve } from './serve.ts';
 import { up } from './up.ts';
 import { registerOciCommands } from './oci.ts';
+import { LOG_FORMAT_FLAG } from './output.ts';
+import { messagesSent, reportFailure } from './workers.ts';
 import { registerDevCommand } from './dev.ts';
 import { OTEL_FLAG } from './telemetry.ts';
 
@@ -53,8 +55,9 @@ export function buildProgram(): Command {
 
   withGuestGrants(program.command('serve'))
     .description('serve a wasi:http component (wasi:http/incoming-handler), like `wasmtime serve`')
-    .argument('<file>', 'component (.wasm)')
+    .argument('<file>', 'component (.wasm, or .wat text)')
     .option('--addr <host:port>', 'address to listen on', DEFAULT_ADDRESS)
+    .option('--workers <n>', 'processes sharing the port, each a full host (default 1)')
     .option('--allow-host <host>', 'allow outgoing HTTP to this host (`*.example.com`, `api.x:8080`; repeatable); without it any host is allowed', collect, [])
     .option('--pool-size <n>', 'warm instances reused across requests (0: a fresh instance per request)', '0')
     .option('--max-invocations <n>', 'requests a pooled instance serves before it is replaced (0: no limit)', '0')
@@ -64,6 +67,7 @@ export function buildProgram(): Command {
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
     .option('--tls-key <file>', 'the PEM private key for --tls-cert')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')
+    .option(...LOG_FORMAT_FLAG)
     .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
     .option(...OTEL_FLAG)
@@ -77,10 +81,12 @@ export function buildProgram(): Command {
     .argument('<manifest>', 'workload manifest (.yaml or .json)')
     .option('--addr <host:port>', 'address to listen on', DEFAULT_ADDRESS)
     .option('--router <dev|host>', 'dev: every request to the workload; host: by Host header and path', 'dev')
+    .option('--workers <n>', 'processes sharing the port, each a full host (default 1; needs shared state: --data-dir)')
     .option('--data-dir <dir>', 'keep key-value and blobstore data on disk under this folder (default: in memory)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
     .option('--tls-key <file>', 'the PEM private key for --tls-cert')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'info')
+    .option(...LOG_FORMAT_FLAG)
     .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
     .option(...OTEL_FLAG)
@@ -117,6 +123,7 @@ export function buildProgram(): Command {
     .option('--oci-cache-dir <dir>', 'where pulled images are cached')
     .option('--heartbeat-interval <duration>', 'how often the heartbeat is published', '15s')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'info')
+    .option(...LOG_FORMAT_FLAG)
     .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
     .option(...OTEL_FLAG)
@@ -151,12 +158,14 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof WasmhostError) {
-      process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+      reportFailure(err.message, err.hint);
+      await messagesSent();
       // wasmtime exits with 128 + SIGABRT on a trap (a limit stops the guest with one too);
       // scripts that check for it keep working.
       return err instanceof TrapError || err instanceof LimitExceededError ? 134 : 1;
     }
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    reportFailure(err instanceof Error ? err.message : String(err), undefined);
+    await messagesSent();
     if (process.env.WASMHOST_DEBUG) console.error(err);
     return 1;
   }

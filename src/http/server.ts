@@ -182,7 +182,8 @@ export class HttpServer implements HttpHandler {
     const route = new WorkloadRoute(workload, entry, config, this.#options.tls ? 'https' : 'http', this.#logger);
     this.router.add(route);
     this.#routes.set(workload.id, route);
-    this.#logger.info({ workloadId: workload.id, component: entry, urls: this.urls(workload.id) }, 'serving HTTP');
+    // Before the server listens (a CLI that listens once its workload runs) there is no port to show yet.
+    this.#logger.info({ workloadId: workload.id, component: entry, urls: this.#server ? this.urls(workload.id) : undefined }, 'serving HTTP');
   }
 
   async onWorkloadUnbind(workloadId: string): Promise<void> {
