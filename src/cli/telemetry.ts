@@ -5,6 +5,7 @@
  */
 import type { Host } from '../host/host.ts';
 import { telemetryRequested, type TelemetryOptions } from '../telemetry/options.ts';
+import { notice } from './output.ts';
 
 /** `.option(...OTEL_FLAG)`: the flag and its help. */
 export const OTEL_FLAG = ['--otel', 'export traces and metrics with OpenTelemetry over OTLP/HTTP (the OTEL_* variables configure it, and switch it on too)'] as const;
@@ -16,5 +17,5 @@ export function telemetryOption(otel: boolean | undefined): TelemetryOptions | u
 
 /** One line on stderr saying where telemetry goes, when it is on. */
 export function noteTelemetry(host: Host): void {
-  if (host.telemetry) process.stderr.write(`note: OpenTelemetry on: ${host.telemetry.destination}\n`);
+  if (host.telemetry) notice(`OpenTelemetry on: ${host.telemetry.destination}`);
 }
