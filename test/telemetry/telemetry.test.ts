@@ -87,7 +87,8 @@ test('serve with OTEL_* variables: linked server, invocation and client spans, t
 
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr.join('\n'));
-    assert.ok(stderr.some((l) => /^note: OpenTelemetry on: traces to http:\/\/127\.0\.0\.1:\d+\/v1\/traces, metrics to .*\/v1\/metrics$/.test(l)), stderr.join('\n'));
+    // With --log-format json the note is a JSON line too.
+    assert.ok(stderr.some((l) => /^\{.*"msg":"OpenTelemetry on: traces to http:\/\/127\.0\.0\.1:\d+\/v1\/traces, metrics to .*\/v1\/metrics"\}$/.test(l)), stderr.join('\n'));
     assert.ok(receiver.bodies.every((b) => b.contentType === 'application/json'), 'OTLP/HTTP with JSON');
 
     // Spans: the caller's trace continues through the host, the guest and its outgoing request.
