@@ -44,6 +44,7 @@ export interface PluginCallEvent {
   interface: string;
   /** The WIT name: `open`, `[method]bucket.get`, `[static]container.list`. */
   function: string;
+  /** Empty for a resource's method (its wrapper is shared by every workload): see plugin-calls.ts. */
   workloadId: string;
   component: string;
   /** Set before `end` when the call answered a promise: the call is over at `asyncEnd`. */
