@@ -28,7 +28,7 @@ function withGuestGrants(command: Command): Command {
 /** Builds the `wasmhost` command; `exit` receives the process exit code. */
 export function buildProgram(): Command {
   const program = new Command('wasmhost')
-    .description('Run WebAssembly components on Node.js')
+    .description('Run WebAssembly components on Node.js. `wasmhost <file> [args...]` runs a component as `run` does.')
     .version(VERSION)
     .showSuggestionAfterError()
     .enablePositionalOptions()

@@ -238,7 +238,7 @@ test('a bad TLS file is named with what is wrong with it', { skip: onPath('opens
     const ok = start(['serve', fixturePath('http-hello'), '--addr', '127.0.0.1:0', '--tls-cert', join(dir, 'a.crt'), '--tls-key', join(dir, 'a.key')]);
     assert.match((await ok.first)[0], /^Serving HTTP on https:\/\/127\.0\.0\.1:\d+\/$/);
     ok.child.kill('SIGTERM');
-    assert.equal(await ok.exited, 0);
+    assert.equal(await ok.exited, 0, ok.stderr());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
