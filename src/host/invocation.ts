@@ -113,6 +113,12 @@ export class InvocationScope implements Invocation {
     return !this.#closed && this.#created.every(({ instance }) => instance.closedReason === undefined);
   }
 
+  /** Whether a guest of this invocation is suspended only until its next time slice (busy, not waiting for anything). */
+  get awaitingTurn(): boolean {
+    for (const { instance } of this.#created) if (instance.limiter.awaitingTurn) return true;
+    return false;
+  }
+
   /** Starts this invocation's clocks on every instance (a pooled scope is armed once per use). */
   arm(options: InvocationOptions = {}): void {
     this.#options = options;

@@ -1,8 +1,8 @@
 /**
  * One HTTP exchange between Node's server and a guest: the `incoming-request` and
  * `response-outparam` the guest is called with, and what reaches the client whatever the guest
- * does. Headers go out once the guest has set the response and returned or yielded to the event
- * loop (it may keep writing the body after). A guest that fails before setting a response yields
+ * does. Headers go out once the guest has set the response and returned or waits for something
+ * (it may keep writing the body after). A guest that fails before setting a response yields
  * an empty 500, a stuck one an empty 504, and one that fails after has its connection cut, so
  * the client never takes a broken body for a whole one.
  */
@@ -23,6 +23,8 @@ export class Exchange {
   #response: OutgoingResponse | undefined;
   #answered = false;
   #sent = false;
+  /** Whether the guest is only between two time slices (set by the route once it has an invocation). */
+  guestBusy: () => boolean = () => false;
 
   constructor(req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https') {
     this.#res = res;
@@ -48,10 +50,16 @@ export class Exchange {
     this.#answered = true;
     if (!(response instanceof OutgoingResponse)) return this.status(500);
     this.#response = response;
-    // The headers go out when the guest returns or the event loop turns, whichever comes first:
-    // a guest that streams lets the client see them before its body ends.
-    setImmediate(() => this.#send());
+    // The headers go out when the guest returns or waits (for I/O, for room in the body),
+    // whichever comes first: a guest that streams lets the client see them before its body ends,
+    // and a busy one suspended between time slices still sends a body it finishes whole.
+    setImmediate(this.#sendOnceWaiting);
   }
+
+  readonly #sendOnceWaiting = (): void => {
+    if (this.guestBusy()) setImmediate(this.#sendOnceWaiting);
+    else this.#send();
+  };
 
   /** Sends the response the guest set: whole, with its length, when its body is finished by now; else streamed. */
   #send(): void {
@@ -110,22 +118,20 @@ export class Exchange {
 
   /** The guest trapped, exited or failed. */
   failed(): void {
-    if (!this.#answered) return this.status(500);
+    if (!this.#sent) return this.status(500);
     this.#abort();
   }
 
   /** The guest ran out of time. */
   timedOut(): void {
-    if (!this.#answered) {
-      this.#answered = true;
-      return this.status(504);
-    }
+    // Nothing sent yet (not answered, or answered but busy ever since): a plain 504.
+    if (!this.#sent) return this.status(504);
     this.#abort();
   }
 
   /** The host has no room for the request now (instances or guest memory at their limit). */
   unavailable(): void {
-    if (this.#answered) return this.#abort();
+    if (this.#sent) return this.#abort();
     this.status(503, { 'retry-after': '1' });
   }
 

@@ -87,6 +87,8 @@ export class WorkloadRoute {
         clean = true;
         return;
       }
+      const running = invocation;
+      exchange.guestBusy = () => running.awaitingTurn;
       const handled = invocation.call(HANDLE, exchange.request, exchange.outparam);
       // Whichever comes first; a guest failing after its timeout is already answered.
       const outcome = await new Promise((resolve, reject) => {

@@ -165,12 +165,18 @@ test('exit in the middle of a request and a handler that never answers are 500s'
   assert.equal((await fetch(`${base}/`)).status, 200);
 });
 
-test('a trap after the response was set cuts the connection: the client never takes a broken body for a whole one', async () => {
+test('a trap after the headers went out cuts the connection: the client never takes a broken body for a whole one', async () => {
   await assert.rejects(async () => {
     const res = await fetch(`${base}/trap-after-headers`);
     await res.text();
   });
   assert.equal((await fetch(`${base}/`)).status, 200);
+});
+
+test('a trap after the response was set, before the guest waited for anything, is a plain 500: nothing had gone out', async () => {
+  const res = await fetch(`${base}/trap-after-headers?wait=0`);
+  assert.equal(res.status, 500);
+  assert.equal(await res.text(), '');
 });
 
 test('a stuck guest answers 504 once the request-timeout of its workload passes, and the host goes on', async () => {

@@ -123,6 +123,7 @@ export class Limiter implements MemoryUser, HookFunctions {
   readonly #sliceMs: number;
   /** When the guest's current time slice began. */
   #sliceStart = 0;
+  #awaitingTurn = false;
   /** Whether the guest may be suspended now: false while it runs outside JSPI (cabi_realloc, a post-return). */
   mayYield: () => boolean = () => true;
 
@@ -237,9 +238,16 @@ export class Limiter implements MemoryUser, HookFunctions {
 
   /** Resolves on the event loop's next turn, when the guest's next time slice begins (not counted as its CPU time). */
   nextTurn(): Promise<void> {
+    this.#awaitingTurn = true;
     return this.suspendedUntil(new Promise<void>((resolve) => setImmediate(resolve))).then(() => {
+      this.#awaitingTurn = false;
       this.#sliceStart = performance.now();
     });
+  }
+
+  /** Whether the guest is suspended only until its next time slice: it is busy, not waiting for anything. */
+  get awaitingTurn(): boolean {
+    return this.#awaitingTurn;
   }
 
   /** The host call answered a promise: the time until it settles is not guest CPU time. */
