@@ -84,6 +84,10 @@ class PooledInvocation implements Invocation {
     return this.#warm.scope.call(target, ...args);
   }
 
+  get awaitingTurn(): boolean {
+    return this.#warm.scope.awaitingTurn;
+  }
+
   close(): Promise<void> {
     return this.#end(true);
   }

@@ -85,6 +85,8 @@ export interface Invocation {
   close(): Promise<void>;
   /** Done with it, and never reuse it (it timed out, or its state is suspect). */
   discard(): Promise<void>;
+  /** Whether a guest of it is suspended only until its next time slice: busy, not waiting for anything. */
+  readonly awaitingTurn: boolean;
 }
 
 /** A workload whose components are compiled, bound and linked: trigger plugins start here. */
