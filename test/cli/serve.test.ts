@@ -27,7 +27,8 @@ function start(args: string[], lines = 1) {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': by then all of stderr has arrived, and a signal is named in place of a code.
+  const exited = new Promise<number | string | null>((r) => child.once('close', (code, signal) => r(code ?? signal)));
   const first = new Promise<string[]>((resolveLines, reject) => {
     const got: string[] = [];
     createInterface({ input: child.stdout }).on('line', (line) => {
