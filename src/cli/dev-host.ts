@@ -14,6 +14,7 @@ import { loggingPlugin } from '../plugins/logging/index.ts';
 import { InMemoryBroker, messagingPlugin } from '../plugins/messaging/index.ts';
 import { createLogger, notice } from './output.ts';
 import { noteTelemetry, telemetryOption } from './telemetry.ts';
+import { guestMemoryLimit } from './limits.ts';
 import { readTlsFiles } from './tls.ts';
 import { reportFailure } from './workers.ts';
 
@@ -31,6 +32,8 @@ export interface DevHostOptions {
   cache?: boolean;
   /** `--no-limits`: compile without the limits instrumentation. */
   limits?: boolean;
+  /** `--max-guest-memory`: the memory limit of each instance whose component sets none. */
+  maxGuestMemory?: string;
   /** `--otel`: OpenTelemetry (also on when the OTEL_* variables ask for it). */
   otel?: boolean;
   /**
@@ -61,6 +64,7 @@ function developmentPlugins(dataDir: string | undefined): Plugin[] {
 export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const tls = opts.tlsCert && opts.tlsKey ? readTlsFiles(opts.tlsCert, opts.tlsKey, ['--tls-cert', '--tls-key']) : undefined;
+  const memory = guestMemoryLimit(opts.maxGuestMemory);
   const log = createLogger(opts.logLevel);
   const http = new HttpServer({
     address: opts.addr,
@@ -74,6 +78,7 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
     .withHttpHandler(opts.listenWhenReady ? new ListenWhenReady(http) : http)
     .withLogger(log)
     .withGuestOutput('inherit');
+  if (memory) builder.withLimits(memory);
   if (opts.plugins) for (const plugin of developmentPlugins(opts.dataDir)) builder.withPlugin(plugin);
   const telemetry = telemetryOption(opts.otel);
   if (telemetry) builder.withTelemetry(telemetry);

@@ -31,6 +31,8 @@ const DEBOUNCE_MS = 150;
 export interface DevOptions extends ServeOptions {
   dataDir?: string;
   otel?: boolean;
+  /** `--max-guest-memory <size>`: a manifest's instances without their own limit (see limits.ts). */
+  maxGuestMemory?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -45,8 +47,9 @@ export function registerDevCommand(program: Command, withGuestGrants: (command: 
     .option('--pool-size <n>', 'a component: warm instances reused across requests (0: a fresh instance per request)', '0')
     .option('--max-invocations <n>', 'a component: requests a pooled instance serves before it is replaced (0: no limit)', '0')
     .option('--timeout <duration>', 'a component: time limit per request (e.g. 500ms, 30s)')
-    .option('--max-memory <size>', 'a component: memory limit of each instance, e.g. 64MiB (default 1GiB)')
+    .option('--max-memory <size>', 'a component: memory limit of each instance, e.g. 64MiB (default 256MiB)')
     .option('--data-dir <dir>', 'a manifest: keep key-value and blobstore data on disk under this folder (default: in memory)')
+    .option('--max-guest-memory <size>', 'a manifest: memory limit of each instance whose component sets none, e.g. 64MiB (default 256MiB)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
     .option('--tls-key <file>', 'the PEM private key for --tls-cert')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')

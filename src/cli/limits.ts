@@ -14,3 +14,11 @@ export function parseSize(value: string, flag: string): number {
   if (bytes < 65536) throw new UsageError(`${flag} ${value}: at least one 64 KiB page is needed`);
   return bytes;
 }
+
+/**
+ * `--max-guest-memory 64MiB`: the memory limit of each instance whose component sets none (its
+ * manifest's `memoryLimitMb`), as wash-runtime's flag of that name; the host's default is 256 MiB.
+ */
+export function guestMemoryLimit(value: string | undefined): { memoryLimitMb: number } | undefined {
+  return value === undefined ? undefined : { memoryLimitMb: Math.ceil(parseSize(value, '--max-guest-memory') / 2 ** 20) };
+}

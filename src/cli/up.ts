@@ -18,6 +18,8 @@ export interface UpOptions {
   logFormat?: string;
   /** `--workers <n>` (see workers.ts). */
   workers?: string;
+  /** `--max-guest-memory <size>` (see limits.ts). */
+  maxGuestMemory?: string;
 }
 
 /**

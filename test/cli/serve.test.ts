@@ -89,6 +89,19 @@ test('up: the example workload runs with key-value, config and logging, and prin
   assert.match(s.stderr(), /\nINFO  default\/http-counter http-counter: GET \/hello: visitor #1\n/, 'the guest logged through wasi:logging');
 });
 
+test('up --max-guest-memory sets the limit of instances whose component sets none, and a bad size is named', async () => {
+  const s = start(['up', resolve(examplesDir, 'http-counter/workload.yaml'), '--addr', '127.0.0.1:0', '--max-guest-memory', '8MiB'], 2);
+  const url = (await s.first)[1].trim();
+  const res = await fetch(`${url}hello`);
+  assert.equal(res.status, 500);
+  s.child.kill('SIGTERM');
+  assert.equal(await s.exited, 0);
+  assert.match(s.stderr(), /request failed in the guest: guest needs [\d.]+ MiB to start, over its memory limit of 8 MiB/);
+  const bad = start(['up', resolve(examplesDir, 'http-counter/workload.yaml'), '--max-guest-memory', 'lots']);
+  assert.equal(await bad.exited, 1);
+  assert.equal(bad.stderr(), 'error: --max-guest-memory lots: expected a size such as 64MiB, 512K or 1GiB\n');
+});
+
 /** A port nothing listens on right now (for a server that must not answer before it is ready). */
 async function freePort(): Promise<number> {
   const server = createNetServer();
