@@ -22,6 +22,7 @@ import { DEFAULT_ADDRESS, type HttpServer } from '../http/server.ts';
 import { loadWorkloadManifest } from '../workload/manifest.ts';
 import type { Workload } from '../workload/types.ts';
 import { startDevHost, untilSignal } from './dev-host.ts';
+import { LOG_FORMAT_FLAG, notice, reportError, useLogFormat } from './output.ts';
 import { serveWorkload, type ServeOptions } from './serve.ts';
 import { OTEL_FLAG } from './telemetry.ts';
 
@@ -55,6 +56,7 @@ export function registerDevCommand(program: Command, withGuestGrants: (command: 
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')
     .option('--cache-dir <dir>', 'where prepared components are cached')
     .option('--no-cache', 'do not use the disk cache')
+    .option(...LOG_FORMAT_FLAG)
     .option(...OTEL_FLAG)
     .action(async (file: string, opts: DevOptions) => {
       process.exitCode = await dev(file, opts);
@@ -64,6 +66,7 @@ export function registerDevCommand(program: Command, withGuestGrants: (command: 
 const isManifest = (path: string) => ['.yaml', '.yml', '.json'].includes(extname(path).toLowerCase());
 
 export async function dev(file: string, opts: DevOptions): Promise<number> {
+  useLogFormat(opts.logFormat, opts.logLevel);
   const path = resolve(file);
   const manifest = isManifest(path);
   if (manifest) {
@@ -71,8 +74,8 @@ export async function dev(file: string, opts: DevOptions): Promise<number> {
     const flags = given.filter(Boolean);
     if (flags.length) throw new UsageError(`${flags.join(', ')}: for a component; a workload manifest says what its components get`, { hint: `set it in ${basename(path)}` });
   }
-  const { host, http } = await startDevHost({ ...opts, router: 'dev', dataDir: opts.dataDir && resolve(opts.dataDir), plugins: manifest });
-  const session = new DevSession(host, http, path, manifest ? () => loadWorkloadManifest(path) : async () => serveWorkload(path, opts));
+  const { host, http, listen } = await startDevHost({ ...opts, router: 'dev', dataDir: opts.dataDir && resolve(opts.dataDir), plugins: manifest, listenWhenReady: true });
+  const session = new DevSession(host, http, listen, path, manifest ? () => loadWorkloadManifest(path) : async () => serveWorkload(path, opts));
   try {
     await session.start();
   } catch (err) {
@@ -80,8 +83,8 @@ export async function dev(file: string, opts: DevOptions): Promise<number> {
     await host.stop();
     throw err;
   }
-  if (!manifest && opts.allowHost.length === 0) process.stderr.write('note: outgoing HTTP may go to any host (development mode); --allow-host restricts it\n');
-  if (manifest) process.stderr.write(`key-value and blobstore: ${opts.dataDir ? `on disk under ${resolve(opts.dataDir)}` : 'in memory (kept across reloads, gone when stopped; --data-dir keeps them)'}\n`);
+  if (!manifest && opts.allowHost.length === 0) notice('outgoing HTTP may go to any host (development mode); --allow-host restricts it');
+  if (manifest) notice(`key-value and blobstore: ${opts.dataDir ? `on disk under ${resolve(opts.dataDir)}` : 'in memory (kept across reloads, gone when stopped; --data-dir keeps them)'}`);
   return untilSignal(async () => {
     session.close();
     await host.stop();
@@ -92,6 +95,8 @@ export async function dev(file: string, opts: DevOptions): Promise<number> {
 class DevSession {
   readonly #host: Host;
   readonly #http: HttpServer;
+  /** Starts listening: called when the first version runs, so the port never answers before. */
+  readonly #listen: () => Promise<void>;
   /** The component or manifest given on the command line. */
   readonly #path: string;
   readonly #load: () => Promise<Workload>;
@@ -107,9 +112,10 @@ class DevSession {
   #again = false;
   #closed = false;
 
-  constructor(host: Host, http: HttpServer, path: string, load: () => Promise<Workload>) {
+  constructor(host: Host, http: HttpServer, listen: () => Promise<void>, path: string, load: () => Promise<Workload>) {
     this.#host = host;
     this.#http = http;
+    this.#listen = listen;
     this.#path = path;
     this.#load = load;
   }
@@ -147,7 +153,7 @@ class DevSession {
           hint: 'dev watches the folder of the file it serves: give a path in an existing folder',
         });
       }
-      watcher.on('error', (err) => process.stderr.write(`warning: watching ${dir} stopped: ${err.message}\n`));
+      watcher.on('error', (err) => notice(`watching ${dir} stopped: ${err.message}`));
       this.#watchers.set(dir, watcher);
     }
     for (const [dir, watcher] of this.#watchers) {
@@ -207,21 +213,22 @@ class DevSession {
     }
     if (this.#closed) return;
     const old = this.#serving;
+    if (old === undefined) await this.#listen();
     this.#serving = workloadId;
-    if (first || old === undefined) this.#announce(workload, workloadId);
+    if (old === undefined) this.#announce(workload, workloadId);
     else process.stdout.write(`reloaded ${what} in ${Math.round(performance.now() - started)} ms\n`);
     // New requests reach the new version already; the old one finishes the requests it has.
     if (old !== undefined) {
-      this.#host.workloadStop({ workloadId: old }).catch((err: Error) => process.stderr.write(`warning: stopping the previous version: ${err.message}\n`));
+      this.#host.workloadStop({ workloadId: old }).catch((err: Error) => notice(`stopping the previous version failed: ${err.message}`));
     }
   }
 
   #failed(what: string, message: string): void {
-    process.stderr.write(`error: ${what}: ${message}\n`);
-    process.stderr.write(
+    reportError(
+      `${what}: ${message}`,
       this.#serving === undefined
-        ? `hint: nothing is served yet; fix it and save again (dev is watching ${[...this.#files].map((f) => basename(f)).join(', ')})\n`
-        : 'hint: the previous version is still serving; fix it and save again\n',
+        ? `nothing is served yet; fix it and save again (dev is watching ${[...this.#files].map((f) => basename(f)).join(', ')})`
+        : 'the previous version is still serving; fix it and save again',
     );
   }
 

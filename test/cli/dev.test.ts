@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fixturePath } from '../fixtures/index.ts';
 
@@ -15,7 +16,8 @@ const CLI = resolve(import.meta.dirname, '../../bin/wasmhost.js');
 
 /** A `wasmhost dev` process whose stdout and stderr lines can be waited for. */
 function startDev(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [CLI, 'dev', ...args, '--addr', '127.0.0.1:0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const addr = args.includes('--addr') ? [] : ['--addr', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [CLI, 'dev', ...args, ...addr], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = { stdout: [] as string[], stderr: [] as string[] };
   const waiters: (() => void)[] = [];
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -44,6 +46,15 @@ function startDev(args: string[], cwd: string) {
     }
   }
   return { child, exited, lines, mark, line };
+}
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 async function get(url: string): Promise<string> {
@@ -154,17 +165,40 @@ test('dev: a workload manifest reloads when it or a component file it names chan
   }
 });
 
-test('dev: a component that does not start at first is served once it is fixed', async () => {
+test('dev: a component that does not start at first is served once it is fixed; the port listens only then', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wasmhost-dev-'));
   const app = join(dir, 'app.wasm');
   await writeFile(app, 'not yet');
-  const dev = startDev(['app.wasm'], dir);
+  const port = await freePort();
+  const dev = startDev(['app.wasm', '--addr', `127.0.0.1:${port}`], dir);
   try {
     await dev.line('stderr', /^error: app\.wasm: .*not a WebAssembly binary/);
     await dev.line('stderr', /^hint: nothing is served yet; fix it and save again/);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/`), (err: Error) => (err.cause as NodeJS.ErrnoException)?.code === 'ECONNREFUSED');
     await replaceByRename(app, fixturePath('http-hello'));
     const url = (await dev.line('stdout', /^Serving HTTP on (\S+)$/))[1];
+    assert.equal(url, `http://127.0.0.1:${port}/`);
     assert.equal(await get(url), 'hello');
+    dev.child.kill('SIGTERM');
+    assert.equal(await dev.exited, 0);
+  } finally {
+    dev.child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('dev --log-format json: its errors and notes are JSON lines too', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wasmhost-dev-'));
+  await writeFile(join(dir, 'app.wasm'), 'not yet');
+  const dev = startDev(['app.wasm', '--log-format', 'json'], dir);
+  try {
+    // The host's own log line of the failed start comes first (level 50); then the command's error.
+    const line = (await dev.line('stderr', /"hint":"nothing is served yet/)).input;
+    const entry = JSON.parse(line) as { level: number; msg: string; hint: string };
+    assert.equal(entry.level, 60);
+    assert.match(entry.msg, /^app\.wasm: .*not a WebAssembly binary/);
+    assert.match(entry.hint, /^nothing is served yet; fix it and save again/);
+    for (const l of dev.lines.stderr) JSON.parse(l); // every stderr line so far is JSON
     dev.child.kill('SIGTERM');
     assert.equal(await dev.exited, 0);
   } finally {
