@@ -14,9 +14,17 @@
  */
 import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { Host } from '../host/host.ts';
 import type { ImageFetcher } from '../host/sources.ts';
-import type { HostHeartbeat, WorkloadStartResponse, WorkloadStatus } from '../workload/types.ts';
+import type {
+  HostHeartbeat,
+  WorkloadStartRequest,
+  WorkloadStartResponse,
+  WorkloadStatus,
+  WorkloadStatusRequest,
+  WorkloadStatusResponse,
+  WorkloadStopRequest,
+  WorkloadStopResponse,
+} from '../workload/types.ts';
 import { pullImages, PullError } from './pull.ts';
 import { decodeIdRequest, decodeStartRequest, InvalidRequestError } from './requests.ts';
 import { checkHostId, commandOf, COMMANDS, heartbeatSubject, hostSubject } from './subjects.ts';
@@ -28,9 +36,23 @@ export const DEFAULT_HOST_GROUP = 'default';
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
+/**
+ * What the washlet uses of a host: the Host API, its id and its logger. A `Host` is one; so is
+ * an object that forwards the calls to hosts elsewhere (`wasmhost host --workers`), which is
+ * why the heartbeat and the status may be answered later.
+ */
+export interface WashletHost {
+  readonly id: string;
+  readonly logger: Logger;
+  heartbeat(): HostHeartbeat | Promise<HostHeartbeat>;
+  workloadStart(request: WorkloadStartRequest): Promise<WorkloadStartResponse>;
+  workloadStatus(request: WorkloadStatusRequest): WorkloadStatusResponse | Promise<WorkloadStatusResponse>;
+  workloadStop(request: WorkloadStopRequest): Promise<WorkloadStopResponse>;
+}
+
 export interface WashletOptions {
   /** The host it drives (started by its owner before `Washlet.start`). */
-  host: Host;
+  host: WashletHost;
   /** The scheduler (control plane) connection; the washlet never closes it. */
   connection: NatsConnection;
   /** One subject token; default the host's id. The heartbeat's `id` says the same. */
@@ -56,7 +78,7 @@ export interface Answer {
 
 export class Washlet {
   readonly hostId: string;
-  readonly #host: Host;
+  readonly #host: WashletHost;
   readonly #connection: NatsConnection;
   readonly #intervalMs: number;
   readonly #stopTimeoutMs: number;
@@ -121,8 +143,8 @@ export class Washlet {
   }
 
   /** The heartbeat this washlet sends: the host's, under the washlet's id, always with a host group. */
-  heartbeat(): HostHeartbeat {
-    const hb = this.#host.heartbeat();
+  async heartbeat(): Promise<HostHeartbeat> {
+    const hb = await this.#host.heartbeat();
     return { ...hb, id: this.hostId, labels: { [HOST_GROUP_LABEL]: DEFAULT_HOST_GROUP, ...hb.labels } };
   }
 
@@ -134,11 +156,11 @@ export class Washlet {
     try {
       switch (command) {
         case 'heartbeat':
-          return { body: heartbeatJson(this.heartbeat()) };
+          return { body: heartbeatJson(await this.heartbeat()) };
         case 'workload.start':
           return { body: workloadResponseJson(await this.#start(payload)) };
         case 'workload.status':
-          return { body: workloadResponseJson(this.#host.workloadStatus(decodeIdRequest(payload, command))) };
+          return { body: workloadResponseJson(await this.#host.workloadStatus(decodeIdRequest(payload, command))) };
         case 'workload.stop':
           return { body: workloadResponseJson(await this.#host.workloadStop(decodeIdRequest(payload, command))) };
         default:
@@ -156,7 +178,7 @@ export class Washlet {
     const { workloadId } = request;
     let { workload } = request;
     // An id that is live already is refused by the host; no point pulling for it first.
-    const current = this.#host.workloadStatus({ workloadId }).workloadStatus.workloadState;
+    const current = (await this.#host.workloadStatus({ workloadId })).workloadStatus.workloadState;
     const live = current === 'WORKLOAD_STATE_STARTING' || current === 'WORKLOAD_STATE_RUNNING' || current === 'WORKLOAD_STATE_STOPPING';
     if (this.#fetcher && !live) {
       try {
@@ -191,11 +213,12 @@ export class Washlet {
   }
 
   #publishHeartbeat(): void {
-    try {
-      this.#connection.publish(heartbeatSubject(this.hostId), encode(heartbeatJson(this.heartbeat()), 'compact'));
-    } catch (err) {
-      this.#logger.warn({ err }, 'could not publish the heartbeat');
-    }
+    const publish = async () => {
+      const beat = encode(heartbeatJson(await this.heartbeat()), 'compact');
+      if (!this.#stopping) this.#connection.publish(heartbeatSubject(this.hostId), beat);
+    };
+    // Tracked like a request, so `stop` waits for a heartbeat being put together.
+    this.#track(publish().catch((err: unknown) => this.#logger.warn({ err }, 'could not publish the heartbeat')));
   }
 
   #track(work: Promise<void>): void {
