@@ -3,12 +3,18 @@
  * same flag names). Two NATS connections, as in the reference: the scheduler one carries the
  * washlet's control subjects, the data one the plugins' traffic (key-value, blobstore,
  * messaging). Production backends throughout; PostgreSQL for key-value and blobstore on request.
+ *
+ * With `--workers n` the primary runs the washlet and the workers the hosts (host-workers.ts).
+ * Every backend of `host` is a shared server, so no workload is refused for it.
  */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { durationMs, durationProblem, DURATION_HINT } from '../duration.ts';
 import { Engine, HostBuilder, UsageError, type Host, type Plugin } from '../index.ts';
+import { friendlyName } from '../host/heartbeat.ts';
 import { HostRouter } from '../http/router.ts';
 import { HttpServer } from '../http/server.ts';
 import { OciImageFetcher } from '../oci/index.ts';
@@ -26,7 +32,9 @@ import { postgresPlugin } from '../plugins/postgres/index.ts';
 import { untilSignal } from './dev-host.ts';
 import { createLogger, useLogFormat } from './output.ts';
 import { readTlsFiles } from './tls.ts';
-import { noteTelemetry, telemetryOption } from './telemetry.ts';
+import { telemetryNotices, telemetryOption } from './telemetry.ts';
+import { hostApi, WorkerHosts } from './host-workers.ts';
+import { announce, answerRequests, isWorker, runWorkers, setUpWorker, untilPrimaryStops, workerCount } from './workers.ts';
 import { connectNats, HOST_GROUP_LABEL, hostSubject, Washlet, type NatsConnectOptions } from '../washlet/index.ts';
 
 export interface HostCommandOptions {
@@ -62,6 +70,8 @@ export interface HostCommandOptions {
   otel?: boolean;
   cacheDir?: string;
   cache?: boolean;
+  /** `--workers <n>` (see workers.ts, host-workers.ts). */
+  workers?: string;
 }
 
 type Backend = 'nats' | 'postgres';
@@ -116,6 +126,8 @@ async function shutdown(r: Resources, log: Logger): Promise<void> {
 
 export async function hostCommand(opts: HostCommandOptions): Promise<number> {
   // Everything a flag can get wrong fails before anything connects.
+  const workers = workerCount(opts.workers);
+  if (isWorker) setUpWorker();
   const labels = parseLabels(opts.label);
   const hostGroup = opts.hostGroup.trim();
   if (!hostGroup) throw new UsageError('--host-group must not be empty');
@@ -131,10 +143,16 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
   const dataOptions = natsOptions(opts, 'data');
 
   const log = createLogger(opts.logLevel);
+  const fetcher = new OciImageFetcher({ insecure: opts.allowInsecureRegistries ?? false, timeoutMs: pullTimeoutMs, cacheDir: opts.ociCacheDir });
+  if (workers > 1 && !isWorker) {
+    return runPrimary(workers, opts, { hostGroup, labels, heartbeatIntervalMs, fetcher, log, schedulerOptions });
+  }
   const r: Resources = { connections: [] };
+  let httpLine: string;
   try {
-    const scheduler = await connectNats(opts.schedulerNatsUrl, schedulerOptions);
-    r.connections.push(scheduler);
+    // A worker answers its primary, which alone speaks to the scheduler.
+    const scheduler = isWorker ? undefined : await connectNats(opts.schedulerNatsUrl, schedulerOptions);
+    if (scheduler) r.connections.push(scheduler);
     const data = await connectNats(opts.dataNatsUrl, dataOptions);
     r.connections.push(data);
     if (opts.postgresUrl) {
@@ -155,7 +173,6 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
     ];
     if (opts.postgresUrl) plugins.push(postgresPlugin({ url: opts.postgresUrl }));
 
-    const fetcher = new OciImageFetcher({ insecure: opts.allowInsecureRegistries ?? false, timeoutMs: pullTimeoutMs, cacheDir: opts.ociCacheDir });
     const builder = new HostBuilder()
       .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir }))
       .withLogger(log)
@@ -174,17 +191,70 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
     if (telemetry) builder.withTelemetry(telemetry);
     r.host = builder.build();
     await r.host.start();
-    noteTelemetry(r.host);
+    httpLine = `  HTTP:    ${http ? `${http.url.href} (routed by Host header)` : 'none (--http-addr serves it)'}`;
 
-    r.washlet = new Washlet({ host: r.host, connection: scheduler, heartbeatIntervalMs, logger: log, imageFetcher: fetcher });
-    await r.washlet.start();
-    const id = r.washlet.hostId;
-    process.stdout.write(`Host ${id} (${r.host.friendlyName}) is running in host group "${hostGroup}"\n`);
-    process.stdout.write(`  control: ${hostSubject(id)} on ${opts.schedulerNatsUrl}\n`);
-    process.stdout.write(`  HTTP:    ${http ? `${http.url.href} (routed by Host header)` : 'none (--http-addr serves it)'}\n`);
+    if (scheduler) {
+      r.washlet = new Washlet({ host: r.host, connection: scheduler, heartbeatIntervalMs, logger: log, imageFetcher: fetcher });
+      await r.washlet.start();
+    } else answerRequests(hostApi(r.host));
   } catch (err) {
     await shutdown(r, log);
     throw err;
   }
+  if (isWorker) {
+    announce([httpLine], telemetryNotices(r.host));
+    return untilPrimaryStops(() => shutdown(r, log));
+  }
+  const lines = hostLines(r.washlet!.hostId, r.host.friendlyName, hostGroup, opts.schedulerNatsUrl, [httpLine]);
+  announce(lines, telemetryNotices(r.host));
   return untilSignal(() => shutdown(r, log));
+}
+
+/** What `host` prints first: who it is, where it is controlled, where it serves HTTP. */
+function hostLines(id: string, name: string, hostGroup: string, schedulerUrl: string, httpLines: string[]): string[] {
+  return [`Host ${id} (${name}) is running in host group "${hostGroup}"`, `  control: ${hostSubject(id)} on ${schedulerUrl}`, ...httpLines];
+}
+
+interface PrimaryContext {
+  hostGroup: string;
+  labels: Record<string, string>;
+  heartbeatIntervalMs: number;
+  fetcher: OciImageFetcher;
+  log: Logger;
+  schedulerOptions: NatsConnectOptions;
+}
+
+/**
+ * `--workers n`: the primary is the one host the cluster sees. It connects to the scheduler
+ * first (a wrong URL fails before any worker starts), and starts its washlet once every worker
+ * runs its host; on a stop, the washlet stops before the workers do.
+ */
+async function runPrimary(n: number, opts: HostCommandOptions, c: PrimaryContext): Promise<number> {
+  const scheduler = await connectNats(opts.schedulerNatsUrl, c.schedulerOptions);
+  let washlet: Washlet | undefined;
+  try {
+    return await runWorkers(n, {
+      ready: async (workers, first) => {
+        const identity = {
+          id: randomUUID(),
+          hostname: opts.hostName ?? os.hostname(),
+          friendlyName: friendlyName(),
+          labels: { [HOST_GROUP_LABEL]: c.hostGroup, ...c.labels },
+          startedAt: new Date().toISOString(),
+        };
+        washlet = new Washlet({ host: new WorkerHosts(workers, identity, c.log), connection: scheduler, heartbeatIntervalMs: c.heartbeatIntervalMs, logger: c.log, imageFetcher: c.fetcher });
+        await washlet.start();
+        const pids = workers.map((w) => w.pid).join(', ');
+        return {
+          stdout: hostLines(washlet.hostId, identity.friendlyName, c.hostGroup, opts.schedulerNatsUrl, first.stdout),
+          notices: [...first.notices, `${n} worker processes (pids ${pids}) run the workloads${opts.httpAddr ? ' and share the HTTP port' : ''}; this one answers the control subjects`],
+        };
+      },
+      stopping: async () => {
+        await washlet?.stop();
+      },
+    });
+  } finally {
+    await scheduler.drain().catch((err: unknown) => c.log.warn({ err }, 'draining a NATS connection failed'));
+  }
 }

@@ -15,7 +15,12 @@ export function telemetryOption(otel: boolean | undefined): TelemetryOptions | u
   return otel || telemetryRequested() ? {} : undefined;
 }
 
+/** The note saying where telemetry goes, when it is on (none when it is off). */
+export function telemetryNotices(host: Host): string[] {
+  return host.telemetry ? [`OpenTelemetry on: ${host.telemetry.destination}`] : [];
+}
+
 /** One line on stderr saying where telemetry goes, when it is on. */
 export function noteTelemetry(host: Host): void {
-  if (host.telemetry) notice(`OpenTelemetry on: ${host.telemetry.destination}`);
+  for (const text of telemetryNotices(host)) notice(text);
 }
