@@ -46,14 +46,16 @@ async function pair(): Promise<Pair> {
       check: () => {
         checks++;
         fuel.value = 10_000;
+        return 0;
       },
+      nextTurn: () => Promise.resolve(),
       growMemory: () => -1,
       growTable: () => -1,
       memorySize: () => PAGES,
     }),
   );
   fuel.value = 10_000;
-  // The check hook may suspend (JSPI): the metered functions are called as promising ones.
+  // The hooks may suspend (JSPI: nextTurn): the metered functions are called as promising ones.
   const promising = (WebAssembly as unknown as { promising(f: unknown): (...args: number[]) => unknown }).promising;
   const metered = { ...instance.exports } as unknown as Exports;
   for (const name of ['fill', 'copy', 'copy-across', 'seed'] as const) metered[name] = promising(instance.exports[name]);

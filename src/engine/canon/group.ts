@@ -251,6 +251,7 @@ export class InstanceGroup {
   readonly #makeHooks = (): unknown[] =>
     (this.#hooks ??= wasmHooks({
       check: () => this.limiter!.check(),
+      nextTurn: () => this.limiter!.nextTurn(),
       growMemory: (delta, memory) => this.#counted(this.limiter!.growMemory(delta, memory)),
       growTable: (delta) => this.#counted(this.limiter!.growTable(delta)),
       memorySize: (memory) => this.limiter!.memorySize(memory),

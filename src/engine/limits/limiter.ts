@@ -290,11 +290,11 @@ export class Limiter implements MemoryUser, HookFunctions {
     if (this.#depth === 0) this.#fuels.length = 0;
   }
 
-  /** The fuel ran out: stops a guest past its limits, refuels, and lets one whose time slice is used wait for the next turn. */
-  check(): void | Promise<void> {
+  /** The fuel ran out: stops a guest past its limits, refuels, and answers 1 when one whose time slice is used should wait for the next turn. */
+  check(): number {
     this.#checkClocks();
     for (const f of this.#fuels) f.value = FUEL;
-    return this.#sliceUsed() ? this.nextTurn() : undefined;
+    return this.#sliceUsed() ? 1 : 0;
   }
 
   #checkClocks(): void {
