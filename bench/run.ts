@@ -10,6 +10,7 @@ import { hostBench } from './host.ts';
 import { httpBench, httpTables } from './http.ts';
 import { telemetryBench, telemetryTables } from './telemetry.ts';
 import { fairnessBench, fairnessTable } from './fairness.ts';
+import { workersBench, workersTable } from './workers.ts';
 import { table } from './stats.ts';
 
 const machine = {
@@ -28,11 +29,13 @@ const http = await httpBench((line) => process.stderr.write(`${line}\n`));
 process.stdout.write(`HTTP (autocannon on loopback; baseline: a bare Node http server)\n\n${httpTables(http)}\n\n`);
 const fairness = await fairnessBench((line) => process.stderr.write(`${line}\n`));
 process.stdout.write(`Tenants under attack (a neighbour at 10 connections next to a hostile guest; its share of its own throughput alone, paired; unfair: time slices and the connection cap off)\n\n${fairnessTable(fairness)}\n\n`);
+const workers = await workersBench((line) => process.stderr.write(`${line}\n`));
+process.stdout.write(`serve --workers 2 against --workers 1 (paired, median; the load generator shares the cores)\n\n${workersTable(workers)}\n\n`);
 const telemetry = await telemetryBench((line) => process.stderr.write(`${line}\n`));
 process.stdout.write(`OpenTelemetry on the wat hello, fresh instances (off, on exporting to a local OTLP sink; baseline: a bare Node http server)\n\n${telemetryTables(telemetry)}\n\nmachine: ${JSON.stringify(machine)}\n`);
 
 const dir = join(import.meta.dirname, 'results');
 await mkdir(dir, { recursive: true });
 const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-await writeFile(file, JSON.stringify({ machine, rows, baselineNote, http, fairness, telemetry }, null, 2));
+await writeFile(file, JSON.stringify({ machine, rows, baselineNote, http, fairness, workers, telemetry }, null, 2));
 process.stdout.write(`results: ${file}\n`);
