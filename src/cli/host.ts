@@ -29,6 +29,7 @@ import { loggingPlugin } from '../plugins/logging/index.ts';
 import { messagingPlugin } from '../plugins/messaging/index.ts';
 import { NatsBroker } from '../plugins/messaging/backends/nats.ts';
 import { postgresPlugin } from '../plugins/postgres/index.ts';
+import { guestMemoryLimit } from './limits.ts';
 import { untilSignal } from './dev-host.ts';
 import { createLogger, useLogFormat } from './output.ts';
 import { readTlsFiles } from './tls.ts';
@@ -72,6 +73,8 @@ export interface HostCommandOptions {
   cache?: boolean;
   /** `--workers <n>` (see workers.ts, host-workers.ts). */
   workers?: string;
+  /** `--max-guest-memory <size>` (see limits.ts). */
+  maxGuestMemory?: string;
 }
 
 type Backend = 'nats' | 'postgres';
@@ -135,6 +138,7 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
   const blobstore = backendChoice(opts.blobstoreBackend, '--blobstore-backend', opts.postgresUrl);
   const pullTimeoutMs = duration(opts.registryPullTimeout, '--registry-pull-timeout');
   const heartbeatIntervalMs = duration(opts.heartbeatInterval, '--heartbeat-interval');
+  const memory = guestMemoryLimit(opts.maxGuestMemory);
   if ((opts.tlsCertPath === undefined) !== (opts.tlsKeyPath === undefined)) throw new UsageError('--tls-cert-path and --tls-key-path go together');
   if (opts.tlsCertPath && !opts.httpAddr) throw new UsageError('--tls-cert-path needs --http-addr (the host serves no HTTP without it)');
   const tls = opts.tlsCertPath && opts.tlsKeyPath ? readTlsFiles(opts.tlsCertPath, opts.tlsKeyPath, ['--tls-cert-path', '--tls-key-path']) : undefined;
@@ -181,6 +185,7 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
       .withLabel(HOST_GROUP_LABEL, hostGroup);
     for (const [k, v] of Object.entries(labels)) builder.withLabel(k, v);
     if (opts.hostName) builder.withHostname(opts.hostName);
+    if (memory) builder.withLimits(memory);
     let http: HttpServer | undefined;
     if (opts.httpAddr) {
       http = new HttpServer({ address: opts.httpAddr, router: new HostRouter(), tls, logger: log });

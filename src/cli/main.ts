@@ -115,6 +115,7 @@ export function buildProgram(): Command {
   host
     .option('--http-addr <host:port>', 'serve workloads\' HTTP here, routed by Host header (default: no HTTP)')
     .option('--workers <n>', 'processes running the workloads, each a full host sharing --http-addr; the cluster still sees one host (default 1)')
+    .option('--max-guest-memory <size>', 'memory limit of each instance whose component sets none, e.g. 64MiB (default 256MiB)')
     .option('--tls-cert-path <file>', 'serve HTTPS with this PEM certificate (needs --tls-key-path)')
     .option('--tls-key-path <file>', 'the PEM private key for --tls-cert-path')
     .option('--postgres-url <url>', 'PostgreSQL for wasmcloud:postgres (and for key-value/blobstore with the backend flags)')

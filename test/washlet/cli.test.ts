@@ -54,6 +54,7 @@ test('flag mistakes are refused before anything connects', async () => {
     [['--tls-cert-path', 'a.pem', '--tls-key-path', 'b.pem'], /--tls-cert-path needs --http-addr/],
     [['--workers', '0'], /--workers 0: expected a whole number from 1 to 256/],
     [['--workers', 'two'], /--workers two: expected a whole number from 1 to 256/],
+    [['--max-guest-memory', '1KiB'], /--max-guest-memory 1KiB: at least one 64 KiB page is needed/],
     // Nothing listens on port 1: the error names the server.
     [['--scheduler-nats-url', 'nats://127.0.0.1:1'], /cannot connect to NATS at nats:\/\/127\.0\.0\.1:1/],
   ];
