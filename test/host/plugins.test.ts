@@ -33,7 +33,7 @@ test("a user's plugin serves their own interface to the components that declare 
   const { host } = await startedHost(plugin);
   try {
     const spec = workload([component('calc', 'calc')], { witWorld: { components: [component('calc', 'calc')], hostInterfaces: [calcHost] } });
-    const status = (await host.workloadStart({ workloadId: 'p', workload: spec as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'p', workload: spec })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
     const invocation = host.workload('p')!.invocation('calc');
     await invocation.call('ping-host', 3);
@@ -50,7 +50,7 @@ test("a user's plugin serves their own interface to the components that declare 
 test('an undeclared interface is not bound: the error says which plugin would serve it', async () => {
   const { host } = await startedHost(pingCounter());
   try {
-    const status = (await host.workloadStart({ workloadId: 'u', workload: workload([component('calc', 'calc')]) as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'u', workload: workload([component('calc', 'calc')]) })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_ERROR');
     assert.match(status.message, /component "calc" imports test:calc\/host, which nothing serves/);
     assert.match(status.message, /plugin "ping-counter" serves it: declare "test:calc\/host" in witWorld\.hostInterfaces/);
@@ -63,7 +63,7 @@ test('a declared interface no plugin serves fails the workload naming it and the
   const { host } = await startedHost();
   try {
     const spec = { ...workload([]), witWorld: { components: [component('calc', 'calc')], hostInterfaces: [calcHost] } };
-    const status = (await host.workloadStart({ workloadId: 'n', workload: spec as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'n', workload: spec })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_ERROR');
     assert.match(status.message, /component "calc" needs test:calc\/host, which no plugin of this host serves/);
   } finally {
@@ -90,7 +90,7 @@ test('hooks run in order: workload bind once, component bind per component that 
       ...workload([]),
       witWorld: { components: [component('calc-1', 'calc'), component('callee', 'chain-callee'), component('calc-2', 'calc')], hostInterfaces: [calcHost] },
     };
-    await host.workloadStart({ workloadId: 'h', workload: spec as never });
+    await host.workloadStart({ workloadId: 'h', workload: spec });
     await host.workloadStop({ workloadId: 'h' });
     assert.deepEqual(calls, ['workload-bind h 1', 'component-bind calc-1', 'component-bind calc-2', 'resolved calc-1,callee,calc-2', 'unbind h']);
   } finally {
@@ -118,13 +118,13 @@ test('a plugin whose bind throws fails the start; every plugin bound so far is u
         hostInterfaces: [calcHost, { namespace: 'test', package: 'chain', interfaces: ['store'], version: '1.0.0' }],
       },
     };
-    const status = (await host.workloadStart({ workloadId: 'b', workload: spec as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'b', workload: spec })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_ERROR');
     assert.match(status.message, /plugin "bad": onComponentBind for component "middle" failed: backend unreachable/);
     assert.deepEqual(unbound.sort(), ['bad b', 'good b']);
     // The host still starts workloads.
     const ok = { ...workload([]), witWorld: { components: [component('calc', 'calc')], hostInterfaces: [calcHost] } };
-    assert.equal((await host.workloadStart({ workloadId: 'ok', workload: ok as never })).workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING');
+    assert.equal((await host.workloadStart({ workloadId: 'ok', workload: ok })).workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING');
   } finally {
     await host.stop();
   }
