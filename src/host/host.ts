@@ -27,6 +27,7 @@ import type {
 import { validateWorkload } from '../workload/validate.ts';
 import { CpuUsage, friendlyName, osArch, osName } from './heartbeat.ts';
 import { NoHttpHandler, type HttpHandler } from './http.ts';
+import { BoundReplicas } from './bind.ts';
 import { HostGuards, type HostLimits } from './limits.ts';
 import { RunningWorkload, type HostServices } from './running-workload.ts';
 import type { ImageFetcher } from './sources.ts';
@@ -183,6 +184,7 @@ export class Host {
       guards,
       engine: this.engine,
       plugins,
+      replicas: new BoundReplicas(),
       http: this.#http,
       fetcher: options.imageFetcher,
       logger: this.logger,

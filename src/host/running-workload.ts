@@ -15,7 +15,7 @@ import { tracePluginCalls } from '../telemetry/plugin-calls.ts';
 import { WasiContext, type OutputOption, type WasiOptions } from '../wasi/context.ts';
 import { createWasiImports, lazyWasiImports } from '../wasi/imports.ts';
 import type { Component, Service, Workload } from '../workload/types.ts';
-import { PluginBinder, type BindUnit } from './bind.ts';
+import { PluginBinder, type BindUnit, type BoundReplicas } from './bind.ts';
 import type { HttpHandler } from './http.ts';
 import { InstancePool } from './instance-pool.ts';
 import { InvocationScope, type ComponentRuntime, type InvocationOptions } from './invocation.ts';
@@ -29,6 +29,8 @@ import { PreparedVolumes } from './volumes.ts';
 export interface HostServices {
   engine: Engine;
   plugins: readonly Plugin[];
+  /** Which plugins each workload identity holds bound, host-wide (for `lastReplica`). */
+  replicas: BoundReplicas;
   http: HttpHandler;
   fetcher?: ImageFetcher;
   logger: Logger;
@@ -68,7 +70,7 @@ export class RunningWorkload {
     this.id = id;
     this.workload = workload;
     this.#services = services;
-    this.#binder = new PluginBinder(services.plugins, id);
+    this.#binder = new PluginBinder(services.plugins, services.replicas);
   }
 
   /** Resolves and starts a workload; throws (after cleaning up) naming what failed. */
@@ -192,7 +194,7 @@ export class RunningWorkload {
 
     // 4. Notify: plugins (triggers subscribe here) and the HTTP handler.
     const resolved = this.#resolved(pluginWorkload, units.filter((u) => !u.isService));
-    for (const plugin of this.#binder.bound) await plugin.onWorkloadResolved?.({ ...resolved, interfaces: pluginWorkload.interfaces });
+    await this.#binder.resolved({ ...resolved, interfaces: pluginWorkload.interfaces });
     this.#httpBound = true;
     await this.#services.http.onWorkloadResolved(resolved);
     log.info({ components: plan.order }, 'workload resolved');
