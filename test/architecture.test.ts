@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   // Telemetry knows no part: the parts publish diagnostics_channel events, telemetry subscribes.
   telemetry: [],
   host: ['plugin', 'workload', 'wasi', 'engine', 'telemetry'],
-  // The HTTP handler implements the host's HttpHandler interface; the host never imports it.
+  // The HTTP server is a plugin like the others (it also uses the host's Gate); the host never imports it.
   http: ['host', 'plugin', 'wasi', 'engine', 'telemetry'],
   // OCI only moves bytes; it asks the engine whether they are a component.
   oci: ['engine'],

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Engine, HostBuilder, UsageError, type Host, type HttpHandler, type Plugin } from '../index.ts';
+import { Engine, HostBuilder, UsageError, type Host, type Plugin } from '../index.ts';
 import { HttpServer } from '../http/server.ts';
 import { DevRouter, HostRouter } from '../http/router.ts';
 import { blobstorePlugin, FilesystemBlobstoreBackend, MemoryBlobstoreBackend } from '../plugins/blobstore/index.ts';
@@ -72,10 +72,11 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
     tls,
     logger: log,
     allowAnyOutgoingHost: opts.router !== 'host',
+    deferListen: opts.listenWhenReady,
   });
   const builder = new HostBuilder()
     .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir, instrument: opts.limits !== false }))
-    .withHttpHandler(opts.listenWhenReady ? new ListenWhenReady(http) : http)
+    .withHttpHandler(http)
     .withLogger(log)
     .withGuestOutput('inherit');
   if (memory) builder.withLimits(memory);
@@ -85,34 +86,7 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
   const host = builder.build();
   await host.start();
   noteTelemetry(host);
-  return { host, http, logger: log, listen: async () => (opts.listenWhenReady ? http.start() : undefined) };
-}
-
-/** The HTTP handler as the host sees it, except that starting the host does not start listening. */
-class ListenWhenReady implements HttpHandler {
-  readonly #http: HttpServer;
-  constructor(http: HttpServer) {
-    this.#http = http;
-  }
-  get port(): number {
-    return this.#http.port;
-  }
-  async start(): Promise<void> {}
-  stop(): Promise<void> {
-    return this.#http.stop();
-  }
-  serves(item: Parameters<HttpHandler['serves']>[0]): boolean {
-    return this.#http.serves(item);
-  }
-  imports(component: Parameters<HttpHandler['imports']>[0]): ReturnType<HttpHandler['imports']> {
-    return this.#http.imports(component);
-  }
-  onWorkloadResolved(workload: Parameters<HttpHandler['onWorkloadResolved']>[0]): Promise<void> {
-    return this.#http.onWorkloadResolved(workload);
-  }
-  onWorkloadUnbind(workloadId: string): Promise<void> {
-    return this.#http.onWorkloadUnbind(workloadId);
-  }
+  return { host, http, logger: log, listen: () => http.listen() };
 }
 
 /**

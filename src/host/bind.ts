@@ -34,9 +34,18 @@ export class PluginBindError extends WasmhostError {
   override readonly code = 'WASMHOST_PLUGIN_BIND_ERROR';
 }
 
-/** HTTP interfaces are the HTTP handler's, never a plugin's (as in the reference). */
-export function isHttpInterface(w: Pick<WitInterface, 'namespace' | 'package'>): boolean {
+/**
+ * A declared `wasi:http` interface on a host without an HTTP server is left unserved rather than
+ * refused (as the reference does): a cluster host without `--http-addr` still runs the workload.
+ */
+function isHttpInterface(w: Pick<WitInterface, 'namespace' | 'package'>): boolean {
   return w.namespace === 'wasi' && w.package === 'http';
+}
+
+/** The interface an import or export names, as a host interface (for plugins that serve undeclared). */
+function asHostInterface(item: WorldItem): WitInterface | undefined {
+  const n = item.interfaceName;
+  return n && { namespace: n.namespace, package: n.package, interfaces: [n.interface], version: n.version, config: {} };
 }
 
 /** Whether a unit needs `host`: all its interfaces among the unit's imports or exports. */
@@ -132,9 +141,10 @@ export class PluginBinder {
     const plan = units.map((unit) => {
       const perPlugin = new Map<Plugin, WitInterface[]>();
       for (const host of hostInterfaces) {
-        if (isHttpInterface(host) || !needs(unit, host)) continue;
+        if (!needs(unit, host)) continue;
         const plugin = this.#plugins.find((p) => covers(p, host));
         if (!plugin) {
+          if (isHttpInterface(host)) continue;
           throw new MissingImportError(
             formatWitInterface(host),
             `component "${unit.info.name}" needs ${formatWitInterface(host)}, which no plugin of this host serves`,
@@ -143,13 +153,20 @@ export class PluginBinder {
         }
         perPlugin.set(plugin, [...(perPlugin.get(plugin) ?? []), host]);
       }
+      // Plugins that serve undeclared interfaces (as WASI is): bound to every unit that uses one.
+      for (const item of [...unit.imports, ...unit.exports]) {
+        const used = asHostInterface(item);
+        const plugin = used && this.#plugins.find((p) => p.servesUndeclared && covers(p, used));
+        if (plugin && !perPlugin.has(plugin)) perPlugin.set(plugin, []);
+      }
       return perPlugin;
     });
 
     const states = new Map<Plugin, unknown>();
     for (const plugin of this.#plugins) {
       const interfaces = [...new Set(plan.flatMap((p) => p.get(plugin) ?? []))];
-      if (interfaces.length === 0) continue;
+      const used = plan.some((p) => p.has(plugin)) || (plugin.servesUndeclared && hostInterfaces.some((h) => covers(plugin, h)));
+      if (!used) continue;
       const seen = { ...workload, interfaces };
       const state = await guarded(plugin, 'onWorkloadBind', () => plugin.onWorkloadBind?.(seen));
       this.#bound.push({ plugin, workload: seen, state });

@@ -121,6 +121,15 @@ export interface Plugin<State = unknown> {
   readonly imports: readonly PluginInterface[];
   /** Interfaces the plugin calls on components (triggers). */
   readonly exports?: readonly PluginInterface[];
+  /**
+   * Serve these interfaces to every component that imports (or exports) them, whether or not its
+   * workload declares them, as WASI is (the HTTP server's `wasi:http`). Such a plugin is also
+   * bound to a workload that declares one of its interfaces while no component uses it, so that it
+   * can refuse the workload.
+   */
+  readonly servesUndeclared?: boolean;
+  /** A plugin that listens on a port (the HTTP server): the host's heartbeat reports it as `httpPort`. */
+  readonly port?: number;
 
   start?(context: PluginStartContext): MaybePromise<void>;
   /**
