@@ -42,6 +42,7 @@ export {
   type Invocation,
   type Implementations,
 } from './plugin/plugin.ts';
+export { defaultPlugins, type DefaultPluginsOptions } from './plugins/defaults.ts';
 export { configPlugin, type ConfigPluginOptions } from './plugins/config/index.ts';
 export { loggingPlugin, type LoggingPluginOptions } from './plugins/logging/index.ts';
 export {

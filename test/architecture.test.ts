@@ -67,6 +67,8 @@ test('plugins never import each other', async () => {
   const violations: string[] = [];
   for await (const file of sourceFiles(join(SRC, 'plugins'))) {
     const own = relative(join(SRC, 'plugins'), file).split('/')[0];
+    // The composition of the built-in plugins (`defaults.ts`) sits beside them, not in one.
+    if (own.endsWith('.ts')) continue;
     const text = await readFile(file, 'utf8');
     for (const m of text.matchAll(/from\s+'(\.[^']+)'/g)) {
       const target = relative(join(SRC, 'plugins'), resolve(dirname(file), m[1])).split('/');

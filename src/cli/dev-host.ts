@@ -2,16 +2,10 @@
  * The embedded host behind `serve` and `up`: an HTTP server, the development plugins, logs on
  * stderr, and a graceful stop on SIGINT/SIGTERM.
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Engine, HostBuilder, UsageError, type Host, type Plugin } from '../index.ts';
+import { defaultPlugins, Engine, HostBuilder, UsageError, type Host } from '../index.ts';
 import { HttpServer } from '../http/server.ts';
 import { DevRouter, HostRouter } from '../http/router.ts';
-import { blobstorePlugin, FilesystemBlobstoreBackend, MemoryBlobstoreBackend } from '../plugins/blobstore/index.ts';
-import { configPlugin } from '../plugins/config/index.ts';
-import { FilesystemKeyValueBackend, keyValuePlugin, MemoryKeyValueBackend } from '../plugins/keyvalue/index.ts';
-import { loggingPlugin } from '../plugins/logging/index.ts';
-import { InMemoryBroker, messagingPlugin } from '../plugins/messaging/index.ts';
 import { createLogger, notice } from './output.ts';
 import { noteTelemetry, telemetryOption } from './telemetry.ts';
 import { guestMemoryLimit } from './limits.ts';
@@ -51,16 +45,6 @@ export interface DevHost {
   listen(): Promise<void>;
 }
 
-function developmentPlugins(dataDir: string | undefined): Plugin[] {
-  return [
-    configPlugin(),
-    loggingPlugin(),
-    keyValuePlugin({ backend: dataDir ? new FilesystemKeyValueBackend({ root: join(dataDir, 'keyvalue') }) : new MemoryKeyValueBackend() }),
-    blobstorePlugin({ backend: dataDir ? new FilesystemBlobstoreBackend({ root: join(dataDir, 'blobstore') }) : new MemoryBlobstoreBackend() }),
-    messagingPlugin({ backend: new InMemoryBroker(), ownsBackend: true }),
-  ];
-}
-
 export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const tls = opts.tlsCert && opts.tlsKey ? readTlsFiles(opts.tlsCert, opts.tlsKey, ['--tls-cert', '--tls-key']) : undefined;
@@ -80,7 +64,7 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
     .withLogger(log)
     .withGuestOutput('inherit');
   if (memory) builder.withLimits(memory);
-  if (opts.plugins) for (const plugin of developmentPlugins(opts.dataDir)) builder.withPlugin(plugin);
+  if (opts.plugins) for (const plugin of await defaultPlugins({ mode: 'development', dataDir: opts.dataDir })) builder.withPlugin(plugin);
   const telemetry = telemetryOption(opts.otel);
   if (telemetry) builder.withTelemetry(telemetry);
   const host = builder.build();
