@@ -34,7 +34,7 @@ for (const [name, fixture, config] of [
 ] as const) {
   const { workloadStatus } = await host.workloadStart({
     workloadId: name,
-    workload: { namespace: 'bench', name, witWorld: { components: [{ name, file: fixturePath(fixture) }], hostInterfaces: [httpInterface(config)] } } as never,
+    workload: { namespace: 'bench', name, witWorld: { components: [{ name, file: fixturePath(fixture) }], hostInterfaces: [httpInterface(config)] } },
   });
   if (workloadStatus.workloadState !== 'WORKLOAD_STATE_RUNNING') throw new Error(`${name}: ${workloadStatus.message}`);
 }

@@ -45,7 +45,7 @@ export async function hostBench(): Promise<Row[]> {
   const calcHost = { namespace: 'test', package: 'calc', interfaces: ['host'], version: '' };
   await host.workloadStart({
     workloadId: 'calc',
-    workload: { namespace: 'bench', name: 'calc', witWorld: { components: [{ name: 'calc', file: fixturePath('calc') }], hostInterfaces: [calcHost] } } as never,
+    workload: { namespace: 'bench', name: 'calc', witWorld: { components: [{ name: 'calc', file: fixturePath('calc') }], hostInterfaces: [calcHost] } },
   });
   await host.workloadStart({
     workloadId: 'chain',
@@ -56,7 +56,7 @@ export async function hostBench(): Promise<Row[]> {
         components: ['entry', 'middle', 'callee'].map((n) => ({ name: n, file: fixturePath(`chain-${n}`) })),
         hostInterfaces: [],
       },
-    } as never,
+    },
   });
 
   const [calc, entry, middle, callee] = await Promise.all(['calc', 'chain-entry', 'chain-middle', 'chain-callee'].map((f) => engine.compile(fixturePath(f))));

@@ -25,7 +25,6 @@ export { traceLogFields } from './telemetry/channels.ts';
 export { DEFAULT_HOST_LIMITS, type HostLimits } from './host/limits.ts';
 export type { RunningWorkload } from './host/running-workload.ts';
 export type { InvocationScope } from './host/invocation.ts';
-export { NoHttpHandler, type HttpHandler } from './host/http.ts';
 export type { ImageFetcher } from './host/sources.ts';
 export { HttpServer, DEFAULT_ADDRESS, type HttpServerOptions } from './http/server.ts';
 export { DevRouter, HostRouter, type Router, type RouteMatch } from './http/router.ts';
@@ -43,6 +42,7 @@ export {
   type Invocation,
   type Implementations,
 } from './plugin/plugin.ts';
+export { defaultPlugins, type DefaultPluginsOptions } from './plugins/defaults.ts';
 export { configPlugin, type ConfigPluginOptions } from './plugins/config/index.ts';
 export { loggingPlugin, type LoggingPluginOptions } from './plugins/logging/index.ts';
 export {

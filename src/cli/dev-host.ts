@@ -2,16 +2,10 @@
  * The embedded host behind `serve` and `up`: an HTTP server, the development plugins, logs on
  * stderr, and a graceful stop on SIGINT/SIGTERM.
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Engine, HostBuilder, UsageError, type Host, type HttpHandler, type Plugin } from '../index.ts';
+import { defaultPlugins, Engine, HostBuilder, UsageError, type Host } from '../index.ts';
 import { HttpServer } from '../http/server.ts';
 import { DevRouter, HostRouter } from '../http/router.ts';
-import { blobstorePlugin, FilesystemBlobstoreBackend, MemoryBlobstoreBackend } from '../plugins/blobstore/index.ts';
-import { configPlugin } from '../plugins/config/index.ts';
-import { FilesystemKeyValueBackend, keyValuePlugin, MemoryKeyValueBackend } from '../plugins/keyvalue/index.ts';
-import { loggingPlugin } from '../plugins/logging/index.ts';
-import { InMemoryBroker, messagingPlugin } from '../plugins/messaging/index.ts';
 import { createLogger, notice } from './output.ts';
 import { noteTelemetry, telemetryOption } from './telemetry.ts';
 import { guestMemoryLimit } from './limits.ts';
@@ -51,16 +45,6 @@ export interface DevHost {
   listen(): Promise<void>;
 }
 
-function developmentPlugins(dataDir: string | undefined): Plugin[] {
-  return [
-    configPlugin(),
-    loggingPlugin(),
-    keyValuePlugin({ backend: dataDir ? new FilesystemKeyValueBackend({ root: join(dataDir, 'keyvalue') }) : new MemoryKeyValueBackend() }),
-    blobstorePlugin({ backend: dataDir ? new FilesystemBlobstoreBackend({ root: join(dataDir, 'blobstore') }) : new MemoryBlobstoreBackend() }),
-    messagingPlugin({ backend: new InMemoryBroker(), ownsBackend: true }),
-  ];
-}
-
 export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
   if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const tls = opts.tlsCert && opts.tlsKey ? readTlsFiles(opts.tlsCert, opts.tlsKey, ['--tls-cert', '--tls-key']) : undefined;
@@ -72,47 +56,21 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
     tls,
     logger: log,
     allowAnyOutgoingHost: opts.router !== 'host',
+    deferListen: opts.listenWhenReady,
   });
   const builder = new HostBuilder()
     .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir, instrument: opts.limits !== false }))
-    .withHttpHandler(opts.listenWhenReady ? new ListenWhenReady(http) : http)
+    .withHttpHandler(http)
     .withLogger(log)
     .withGuestOutput('inherit');
   if (memory) builder.withLimits(memory);
-  if (opts.plugins) for (const plugin of developmentPlugins(opts.dataDir)) builder.withPlugin(plugin);
+  if (opts.plugins) for (const plugin of await defaultPlugins({ mode: 'development', dataDir: opts.dataDir })) builder.withPlugin(plugin);
   const telemetry = telemetryOption(opts.otel);
   if (telemetry) builder.withTelemetry(telemetry);
   const host = builder.build();
   await host.start();
   noteTelemetry(host);
-  return { host, http, logger: log, listen: async () => (opts.listenWhenReady ? http.start() : undefined) };
-}
-
-/** The HTTP handler as the host sees it, except that starting the host does not start listening. */
-class ListenWhenReady implements HttpHandler {
-  readonly #http: HttpServer;
-  constructor(http: HttpServer) {
-    this.#http = http;
-  }
-  get port(): number {
-    return this.#http.port;
-  }
-  async start(): Promise<void> {}
-  stop(): Promise<void> {
-    return this.#http.stop();
-  }
-  serves(item: Parameters<HttpHandler['serves']>[0]): boolean {
-    return this.#http.serves(item);
-  }
-  imports(component: Parameters<HttpHandler['imports']>[0]): ReturnType<HttpHandler['imports']> {
-    return this.#http.imports(component);
-  }
-  onWorkloadResolved(workload: Parameters<HttpHandler['onWorkloadResolved']>[0]): Promise<void> {
-    return this.#http.onWorkloadResolved(workload);
-  }
-  onWorkloadUnbind(workloadId: string): Promise<void> {
-    return this.#http.onWorkloadUnbind(workloadId);
-  }
+  return { host, http, logger: log, listen: () => http.listen() };
 }
 
 /**

@@ -13,22 +13,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { durationMs, durationProblem, DURATION_HINT } from '../duration.ts';
-import { Engine, HostBuilder, UsageError, type Host, type Plugin } from '../index.ts';
+import { defaultPlugins, Engine, HostBuilder, UsageError, type Host } from '../index.ts';
 import { friendlyName } from '../host/heartbeat.ts';
 import { HostRouter } from '../http/router.ts';
 import { HttpServer } from '../http/server.ts';
 import { OciImageFetcher } from '../oci/index.ts';
-import { blobstorePlugin, type BlobstoreBackend } from '../plugins/blobstore/index.ts';
-import { NatsBlobstoreBackend } from '../plugins/blobstore/backends/nats.ts';
-import { PostgresBlobstoreBackend } from '../plugins/blobstore/backends/postgres.ts';
-import { configPlugin } from '../plugins/config/index.ts';
-import { keyValuePlugin, type KeyValueBackend } from '../plugins/keyvalue/index.ts';
-import { NatsKeyValueBackend } from '../plugins/keyvalue/backends/nats.ts';
-import { PostgresKeyValueBackend } from '../plugins/keyvalue/backends/postgres.ts';
-import { loggingPlugin } from '../plugins/logging/index.ts';
-import { messagingPlugin } from '../plugins/messaging/index.ts';
-import { NatsBroker } from '../plugins/messaging/backends/nats.ts';
-import { postgresPlugin } from '../plugins/postgres/index.ts';
 import { guestMemoryLimit } from './limits.ts';
 import { untilSignal } from './dev-host.ts';
 import { createLogger, useLogFormat } from './output.ts';
@@ -165,17 +154,8 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
       r.pool.on('error', (err) => log.warn({ err: err.message }, 'an idle PostgreSQL connection failed'));
     }
 
-    const kvBackend: KeyValueBackend = keyvalue === 'postgres' ? new PostgresKeyValueBackend({ pool: r.pool! }) : new NatsKeyValueBackend({ connection: data });
-    const blobBackend: BlobstoreBackend = blobstore === 'postgres' ? new PostgresBlobstoreBackend({ pool: r.pool! }) : new NatsBlobstoreBackend({ connection: data });
-    const plugins: Plugin[] = [
-      // As the reference's cluster host: a component's environment is part of its config.
-      configPlugin({ includeEnvironment: true }),
-      loggingPlugin(),
-      keyValuePlugin({ backend: kvBackend }),
-      blobstorePlugin({ backend: blobBackend }),
-      messagingPlugin({ backend: new NatsBroker({ connection: data }) }),
-    ];
-    if (opts.postgresUrl) plugins.push(postgresPlugin({ url: opts.postgresUrl }));
+    const postgres = opts.postgresUrl ? { url: opts.postgresUrl, pool: r.pool } : undefined;
+    const plugins = await defaultPlugins({ mode: 'production', nats: data, postgres, keyvalue, blobstore });
 
     const builder = new HostBuilder()
       .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir }))

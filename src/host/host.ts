@@ -26,19 +26,20 @@ import type {
 } from '../workload/types.ts';
 import { validateWorkload } from '../workload/validate.ts';
 import { CpuUsage, friendlyName, osArch, osName } from './heartbeat.ts';
-import { NoHttpHandler, type HttpHandler } from './http.ts';
+import { BoundReplicas } from './bind.ts';
 import { HostGuards, type HostLimits } from './limits.ts';
 import { RunningWorkload, type HostServices } from './running-workload.ts';
 import type { ImageFetcher } from './sources.ts';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
-/** How long `stop` gives each plugin (and the HTTP handler) by default before going on without it. */
+/** How long `stop` gives each plugin by default before going on without it. */
 const PLUGIN_STOP_MS = 5000;
 
 export interface HostOptions {
   engine?: Engine;
-  http?: HttpHandler;
+  /** The HTTP server: a plugin, put before the others (it starts first and stops last). */
+  http?: Plugin;
   plugins?: Plugin[];
   hostname?: string;
   friendlyName?: string;
@@ -46,7 +47,7 @@ export interface HostOptions {
   logger?: Logger;
   imageFetcher?: ImageFetcher;
   guestOutput?: HostServices['guestOutput'];
-  /** How long `stop` waits for each plugin and the HTTP handler (default 5 s). */
+  /** How long `stop` waits for each plugin (default 5 s). */
   stopTimeoutMs?: number;
   /** Limits on guests; unset fields keep `DEFAULT_HOST_LIMITS`. */
   limits?: Partial<HostLimits>;
@@ -63,7 +64,8 @@ export class HostBuilder {
     return this;
   }
 
-  withHttpHandler(http: HttpHandler): this {
+  /** The HTTP server (`HttpServer`), an ordinary plugin that starts before the others and stops after them. */
+  withHttpHandler(http: Plugin): this {
     this.#options.http = http;
     return this;
   }
@@ -105,7 +107,7 @@ export class HostBuilder {
     return this;
   }
 
-  /** How long `stop` waits for each plugin and the HTTP handler before going on (default 5 s). */
+  /** How long `stop` waits for each plugin before going on (default 5 s). */
   withStopTimeout(ms: number): this {
     this.#options.stopTimeoutMs = ms;
     return this;
@@ -147,7 +149,6 @@ export class Host {
   readonly version = VERSION;
   readonly engine: Engine;
   readonly logger: Logger;
-  readonly #http: HttpHandler;
   readonly #plugins: readonly Plugin[];
   readonly #services: HostServices;
   /** The host's limits in force (defaults filled in). */
@@ -161,7 +162,7 @@ export class Host {
   #telemetry: { handle: TelemetryHandle; undo: (() => void)[] } | undefined;
 
   constructor(options: HostOptions = {}) {
-    const plugins = options.plugins ?? [];
+    const plugins = [...(options.http ? [options.http] : []), ...(options.plugins ?? [])];
     const seen = new Set<string>();
     for (const p of plugins) {
       if (!p.id) throw new UsageError('a plugin needs a non-empty id');
@@ -173,7 +174,6 @@ export class Host {
     this.labels = { ...options.labels };
     this.engine = options.engine ?? new Engine();
     this.logger = options.logger ?? pino({ name: 'wasmhost' });
-    this.#http = options.http ?? new NoHttpHandler();
     this.#plugins = plugins;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? PLUGIN_STOP_MS;
     this.#telemetryOptions = options.telemetry;
@@ -183,7 +183,7 @@ export class Host {
       guards,
       engine: this.engine,
       plugins,
-      http: this.#http,
+      replicas: new BoundReplicas(),
       fetcher: options.imageFetcher,
       logger: this.logger,
       guestOutput: options.guestOutput ?? 'inherit',
@@ -200,12 +200,11 @@ export class Host {
     return this.#plugins;
   }
 
-  /** Starts telemetry when asked for, the HTTP handler, then every plugin in order. */
+  /** Starts telemetry when asked for, then every plugin in order (the HTTP server first). */
   async start(): Promise<void> {
     if (this.#startedAt) return;
     if (this.#telemetryOptions && !this.#telemetry) await this.#startTelemetry(this.#telemetryOptions);
     try {
-      await this.#http.start();
       for (const plugin of this.#plugins) {
         try {
           await plugin.start?.({ hostId: this.id, logger: this.logger.child({ plugin: plugin.id }) });
@@ -234,7 +233,7 @@ export class Host {
     return this.#telemetry?.handle;
   }
 
-  /** Stops every workload, then the plugins and the HTTP handler, each with a bounded wait. Never hangs. */
+  /** Stops every workload, then the plugins in reverse order (the HTTP server last), each with a bounded wait. Never hangs. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
@@ -246,8 +245,6 @@ export class Host {
       const outcome = await bounded(() => plugin.stop?.(), this.#stopTimeoutMs);
       if (outcome !== 'ok') this.logger.warn({ plugin: plugin.id }, `plugin stop ${outcome}`);
     }
-    const outcome = await bounded(() => this.#http.stop(), this.#stopTimeoutMs);
-    if (outcome !== 'ok') this.logger.warn(`HTTP handler stop ${outcome}`);
     this.logger.info({ hostId: this.id }, 'host stopped');
     // Last: what the stop itself produced is flushed too.
     await this.#stopTelemetry();
@@ -268,7 +265,7 @@ export class Host {
     return {
       id: this.id,
       hostname: this.hostname,
-      httpPort: this.#http.port,
+      httpPort: this.#plugins.find((p) => p.port !== undefined)?.port ?? 0,
       friendlyName: this.friendlyName,
       version: this.version,
       labels: { ...this.labels },

@@ -1,6 +1,6 @@
 /**
- * Who serves each import of each component of a workload: the host's WASI, the HTTP handler, a
- * bound plugin, or another component's export of the identical `ns:pkg/iface@version`. Pure:
+ * Who serves each import of each component of a workload: the host's WASI, a bound plugin (the
+ * HTTP server among them), or another component's export of the identical `ns:pkg/iface@version`. Pure:
  * it reads compiled worlds and answers a plan or the first problem, deterministically (components
  * in workload order, imports in world order).
  */
@@ -10,7 +10,6 @@ import { LinkError, MissingImportError } from '../errors.ts';
 
 export type ImportProvider =
   | { kind: 'wasi' }
-  | { kind: 'http' }
   | { kind: 'plugin'; pluginId: string }
   | { kind: 'component'; component: string; name: string };
 
@@ -26,8 +25,6 @@ export interface PlanComponent {
 export interface HostProviders {
   /** The plugin bound to this component that serves this import, if any. */
   plugin(component: string, item: WorldItem): string | undefined;
-  /** Whether the HTTP handler serves this import. */
-  http(item: WorldItem): boolean;
   /** Why nothing serves this import, beyond the plain fact (e.g. a plugin exists but is not declared). */
   hint(component: string, item: WorldItem): string | undefined;
 }
@@ -81,7 +78,6 @@ function providerOf(
   host: HostProviders,
 ): ImportProvider {
   if (isWasiInterface(item.interfaceName)) return { kind: 'wasi' };
-  if (host.http(item)) return { kind: 'http' };
   const pluginId = host.plugin(c.name, item);
   if (pluginId) return { kind: 'plugin', pluginId };
   const candidates = (exporters.get(item.name) ?? []).filter((n) => n !== c.name);

@@ -1,7 +1,7 @@
 /**
  * One workload brought to life (the reference's resolution): compile every component and the
- * service, prepare volumes, bind plugins, link components, notify plugins and the HTTP handler,
- * then run the service. `stop` undoes all of it, and so does a start that fails half way.
+ * service, prepare volumes, bind plugins (the HTTP server among them), link components, notify
+ * plugins, then run the service. `stop` undoes all of it, and so does a start that fails half way.
  */
 import type { Logger } from 'pino';
 import type { CompiledComponent, ImportObject } from '../engine/component.ts';
@@ -15,8 +15,7 @@ import { tracePluginCalls } from '../telemetry/plugin-calls.ts';
 import { WasiContext, type OutputOption, type WasiOptions } from '../wasi/context.ts';
 import { createWasiImports, lazyWasiImports } from '../wasi/imports.ts';
 import type { Component, Service, Workload } from '../workload/types.ts';
-import { PluginBinder, type BindUnit } from './bind.ts';
-import type { HttpHandler } from './http.ts';
+import { PluginBinder, type BindUnit, type BoundReplicas } from './bind.ts';
 import { InstancePool } from './instance-pool.ts';
 import { InvocationScope, type ComponentRuntime, type InvocationOptions } from './invocation.ts';
 import type { HostGuards } from './limits.ts';
@@ -29,7 +28,8 @@ import { PreparedVolumes } from './volumes.ts';
 export interface HostServices {
   engine: Engine;
   plugins: readonly Plugin[];
-  http: HttpHandler;
+  /** Which plugins each workload identity holds bound, host-wide (for `lastReplica`). */
+  replicas: BoundReplicas;
   fetcher?: ImageFetcher;
   logger: Logger;
   /** Where guests' stdout and stderr go: the host log (one entry per write), the host's own, or nowhere. */
@@ -61,14 +61,13 @@ export class RunningWorkload {
   /** Per component (not the service): where its invocations come from. */
   #pools = new Map<string, InstancePool>();
   #service: ServiceRunner | undefined;
-  #httpBound = false;
   #stopped = false;
 
   private constructor(id: string, workload: Workload, services: HostServices) {
     this.id = id;
     this.workload = workload;
     this.#services = services;
-    this.#binder = new PluginBinder(services.plugins, id);
+    this.#binder = new PluginBinder(services.plugins, services.replicas);
   }
 
   /** Resolves and starts a workload; throws (after cleaning up) naming what failed. */
@@ -153,7 +152,6 @@ export class RunningWorkload {
         const served = byName.get(component)!.binding.servedBy.get(unversioned(item.name));
         return served && versionsCompatible(item.interfaceName?.version ?? '', served.version) ? served.pluginId : undefined;
       },
-      http: (item) => this.#services.http.serves(item),
       hint: (component, item) => this.#undeclaredHint(item),
     };
     const plan = planLinks(
@@ -164,11 +162,15 @@ export class RunningWorkload {
     for (const name of plan.order) {
       const { unit, binding } = byName.get(name)!;
       const own = plan.providers.get(name)!;
-      // With telemetry listening, every plugin call is published (telemetry/plugin-calls.ts).
+      // With telemetry listening, every plugin call is published (telemetry/plugin-calls.ts), except
+      // those of a plugin serving undeclared interfaces: like WASI's, and the HTTP server traces its requests itself.
+      const traced = (key: string) => {
+        const pluginId = binding.servedBy.get(key)?.pluginId;
+        return this.#services.plugins.find((p) => p.id === pluginId)?.servesUndeclared ? undefined : pluginId;
+      };
       const hostOwned: ImportObject = pluginCall.start.hasSubscribers
-        ? tracePluginCalls(binding.implementations, (key) => binding.servedBy.get(key)?.pluginId, { workloadId: this.id, component: name })
+        ? tracePluginCalls(binding.implementations, traced, { workloadId: this.id, component: name })
         : { ...binding.implementations };
-      if ([...own.values()].some((p) => p.kind === 'http')) Object.assign(hostOwned, this.#services.http.imports(unit.info));
       const { guards } = this.#services;
       const slotKey = `${this.id}/${name}`;
       const runtime: ComponentRuntime = {
@@ -190,11 +192,9 @@ export class RunningWorkload {
       await pool.warm();
     }
 
-    // 4. Notify: plugins (triggers subscribe here) and the HTTP handler.
+    // 4. Notify plugins: triggers subscribe here, the HTTP server adds the workload's route.
     const resolved = this.#resolved(pluginWorkload, units.filter((u) => !u.isService));
-    for (const plugin of this.#binder.bound) await plugin.onWorkloadResolved?.({ ...resolved, interfaces: pluginWorkload.interfaces });
-    this.#httpBound = true;
-    await this.#services.http.onWorkloadResolved(resolved);
+    await this.#binder.resolved({ ...resolved, interfaces: pluginWorkload.interfaces });
     log.info({ components: plan.order }, 'workload resolved');
 
     // 5. Run the service.
@@ -268,15 +268,12 @@ export class RunningWorkload {
     return pool.take(options);
   }
 
-  /** Stops the service, unbinds plugins and the HTTP route, removes empty dirs. Idempotent. */
+  /** Stops the service, unbinds plugins (the HTTP route goes with the server's), removes empty dirs. Idempotent. */
   async stop(): Promise<Error[]> {
     if (this.#stopped) return [];
     this.#stopped = true;
     const errors: Error[] = [];
     await this.#service?.stop();
-    if (this.#httpBound) {
-      await this.#services.http.onWorkloadUnbind(this.id).catch((err: Error) => errors.push(err));
-    }
     errors.push(...(await this.#binder.unbind()));
     await Promise.all([...this.#pools.values()].map((p) => p.close()));
     await this.#volumes?.release();

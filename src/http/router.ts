@@ -19,6 +19,8 @@ export interface Router {
   match(req: IncomingMessage): RouteMatch;
   /** Where each route is reachable, for printing (`http://localhost:8000/api`). */
   describe(route: WorkloadRoute, baseUrl: URL): string[];
+  /** The routes it holds now. */
+  routes(): WorkloadRoute[];
 }
 
 export class DevRouter implements Router {
@@ -36,6 +38,10 @@ export class DevRouter implements Router {
 
   match(): RouteMatch {
     return this.#routes.at(-1) ?? 404;
+  }
+
+  routes(): WorkloadRoute[] {
+    return [...this.#routes];
   }
 
   describe(_route: WorkloadRoute, baseUrl: URL): string[] {
@@ -74,6 +80,10 @@ export class HostRouter implements Router {
       if (kept.length === 0) this.#byHost.delete(name);
       else this.#byHost.set(name, kept);
     }
+  }
+
+  routes(): WorkloadRoute[] {
+    return [...new Set([...this.#byHost.values()].flat())];
   }
 
   match(req: IncomingMessage): RouteMatch {

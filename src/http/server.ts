@@ -1,19 +1,18 @@
 /**
- * The host's HTTP handler: a Node HTTP/1.1 server (keep-alive; TLS when given a certificate and
- * key) that routes each request to a workload's `wasi:http/incoming-handler` component, and the
- * `wasi:http` imports every component gets (`types`, and `outgoing-handler` bound to its own
- * `allowedHosts`). It implements the host's `HttpHandler` interface; the host never imports it.
+ * The host's HTTP server, an ordinary plugin: a Node HTTP/1.1 server (keep-alive; TLS when given
+ * a certificate and key) that routes each request to a workload's `wasi:http/incoming-handler`
+ * component (the interface it calls), and serves the `wasi:http` imports every component gets
+ * (`types`, and `outgoing-handler` bound to its own `allowedHosts`), declared or not, as WASI is.
+ * Its state per workload is the workload's route, if it has one; the host never imports it.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { unversioned } from '../engine/interface-name.ts';
-import type { WorldItem } from '../engine/world.ts';
 import { UsageError } from '../errors.ts';
-import type { HttpHandler } from '../host/http.ts';
 import { hostInterfaceConfig } from '../plugin/config.ts';
-import type { Implementations, PluginComponent, ResolvedWorkload } from '../plugin/plugin.ts';
+import { pluginInterface, type Implementations, type Plugin, type PluginComponent, type ResolvedWorkload } from '../plugin/plugin.ts';
 import { Gate } from '../host/gate.ts';
 import { AllowedHosts } from './allowed-hosts.ts';
 import { ConnectionGuard, type ConnectionLimits } from './connections.ts';
@@ -50,6 +49,17 @@ export interface HttpServerOptions {
    */
   maxRequests?: number;
   queueTimeoutMs?: number;
+  /**
+   * Listen only when `listen()` is called (a CLI that listens once its workload runs, so that
+   * nothing answers on the port before the component is ready); by default the server listens
+   * when the host starts it.
+   */
+  deferListen?: boolean;
+}
+
+/** What the server keeps per workload (held by the host): its route, once resolved. */
+export interface HttpWorkloadState {
+  route?: WorkloadRoute;
 }
 
 export const DEFAULT_ADDRESS = '127.0.0.1:8000';
@@ -67,12 +77,17 @@ export function parseAddress(address: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-export class HttpServer implements HttpHandler {
+export class HttpServer implements Plugin<HttpWorkloadState> {
+  readonly id = 'wasi-http';
+  /** Any version: the server implements wasi:http 0.2 for every 0.2.x guest. */
+  readonly imports = [pluginInterface('wasi:http/types,outgoing-handler')];
+  readonly exports = [pluginInterface(INCOMING_HANDLER)];
+  /** Served to every component that imports them, whether or not its workload declares them. */
+  readonly servesUndeclared = true;
   readonly router: Router;
   readonly #options: HttpServerOptions;
   readonly #logger: Logger;
   readonly #outgoing = new OutgoingHttp();
-  readonly #routes = new Map<string, WorkloadRoute>();
   readonly connections: ConnectionGuard;
   readonly #requests: Gate;
   #server: Server | undefined;
@@ -98,7 +113,13 @@ export class HttpServer implements HttpHandler {
     return new URL(`${this.#options.tls ? 'https' : 'http'}://${shown}:${this.#port}/`);
   }
 
+  /** The host starts it: it listens, unless `deferListen` leaves that to `listen()`. */
   async start(): Promise<void> {
+    if (!this.#options.deferListen) await this.listen();
+  }
+
+  /** Listens on the address (once; later calls do nothing). */
+  async listen(): Promise<void> {
     if (this.#server) return;
     const { host, port } = parseAddress(this.#options.address ?? DEFAULT_ADDRESS);
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
@@ -152,18 +173,18 @@ export class HttpServer implements HttpHandler {
     this.#server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await Promise.all([...this.#routes.values()].map((r) => r.drain(STOP_GRACE_MS)));
+    await Promise.all(this.router.routes().map((r) => r.drain(STOP_GRACE_MS)));
     server.closeAllConnections();
     await closed;
     await this.#outgoing.close();
   }
 
-  serves(item: WorldItem): boolean {
-    const n = item.interfaceName;
-    return n !== undefined && n.namespace === 'wasi' && n.package === 'http' && (n.interface === 'types' || n.interface === 'outgoing-handler');
+  onWorkloadBind(): HttpWorkloadState {
+    return {};
   }
 
-  imports(component: PluginComponent): Implementations {
+  /** The `wasi:http` imports of one component: the types, and outgoing requests within its `allowedHosts`. */
+  onComponentBind(component: PluginComponent): Implementations {
     const allowed = new AllowedHosts(component.allowedHosts, this.#options.allowAnyOutgoingHost);
     return {
       'wasi:http/types': httpTypes,
@@ -171,7 +192,7 @@ export class HttpServer implements HttpHandler {
     };
   }
 
-  async onWorkloadResolved(workload: ResolvedWorkload): Promise<void> {
+  async onWorkloadResolved(workload: ResolvedWorkload, state: HttpWorkloadState): Promise<void> {
     const entry = httpEntry(workload);
     if (!entry) return;
     const config = routeConfig(
@@ -181,22 +202,22 @@ export class HttpServer implements HttpHandler {
     );
     const route = new WorkloadRoute(workload, entry, config, this.#options.tls ? 'https' : 'http', this.#logger);
     this.router.add(route);
-    this.#routes.set(workload.id, route);
+    state.route = route;
     // Before the server listens (a CLI that listens once its workload runs) there is no port to show yet.
     this.#logger.info({ workloadId: workload.id, component: entry, urls: this.#server ? this.urls(workload.id) : undefined }, 'serving HTTP');
   }
 
-  async onWorkloadUnbind(workloadId: string): Promise<void> {
-    const route = this.#routes.get(workloadId);
+  async onWorkloadUnbind(_workload: unknown, state: HttpWorkloadState): Promise<void> {
+    const { route } = state;
     if (!route) return;
+    state.route = undefined;
     await route.drain(route.config.timeoutMs);
-    this.router.remove(workloadId);
-    this.#routes.delete(workloadId);
+    this.router.remove(route.workloadId);
   }
 
   /** Where a workload is reachable (empty when it serves no HTTP). */
   urls(workloadId: string): string[] {
-    const route = this.#routes.get(workloadId);
+    const route = this.router.routes().find((r) => r.workloadId === workloadId);
     return route ? this.router.describe(route, this.url) : [];
   }
 }

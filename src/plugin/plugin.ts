@@ -98,23 +98,55 @@ export interface ResolvedWorkload extends PluginWorkload {
   invoke(component: string, target: string, ...args: unknown[]): Promise<unknown>;
 }
 
-export interface Plugin {
+/** The workload `onWorkloadUnbind` hears about: as it was bound, and whether replicas remain. */
+export interface PluginUnbind extends PluginWorkload {
+  /**
+   * No other workload of the same `namespace/name` is bound to this plugin on this host any more:
+   * what replicas of one workload share (an in-memory store) may go now.
+   */
+  readonly lastReplica: boolean;
+}
+
+/**
+ * A plugin: the interfaces it serves and calls, and its lifecycle (Spin's factors and
+ * wash-runtime's hooks). It keeps no bookkeeping of workloads: what it needs per workload it
+ * returns from `onWorkloadBind` (its `State`), the host keeps it with the workload and hands it back
+ * to every later hook of that workload, and drops it after `onWorkloadUnbind`. So an unbind cannot
+ * forget anything, and the hooks read as functions of their inputs.
+ */
+export interface Plugin<State = unknown> {
   /** Unique per host (`wasi-keyvalue`, `my-company-audit`). */
   readonly id: string;
   /** Interfaces the plugin provides to components. */
   readonly imports: readonly PluginInterface[];
   /** Interfaces the plugin calls on components (triggers). */
   readonly exports?: readonly PluginInterface[];
+  /**
+   * Serve these interfaces to every component that imports (or exports) them, whether or not its
+   * workload declares them, as WASI is (the HTTP server's `wasi:http`). Such a plugin is also
+   * bound to a workload that declares one of its interfaces while no component uses it, so that it
+   * can refuse the workload.
+   */
+  readonly servesUndeclared?: boolean;
+  /** A plugin that listens on a port (the HTTP server): the host's heartbeat reports it as `httpPort`. */
+  readonly port?: number;
 
   start?(context: PluginStartContext): MaybePromise<void>;
-  /** Once per workload that needs one of the plugin's interfaces, before any component bind. */
-  onWorkloadBind?(workload: PluginWorkload): MaybePromise<void>;
+  /**
+   * Once per workload that needs one of the plugin's interfaces, before any component bind:
+   * checks the workload's config and answers the plugin's state for this workload (undefined
+   * when it needs none).
+   */
+  onWorkloadBind?(workload: PluginWorkload): MaybePromise<State>;
   /** Once per component that needs one of the plugin's interfaces: its implementations. */
-  onComponentBind?(component: PluginComponent): MaybePromise<Implementations | void>;
-  /** Every component is bound and linked; trigger plugins subscribe here. */
-  onWorkloadResolved?(workload: ResolvedWorkload): MaybePromise<void>;
-  /** The workload stopped, or its start failed. May be called more than once: be idempotent. */
-  onWorkloadUnbind?(workloadId: string): MaybePromise<void>;
-  /** The host is stopping; the host waits a bounded time, then goes on. */
+  onComponentBind?(component: PluginComponent, state: State): MaybePromise<Implementations | void>;
+  /** Every component is bound and linked; trigger plugins subscribe here and invoke components. */
+  onWorkloadResolved?(workload: ResolvedWorkload, state: State): MaybePromise<void>;
+  /**
+   * The workload stopped, or its start failed after `onWorkloadBind` succeeded: called once, with
+   * the state that bind answered. Release what the state holds.
+   */
+  onWorkloadUnbind?(workload: PluginUnbind, state: State): MaybePromise<void>;
+  /** The host is stopping (every workload is unbound by then); the host waits a bounded time, then goes on. */
   stop?(): MaybePromise<void>;
 }

@@ -143,9 +143,41 @@ export interface WorkloadStatus {
   message: string;
 }
 
+/**
+ * A workload as a caller writes it (a start request, an embedding program, a decoded manifest):
+ * fields that have defaults may be left out, host interfaces may be written as text
+ * (`wasi:keyvalue/store@0.2.0-draft`), and policies by their short names. The host validates it
+ * into a `Workload` (`validateWorkload`) and answers ERROR, naming every problem, when it is not one.
+ */
+export interface WorkloadInput {
+  namespace?: string;
+  name: string;
+  annotations?: Record<string, string>;
+  service?: ServiceInput;
+  witWorld?: { components?: ComponentInput[]; hostInterfaces?: (string | WitInterfaceInput)[] };
+  volumes?: Volume[];
+}
+
+export interface LocalResourcesInput extends Partial<Omit<LocalResources, 'volumeMounts'>> {
+  volumeMounts?: (Omit<VolumeMount, 'readOnly'> & { readOnly?: boolean })[];
+}
+
+interface ImageOptionsInput {
+  imagePullSecret?: ImagePullSecret;
+  imagePullPolicy?: ImagePullPolicy | ImagePullPolicyShortName;
+}
+
+export type ComponentInput = ComponentSource &
+  ImageOptionsInput & { name: string; digest?: string; localResources?: LocalResourcesInput; poolSize?: number; maxInvocations?: number };
+
+export type ServiceInput = ComponentSource & ImageOptionsInput & { localResources?: LocalResourcesInput; maxRestarts?: number };
+
+export type WitInterfaceInput = Pick<WitInterface, 'namespace' | 'package' | 'interfaces'> & Partial<Pick<WitInterface, 'version' | 'config'>>;
+
 export interface WorkloadStartRequest {
   workloadId: string;
-  workload: Workload;
+  /** Validated by the host: a `Workload`, or anything of the input shape. */
+  workload: WorkloadInput;
 }
 
 export interface WorkloadStartResponse {

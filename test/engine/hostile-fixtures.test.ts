@@ -139,7 +139,7 @@ before(async () => {
         components: [{ name: 'web', file: fixturePath('hostile-http') }],
         hostInterfaces: [{ namespace: 'wasi', package: 'http', interfaces: ['incoming-handler'], version: '0.2.12', config: {} }],
       },
-    } as never,
+    },
   });
   assert.equal(workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING', workloadStatus.message);
   base = http.url.href.replace(/\/$/, '');

@@ -23,6 +23,7 @@ import { closeFilesystem } from '../../src/wasi/filesystem/index.ts';
 import { coreModulesOf } from '../fixtures/build.ts';
 import { fixturePath } from '../fixtures/index.ts';
 import { component, engine as hostEngine, memoryLogger, startedHost, workload } from '../host/helpers.ts';
+import type { WitInterfaceInput, WorkloadInput } from '../../src/workload/types.ts';
 
 const engine = new Engine({ cacheDir: false });
 const wasi = (options: WasiOptions = {}) => createWasiImports(new WasiContext(options));
@@ -51,8 +52,8 @@ const kvBackend = new MemoryKeyValueBackend();
 const httpInterface = (hostName: string) => ({ namespace: 'wasi', package: 'http', interfaces: ['incoming-handler'], version: '0.2.12', config: { host: hostName } });
 const kvInterface = (config: Record<string, string> = {}) => ({ namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics'], version: '0.2.0-draft', config });
 
-function httpWorkload(name: string, fixture: string, hostInterfaces: unknown[]): never {
-  return { namespace: 'test', name, witWorld: { components: [{ name: 'web', file: fixturePath(fixture) }], hostInterfaces } } as never;
+function httpWorkload(name: string, fixture: string, hostInterfaces: WitInterfaceInput[]): WorkloadInput {
+  return { namespace: 'test', name, witWorld: { components: [{ name: 'web', file: fixturePath(fixture) }], hostInterfaces } };
 }
 
 /** A request to the workload routed by `hostName`: status, content-type and body. */
@@ -79,7 +80,7 @@ before(async () => {
     .withGuestOutput('ignore')
     .build();
   await host.start();
-  const workloads: Array<[string, never]> = [
+  const workloads: Array<[string, WorkloadInput]> = [
     ['hello', httpWorkload('hello', 'rust-http-hello', [httpInterface('hello.test')])],
     ['kv', httpWorkload('kv', 'rust-kv-counter', [httpInterface('kv.test'), kvInterface()])],
     ['kv-denied', httpWorkload('kv-denied', 'rust-kv-counter', [httpInterface('denied.test'), kvInterface({ buckets: 'other' })])],
@@ -232,7 +233,7 @@ test('rust-res: the pair runs linked in one workload, from fresh instances per i
   const { host: linkHost } = await startedHost();
   try {
     const spec = workload([component('consumer', 'rust-res-consumer'), component('provider', 'rust-res-provider')]);
-    const { workloadStatus } = await linkHost.workloadStart({ workloadId: 'res', workload: spec as never });
+    const { workloadStatus } = await linkHost.workloadStart({ workloadId: 'res', workload: spec });
     assert.equal(workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING', workloadStatus.message);
     const first = linkHost.workload('res')!.invocation('consumer');
     try {

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { Engine } from '../../src/engine/engine.ts';
 import { HostBuilder, type Host } from '../../src/host/host.ts';
 import type { Plugin } from '../../src/plugin/plugin.ts';
+import type { ComponentInput, WorkloadInput } from '../../src/workload/types.ts';
 import { fixturePath } from '../fixtures/index.ts';
 
 export const engine = new Engine();
@@ -31,11 +32,11 @@ export async function startedHost(...plugins: Plugin[]): Promise<{ host: Host; e
 }
 
 /** A component entry of a workload, from a fixture. */
-export function component(name: string, fixture: string, extra: Record<string, unknown> = {}) {
+export function component(name: string, fixture: string, extra: Partial<Omit<ComponentInput, 'name' | 'file' | 'bytes' | 'image'>> = {}): ComponentInput {
   return { name, file: fixturePath(fixture), ...extra };
 }
 
-export function workload(components: unknown[], extra: Record<string, unknown> = {}) {
+export function workload(components: ComponentInput[], extra: Partial<WorkloadInput> = {}): WorkloadInput {
   return { namespace: 'test', name: 'app', witWorld: { components, hostInterfaces: [] }, ...extra };
 }
 

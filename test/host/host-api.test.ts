@@ -8,6 +8,7 @@ import { pluginInterface, type Plugin } from '../../src/plugin/plugin.ts';
 import { UsageError } from '../../src/errors.ts';
 import { fixturePath } from '../fixtures/index.ts';
 import { component, engine, memoryLogger, startedHost, workload } from './helpers.ts';
+import type { WorkloadInput } from '../../src/workload/types.ts';
 
 const plugin = (id: string): Plugin => ({ id, imports: [pluginInterface('test:calc/host')] });
 
@@ -30,7 +31,7 @@ test('the heartbeat carries every field with real values', async () => {
     .build();
   await host.start();
   try {
-    await host.workloadStart({ workloadId: 'w1', workload: workload([component('calc', 'calc')]) as never });
+    await host.workloadStart({ workloadId: 'w1', workload: workload([component('calc', 'calc')]) });
     const hb = host.heartbeat();
     assert.deepEqual(Object.keys(hb).sort(), [
       'componentCount', 'exports', 'friendlyName', 'hostname', 'httpPort', 'id', 'imports', 'labels', 'osArch', 'osKernel',
@@ -60,7 +61,7 @@ test('the heartbeat carries every field with real values', async () => {
 test('start, status, stop: RUNNING, then COMPLETED on stop, then NOT_FOUND; counts follow', async () => {
   const { host } = await startedHost();
   try {
-    const started = await host.workloadStart({ workloadId: 'w', workload: workload([component('callee', 'chain-callee')]) as never });
+    const started = await host.workloadStart({ workloadId: 'w', workload: workload([component('callee', 'chain-callee')]) });
     assert.deepEqual(started.workloadStatus, { workloadId: 'w', workloadState: 'WORKLOAD_STATE_RUNNING', message: 'running' });
     assert.equal(host.workloadStatus({ workloadId: 'w' }).workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING');
     assert.equal(host.heartbeat().workloadCount, 1);
@@ -91,8 +92,8 @@ test('unknown ids answer NOT_FOUND for status and stop', async () => {
 test('starting an id that is running is refused and leaves the running workload untouched', async () => {
   const { host } = await startedHost();
   try {
-    await host.workloadStart({ workloadId: 'dup', workload: workload([component('callee', 'chain-callee')]) as never });
-    const again = await host.workloadStart({ workloadId: 'dup', workload: workload([component('other', 'missing-import')]) as never });
+    await host.workloadStart({ workloadId: 'dup', workload: workload([component('callee', 'chain-callee')]) });
+    const again = await host.workloadStart({ workloadId: 'dup', workload: workload([component('other', 'missing-import')]) });
     assert.equal(again.workloadStatus.workloadState, 'WORKLOAD_STATE_ERROR');
     assert.match(again.workloadStatus.message, /workload dup is already running; it was left as it is/);
     assert.equal(host.workloadStatus({ workloadId: 'dup' }).workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING');
@@ -108,9 +109,9 @@ test('starting an id that is running is refused and leaves the running workload 
 test('a failed workload can be started again under its id, and the host stays healthy', async () => {
   const { host } = await startedHost();
   try {
-    const failed = await host.workloadStart({ workloadId: 'again', workload: workload([component('x', 'missing-import')]) as never });
+    const failed = await host.workloadStart({ workloadId: 'again', workload: workload([component('x', 'missing-import')]) });
     assert.equal(failed.workloadStatus.workloadState, 'WORKLOAD_STATE_ERROR');
-    const ok = await host.workloadStart({ workloadId: 'again', workload: workload([component('callee', 'chain-callee')]) as never });
+    const ok = await host.workloadStart({ workloadId: 'again', workload: workload([component('callee', 'chain-callee')]) });
     assert.equal(ok.workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING');
   } finally {
     await host.stop();
@@ -120,7 +121,8 @@ test('a failed workload can be started again under its id, and the host stays he
 test('invalid workloads answer ERROR naming each bad field', async () => {
   const { host } = await startedHost();
   try {
-    const bad = {
+    // Off the wire or out of JSON: nothing here is typed, so the host must check it all.
+    const bad: unknown = {
       namespace: 'test',
       name: 'bad',
       witWorld: {
@@ -129,13 +131,13 @@ test('invalid workloads answer ERROR naming each bad field', async () => {
       },
       colour: 'blue',
     };
-    const status = (await host.workloadStart({ workloadId: 'bad', workload: bad as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'bad', workload: bad as WorkloadInput })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_ERROR');
     assert.match(status.message, /^invalid workload: /);
     assert.match(status.message, /witWorld\.components\[0\]\.localResources\.memoryLimitMb/);
     assert.match(status.message, /witWorld\.hostInterfaces\[0\]\.interfaces/);
     assert.match(status.message, /colour/);
-    const empty = (await host.workloadStart({ workloadId: '', workload: workload([]) as never })).workloadStatus;
+    const empty = (await host.workloadStart({ workloadId: '', workload: workload([]) })).workloadStatus;
     assert.match(empty.message, /workloadId must be a non-empty string/);
   } finally {
     await host.stop();
@@ -145,15 +147,15 @@ test('invalid workloads answer ERROR naming each bad field', async () => {
 test('a component file that does not exist, or is not a component, fails naming the component', async () => {
   const { host } = await startedHost();
   try {
-    const missing = await host.workloadStart({ workloadId: 'm', workload: workload([{ name: 'ghost', file: '/no/such.wasm' }]) as never });
+    const missing = await host.workloadStart({ workloadId: 'm', workload: workload([{ name: 'ghost', file: '/no/such.wasm' }]) });
     assert.match(missing.workloadStatus.message, /component "ghost": cannot read \/no\/such\.wasm: no such file/);
     const junk = await host.workloadStart({
       workloadId: 'j',
-      workload: workload([{ name: 'junk', bytes: new TextEncoder().encode('not wasm at all') }]) as never,
+      workload: workload([{ name: 'junk', bytes: new TextEncoder().encode('not wasm at all') }]),
     });
     assert.equal(junk.workloadStatus.workloadState, 'WORKLOAD_STATE_ERROR');
     assert.match(junk.workloadStatus.message, /component "junk": .*not a WebAssembly/i);
-    const image = await host.workloadStart({ workloadId: 'i', workload: workload([{ name: 'img', image: 'ghcr.io/x/y:1' }]) as never });
+    const image = await host.workloadStart({ workloadId: 'i', workload: workload([{ name: 'img', image: 'ghcr.io/x/y:1' }]) });
     assert.match(image.workloadStatus.message, /component "img": cannot pull image ghcr\.io\/x\/y:1: this host has no OCI client/);
   } finally {
     await host.stop();
@@ -164,7 +166,7 @@ test('a component given as bytes (the embedding API) runs like one from a file',
   const { host } = await startedHost();
   try {
     const bytes = await readFile(fixturePath('chain-callee'));
-    const status = (await host.workloadStart({ workloadId: 'b', workload: workload([{ name: 'callee', bytes }]) as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'b', workload: workload([{ name: 'callee', bytes }]) })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
     const invocation = host.workload('b')!.invocation('callee');
     assert.equal(await invocation.call('test:chain/store@1.0.0#whoami'), 'callee:<unset>');

@@ -23,8 +23,8 @@ test('localResources.timeout stops a spinning call, per component, and the host 
   const { host } = await startedHost();
   try {
     const spinner = (timeout: string) => component('spinner', 'hostile', { localResources: { timeout } });
-    await host.workloadStart({ workloadId: 'short', workload: workload([spinner('300ms')], { name: 'short' }) as never });
-    await host.workloadStart({ workloadId: 'longer', workload: workload([spinner('1.2s')], { name: 'longer' }) as never });
+    await host.workloadStart({ workloadId: 'short', workload: workload([spinner('300ms')], { name: 'short' }) });
+    await host.workloadStart({ workloadId: 'longer', workload: workload([spinner('1.2s')], { name: 'longer' }) });
 
     // One after the other: a spinning guest holds the event loop until its limit stops it.
     const short = await spin(host, 'short');

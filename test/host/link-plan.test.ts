@@ -16,7 +16,7 @@ const comp = (name: string, imports: string[], exports: string[]): PlanComponent
   exports: exports.map(item),
   linkable: true,
 });
-const noHost: HostProviders = { plugin: () => undefined, http: () => false, hint: () => undefined };
+const noHost: HostProviders = { plugin: () => undefined, hint: () => undefined };
 
 test('an import links to the identical export; order puts exporters first', () => {
   const plan = planLinks(
@@ -66,7 +66,6 @@ test('host interfaces match by semver: 1.x serves 1.y, 0.2.x serves 0.2.y, pre-r
 test('a plugin serving an import wins; the hint explains an undeclared one', () => {
   const host: HostProviders = {
     plugin: (_, i) => (i.name.startsWith('acme:kv/') ? 'kv' : undefined),
-    http: () => false,
     hint: () => 'declare it',
   };
   const plan = planLinks([comp('a', ['acme:kv/store@1.0.0'], [])], host);

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Host } from '../../src/host/host.ts';
 import { component, startedHost, workload } from './helpers.ts';
+import type { WorkloadInput } from '../../src/workload/types.ts';
 
 let host: Host;
 before(async () => ({ host } = await startedHost()));
@@ -17,8 +18,8 @@ const chain = () =>
     component('callee', 'chain-callee', { localResources: { environment: { NAME: 'c' } } }),
   ]);
 
-async function start(id: string, spec: unknown) {
-  return (await host.workloadStart({ workloadId: id, workload: spec as never })).workloadStatus;
+async function start(id: string, spec: WorkloadInput) {
+  return (await host.workloadStart({ workloadId: id, workload: spec })).workloadStatus;
 }
 
 test('a three-component chain links, a resource crosses two boundaries, each sees its own environment', async () => {
@@ -57,7 +58,7 @@ test('linked components are instantiated lazily, once per invocation, at their f
 
 test('environments do not leak between components: a component without NAME sees none', async () => {
   const spec = chain();
-  (spec.witWorld.components[2] as { localResources?: unknown }).localResources = {};
+  spec.witWorld!.components![2].localResources = {};
   await start('env', spec);
   const invocation = host.workload('env')!.invocation('entry');
   assert.equal(await invocation.call('go', 1), '103,103,middle:m/callee:<unset>');

@@ -25,7 +25,7 @@ const serviceLines = (entries: LogEntry[]) => entries.filter((e) => e.component 
 test('the service runs and calls its linked component periodically', async () => {
   const { host, entries } = await startedHost(loggingPlugin());
   try {
-    const status = (await host.workloadStart({ workloadId: 's', workload: tickerWorkload({ TICKS: '3', INTERVAL_MS: '5' }) as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 's', workload: tickerWorkload({ TICKS: '3', INTERVAL_MS: '5' }) })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
     await eventually(() => (host.workloadStatus({ workloadId: 's' }).workloadStatus.message === 'service exited with code 0' ? true : undefined));
     assert.deepEqual(serviceLines(entries), ['start', 'tick 1 -> 17', 'tick 2 -> 27', 'tick 3 -> 37']);
@@ -39,7 +39,7 @@ test('the service runs and calls its linked component periodically', async () =>
 test('a failing service is restarted on fresh instances up to maxRestarts, then the workload is in ERROR', async () => {
   const { host, entries } = await startedHost(loggingPlugin());
   try {
-    await host.workloadStart({ workloadId: 'f', workload: tickerWorkload({ TICKS: '1', INTERVAL_MS: '1', EXIT_CODE: '3' }, 2) as never });
+    await host.workloadStart({ workloadId: 'f', workload: tickerWorkload({ TICKS: '1', INTERVAL_MS: '1', EXIT_CODE: '3' }, 2) });
     const status = await eventually(() => {
       const s = host.workloadStatus({ workloadId: 'f' }).workloadStatus;
       return s.workloadState === 'WORKLOAD_STATE_ERROR' ? s : undefined;
@@ -55,7 +55,7 @@ test('a failing service is restarted on fresh instances up to maxRestarts, then 
 test('a service that traps is restarted too, and the trap is reported', async () => {
   const { host, entries } = await startedHost(loggingPlugin());
   try {
-    await host.workloadStart({ workloadId: 't', workload: tickerWorkload({ TICKS: '5', INTERVAL_MS: '1', TRAP_AT: '2' }, 1) as never });
+    await host.workloadStart({ workloadId: 't', workload: tickerWorkload({ TICKS: '5', INTERVAL_MS: '1', TRAP_AT: '2' }, 1) });
     const status = await eventually(() => {
       const s = host.workloadStatus({ workloadId: 't' }).workloadStatus;
       return s.workloadState === 'WORKLOAD_STATE_ERROR' ? s : undefined;
@@ -76,7 +76,7 @@ test('a service-only workload that exits 0 is COMPLETED', async () => {
       service: { file: fixturePath('cli-app'), localResources: { environment: { CLI_APP_ARGS: 'exit 0' } } },
       witWorld: { components: [] },
     };
-    await host.workloadStart({ workloadId: 'once', workload: spec as never });
+    await host.workloadStart({ workloadId: 'once', workload: spec });
     const status = await eventually(() => {
       const s = host.workloadStatus({ workloadId: 'once' }).workloadStatus;
       return s.workloadState === 'WORKLOAD_STATE_COMPLETED' ? s : undefined;
@@ -90,7 +90,7 @@ test('a service-only workload that exits 0 is COMPLETED', async () => {
 test('stopping the workload stops its service: no tick after the stop answered', async () => {
   const { host, entries } = await startedHost(loggingPlugin());
   try {
-    await host.workloadStart({ workloadId: 'forever', workload: tickerWorkload({ INTERVAL_MS: '10' }) as never });
+    await host.workloadStart({ workloadId: 'forever', workload: tickerWorkload({ INTERVAL_MS: '10' }) });
     await eventually(() => (serviceLines(entries).length >= 3 ? true : undefined));
     await host.workloadStop({ workloadId: 'forever' });
     const seen = serviceLines(entries).length;

@@ -43,7 +43,7 @@ const storagePlugins = (kvPlugin: Plugin) => [configPlugin(), loggingPlugin(), k
 test('a counter uses key-value atomics in the bucket its config names, and logs each hit', async () => {
   const { host, entries } = await startedHost(...storagePlugins(keyValuePlugin({ backend: new MemoryKeyValueBackend() })));
   try {
-    const status = (await host.workloadStart({ workloadId: 'c1', workload: counterWorkload('visits') as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'c1', workload: counterWorkload('visits') })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
     assert.equal(await hit(host, 'c1', 'home'), 1n);
     assert.equal(await hit(host, 'c1', 'home'), 2n);
@@ -59,9 +59,9 @@ test('a counter uses key-value atomics in the bucket its config names, and logs 
 test('in-memory key-value data is isolated per workload; replicas and restarts of one workload share it', async () => {
   const { host } = await startedHost(...storagePlugins(keyValuePlugin({ backend: new MemoryKeyValueBackend() })));
   try {
-    await host.workloadStart({ workloadId: 'a', workload: counterWorkload('b', 'app') as never });
-    await host.workloadStart({ workloadId: 'b', workload: counterWorkload('b', 'app') as never });
-    await host.workloadStart({ workloadId: 'c', workload: counterWorkload('b', 'other-app') as never });
+    await host.workloadStart({ workloadId: 'a', workload: counterWorkload('b', 'app') });
+    await host.workloadStart({ workloadId: 'b', workload: counterWorkload('b', 'app') });
+    await host.workloadStart({ workloadId: 'c', workload: counterWorkload('b', 'other-app') });
     assert.equal(await hit(host, 'a', 'k'), 1n);
     assert.equal(await hit(host, 'a', 'k'), 2n);
     assert.equal(await hit(host, 'b', 'k'), 3n, 'a replica (same namespace and name) shares the data');
@@ -69,7 +69,7 @@ test('in-memory key-value data is isolated per workload; replicas and restarts o
     await host.workloadStop({ workloadId: 'a' });
     assert.equal(await hit(host, 'b', 'k'), 4n, 'the data stays while a replica runs');
     await host.workloadStop({ workloadId: 'b' });
-    await host.workloadStart({ workloadId: 'a2', workload: counterWorkload('b', 'app') as never });
+    await host.workloadStart({ workloadId: 'a2', workload: counterWorkload('b', 'app') });
     assert.equal(await hit(host, 'a2', 'k'), 1n, 'in memory, the data goes with the last replica');
   } finally {
     await host.stop();
@@ -81,7 +81,7 @@ test('the filesystem key-value backend keeps counts across a host restart', asyn
   for (const expected of [1n, 2n]) {
     const { host } = await startedHost(...storagePlugins(keyValuePlugin({ backend: new FilesystemKeyValueBackend({ root }) })));
     try {
-      await host.workloadStart({ workloadId: `run-${expected}`, workload: counterWorkload('durable') as never });
+      await host.workloadStart({ workloadId: `run-${expected}`, workload: counterWorkload('durable') });
       assert.equal(await hit(host, `run-${expected}`, 'k'), expected);
     } finally {
       await host.stop();
@@ -101,7 +101,7 @@ async function blobCall(values: Record<string, string>, target: string, ...args:
   const { host } = await startedHost(blobstorePlugin({ backend: new MemoryBlobstoreBackend({ maxObjectSize: 1024 }) }));
   try {
     const spec = { namespace: 'test', name: 'blobs', witWorld: { components: [component('blob', 'blob-roundtrip')], hostInterfaces: [blobstore(values)] } };
-    const status = (await host.workloadStart({ workloadId: 'blob', workload: spec as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'blob', workload: spec })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
     const invocation = host.workload('blob')!.invocation('blob');
     try {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Host } from '../../src/host/host.ts';
 import { fixturePath } from '../fixtures/index.ts';
 import { eventually, startedHost, type LogEntry } from './helpers.ts';
+import type { LocalResourcesInput, Volume, WorkloadInput } from '../../src/workload/types.ts';
 
 let host: Host;
 let entries: LogEntry[];
@@ -25,15 +26,15 @@ after(async () => {
 });
 
 /** Runs cli-app as the workload's service with `command`, waits for its end, returns the status and its output. */
-async function runService(id: string, command: string, mounts: unknown[], volumes: unknown[]) {
-  const spec = {
+async function runService(id: string, command: string, mounts: LocalResourcesInput['volumeMounts'], volumes: Volume[]) {
+  const spec: WorkloadInput = {
     namespace: 'test',
     name: id,
     service: { file: fixturePath('cli-app'), localResources: { environment: { CLI_APP_ARGS: command }, volumeMounts: mounts } },
     witWorld: { components: [] },
     volumes,
   };
-  const started = (await host.workloadStart({ workloadId: id, workload: spec as never })).workloadStatus;
+  const started = (await host.workloadStart({ workloadId: id, workload: spec })).workloadStatus;
   if (started.workloadState !== 'WORKLOAD_STATE_RUNNING') return { status: started, stdout: '', stderr: '' };
   const status = await eventually(() => {
     const s = host.workloadStatus({ workloadId: id }).workloadStatus;

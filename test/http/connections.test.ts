@@ -28,7 +28,7 @@ before(async () => {
         components: [{ name: 'app', file: fixturePath('http-test') }],
         hostInterfaces: [{ namespace: 'wasi', package: 'http', interfaces: ['incoming-handler'], version: '0.2.12' }],
       },
-    } as never,
+    },
   });
   assert.equal(workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING', workloadStatus.message);
 });

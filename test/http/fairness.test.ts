@@ -14,12 +14,13 @@ import { HostRouter } from '../../src/http/router.ts';
 import { keyValuePlugin, MemoryKeyValueBackend } from '../../src/plugins/keyvalue/index.ts';
 import { fixturePath } from '../fixtures/index.ts';
 import { engine, eventually, memoryLogger } from '../host/helpers.ts';
+import type { ComponentInput, WitInterfaceInput, WorkloadStartRequest } from '../../src/workload/types.ts';
 
 const httpInterface = (config: Record<string, string>) => ({ namespace: 'wasi', package: 'http', interfaces: ['incoming-handler'], version: '0.2.12', config });
 const keyValue = { namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics'], version: '0.2.0-draft' };
 
-function workload(name: string, fixture: string, hostInterfaces: unknown[], extra: Record<string, unknown> = {}) {
-  return { workloadId: name, workload: { namespace: 'test', name, witWorld: { components: [{ name, file: fixturePath(fixture), ...extra }], hostInterfaces } } as never };
+function workload(name: string, fixture: string, hostInterfaces: WitInterfaceInput[], extra: Partial<Omit<ComponentInput, 'name' | 'file' | 'bytes' | 'image'>> = {}): WorkloadStartRequest {
+  return { workloadId: name, workload: { namespace: 'test', name, witWorld: { components: [{ name, file: fixturePath(fixture), ...extra }], hostInterfaces } } };
 }
 
 async function startAll(host: Host, workloads: ReturnType<typeof workload>[]): Promise<void> {

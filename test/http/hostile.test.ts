@@ -50,7 +50,7 @@ before(async () => {
             { namespace: 'wasi', package: 'logging', interfaces: ['logging'], version: '0.1.0-draft' },
           ],
         },
-      } as never,
+      },
     }),
     host.workloadStart({
       workloadId: 'hostile',
@@ -61,7 +61,7 @@ before(async () => {
           components: [{ name: 'attacker', file: fixturePath('hostile-http'), localResources: { memoryLimitMb: 40 } }],
           hostInterfaces: [httpInterface({ host: 'hostile', 'request-timeout': '1s' })],
         },
-      } as never,
+      },
     }),
   ]);
   for (const s of started) assert.equal(s.workloadStatus.workloadState, 'WORKLOAD_STATE_RUNNING', s.workloadStatus.message);

@@ -14,11 +14,12 @@ import { HostRouter } from '../../src/http/router.ts';
 import { HttpServer } from '../../src/http/server.ts';
 import { fixturePath } from '../fixtures/index.ts';
 import { engine, memoryLogger } from '../host/helpers.ts';
+import type { ComponentInput, WorkloadInput } from '../../src/workload/types.ts';
 
 let host: Host;
 let http: HttpServer;
 
-function httpWorkload(fixture: string, config: Record<string, string>, components?: unknown[]): never {
+function httpWorkload(fixture: string, config: Record<string, string>, components?: ComponentInput[]): WorkloadInput {
   return {
     namespace: 'test',
     name: fixture,
@@ -26,10 +27,10 @@ function httpWorkload(fixture: string, config: Record<string, string>, component
       components: components ?? [{ name: 'web', file: fixturePath(fixture) }],
       hostInterfaces: [{ namespace: 'wasi', package: 'http', interfaces: ['incoming-handler'], version: '0.2.12', config }],
     },
-  } as never;
+  };
 }
 
-async function start(id: string, workload: never): Promise<{ state: string; message: string }> {
+async function start(id: string, workload: WorkloadInput): Promise<{ state: string; message: string }> {
   const { workloadStatus } = await host.workloadStart({ workloadId: id, workload });
   return { state: workloadStatus.workloadState, message: workloadStatus.message };
 }

@@ -13,6 +13,7 @@ import { HttpServer } from '../../src/http/server.ts';
 import { HostBuilder } from '../../src/host/host.ts';
 import { fixturePath } from '../fixtures/index.ts';
 import { engine, memoryLogger } from '../host/helpers.ts';
+import type { ComponentInput, WorkloadInput } from '../../src/workload/types.ts';
 
 let host: Host;
 let http: HttpServer;
@@ -23,7 +24,7 @@ let upstreamPort: number;
 const httpInterface = (config: Record<string, string> = {}) => ({ namespace: 'wasi', package: 'http', interfaces: ['incoming-handler'], version: '0.2.12', config });
 
 /** A workload of the http-test component; the host validates it (and fills defaults). */
-function workload(name: string, extra: Record<string, unknown> = {}, config: Record<string, string> = {}): never {
+function workload(name: string, extra: Partial<Omit<ComponentInput, 'name' | 'file' | 'bytes' | 'image'>> = {}, config: Record<string, string> = {}): WorkloadInput {
   return {
     namespace: 'test',
     name,
@@ -31,7 +32,7 @@ function workload(name: string, extra: Record<string, unknown> = {}, config: Rec
       components: [{ name: 'web', file: fixturePath('http-test'), ...extra }],
       hostInterfaces: [httpInterface(config)],
     },
-  } as never;
+  };
 }
 
 before(async () => {

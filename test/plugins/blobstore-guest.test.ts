@@ -12,6 +12,7 @@ import { Engine, WasiContext, createWasiImports } from '../../src/index.ts';
 import type { Plugin, PluginWorkload } from '../../src/plugin/plugin.ts';
 import { FilesystemBlobstoreBackend, MemoryBlobstoreBackend, blobstorePlugin } from '../../src/plugins/blobstore/index.ts';
 import { fixturePath } from '../fixtures/index.ts';
+import { hosted, type HostedPlugin } from './plugin-harness.ts';
 
 const engine = new Engine({ cacheDir: false });
 const roundtripComponent = await engine.compile(fixturePath('blob-roundtrip'));
@@ -20,7 +21,7 @@ const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: unknown) => new TextDecoder().decode(value as Uint8Array);
 
 /** Binds `plugin` for workload `workloadId` (blobstore config `config`) and starts a blob-roundtrip instance. */
-async function startApp(plugin: Plugin, workloadId: string, config: Record<string, string> = {}) {
+async function startApp(plugin: HostedPlugin<Plugin>, workloadId: string, config: Record<string, string> = {}) {
   const interfaces = [{ namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft', config }];
   const workload: PluginWorkload = { id: workloadId, namespace: 'default', name: workloadId, annotations: {}, interfaces, logger: silent };
   await plugin.onWorkloadBind?.(workload);
@@ -55,7 +56,7 @@ async function guestError(promise: Promise<unknown>, message: RegExp): Promise<v
 }
 
 test('blob-roundtrip: bytes written through an outgoing-value come back whole, in ranges and in the listing', async () => {
-  const app = await startApp(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), 'w1');
+  const app = await startApp(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), 'w1');
   assert.equal(text(await app.roundtrip('docs', 'hello.txt', bytes('hello, blobstore'))), 'hello, blobstore');
   assert.equal(text(await app.readRange('docs', 'hello.txt', 0n, 4n)), 'hello', 'the end is inclusive');
   assert.equal(text(await app.readRange('docs', 'hello.txt', 7n, 7n)), 'b');
@@ -68,7 +69,7 @@ test('blob-roundtrip: bytes written through an outgoing-value come back whole, i
 });
 
 test('blob-roundtrip: large and empty objects', async () => {
-  const app = await startApp(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), 'w1');
+  const app = await startApp(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), 'w1');
   const large = new Uint8Array(300_000).map((_, i) => (i * 7) % 256);
   assert.deepEqual(await app.roundtrip('c', 'large', large), large);
   assert.deepEqual(await app.readRange('c', 'large', 4095n, 4097n), large.slice(4095, 4098));
@@ -76,7 +77,7 @@ test('blob-roundtrip: large and empty objects', async () => {
 });
 
 test('blob-roundtrip: the memory store refuses an object past 1 MiB while the guest writes it', async () => {
-  const app = await startApp(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), 'w1');
+  const app = await startApp(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), 'w1');
   const max = 1024 * 1024;
   assert.equal((await app.roundtrip('c', 'max', new Uint8Array(max))).length, max);
   await guestError(app.roundtrip('c', 'over', new Uint8Array(max + 1)), /^blocking-write-and-flush: last-operation-failed: object of \d+ bytes exceeds the blobstore's limit of 1048576 bytes$/);
@@ -84,7 +85,7 @@ test('blob-roundtrip: the memory store refuses an object past 1 MiB while the gu
 });
 
 test('blob-roundtrip: errors reach the guest as strings naming the failure', async () => {
-  const app = await startApp(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), 'w1');
+  const app = await startApp(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), 'w1');
   await guestError(app.list('missing'), /^get-container "missing": container "missing" does not exist$/);
   await app.roundtrip('c', 'o', bytes('0123'));
   await guestError(app.readRange('c', 'nope', 0n, 1n), /^get-data "nope": object "nope" does not exist in container "c"$/);
@@ -93,7 +94,7 @@ test('blob-roundtrip: errors reach the guest as strings naming the failure', asy
 
 test('blob-roundtrip: config "buckets" and "read_only" hold for a real guest', async () => {
   const backend = new MemoryBlobstoreBackend();
-  const plugin = blobstorePlugin({ backend });
+  const plugin = hosted(blobstorePlugin({ backend }));
   const limited = await startApp(plugin, 'w1', { buckets: 'allowed' });
   assert.equal(text(await limited.roundtrip('allowed', 'o', bytes('ok'))), 'ok');
   await guestError(limited.roundtrip('other', 'o', bytes('x')), /^container-exists "other": container "other" is not in the workload's config "buckets"$/);
@@ -111,9 +112,9 @@ test('blob-roundtrip: config "buckets" and "read_only" hold for a real guest', a
 test('blob-roundtrip: a filesystem store keeps objects across a host restart', async () => {
   const root = await mkdtemp(join(tmpdir(), 'wasmhost-blob-guest-'));
   try {
-    const before = await startApp(blobstorePlugin({ backend: new FilesystemBlobstoreBackend({ root }) }), 'run-1');
+    const before = await startApp(hosted(blobstorePlugin({ backend: new FilesystemBlobstoreBackend({ root }) })), 'run-1');
     await before.roundtrip('photos', '2024/cat.jpg', bytes('meow'));
-    const after = await startApp(blobstorePlugin({ backend: new FilesystemBlobstoreBackend({ root }) }), 'run-2');
+    const after = await startApp(hosted(blobstorePlugin({ backend: new FilesystemBlobstoreBackend({ root }) })), 'run-2');
     assert.deepEqual(await after.list('photos'), ['2024/cat.jpg']);
     assert.equal(text(await after.readRange('photos', '2024/cat.jpg', 1n, 2n)), 'eo');
   } finally {

@@ -5,15 +5,15 @@ import { WasiContext, createWasiImports } from '../../src/index.ts';
 import { UsageError } from '../../src/errors.ts';
 import { InputStream, OutputStream } from '../../src/plugin/streams.ts';
 import { MemoryBlobstoreBackend, blobstorePlugin, type BlobstoreBackend } from '../../src/plugins/blobstore/index.ts';
-import { bindBlobstore, blobstoreWorkload, getObjectText, putObject, rejectsWithString } from './plugin-harness.ts';
+import { bindBlobstore, blobstoreWorkload, getObjectText, putObject, rejectsWithString, hosted } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array) => new TextDecoder().decode(value);
 
 test('the plugin serves wasi:blobstore/blobstore,container,types@0.2.0-draft under the id wasi-blobstore', async () => {
-  const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
+  const plugin = hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }));
   assert.equal(plugin.id, 'wasi-blobstore');
-  assert.equal(blobstorePlugin({ backend: new MemoryBlobstoreBackend(), id: 'blobs-2' }).id, 'blobs-2');
+  assert.equal(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend(), id: 'blobs-2' })).id, 'blobs-2');
   assert.deepEqual(plugin.imports, [{ namespace: 'wasi', package: 'blobstore', interfaces: ['blobstore', 'container', 'types'], version: '0.2.0-draft' }]);
   const workload = blobstoreWorkload('w1');
   const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, allowedHosts: [], interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
@@ -31,7 +31,7 @@ test('the plugin serves wasi:blobstore/blobstore,container,types@0.2.0-draft und
 });
 
 test('outgoing-value: the body is a WASI output stream, stored on finish, in either order of write-data', async () => {
-  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
+  const bs = await bindBlobstore(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), blobstoreWorkload('w1'));
   const container = await bs.createContainer('c');
   await putObject(bs, container, 'first', bytes('hello'));
   assert.equal(await getObjectText(bs, container, 'first', 0n, 4n), 'hello');
@@ -55,7 +55,7 @@ test('outgoing-value: the body is a WASI output stream, stored on finish, in eit
 });
 
 test('outgoing-value: one value may go to several places; dropped unfinished, it goes nowhere', async () => {
-  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
+  const bs = await bindBlobstore(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), blobstoreWorkload('w1'));
   const a = await bs.createContainer('a');
   const b = await bs.createContainer('b');
   const value = bs.OutgoingValue.newOutgoingValue();
@@ -80,7 +80,7 @@ test('outgoing-value: one value may go to several places; dropped unfinished, it
 });
 
 test("outgoing-value: a body past the backend's size limit fails the write with a clear stream error", async () => {
-  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend({ maxObjectSize: 10 }) }), blobstoreWorkload('w1'));
+  const bs = await bindBlobstore(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend({ maxObjectSize: 10 }) })), blobstoreWorkload('w1'));
   const container = await bs.createContainer('c');
   await putObject(bs, container, 'ten', bytes('0123456789'));
   const value = bs.OutgoingValue.newOutgoingValue();
@@ -94,7 +94,7 @@ test("outgoing-value: a body past the backend's size limit fails the write with 
 });
 
 test('get-data: start and end are inclusive, cut to the object; incoming values are consumed sync or as a stream', async () => {
-  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
+  const bs = await bindBlobstore(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), blobstoreWorkload('w1'));
   const container = await bs.createContainer('c');
   await putObject(bs, container, 'digits', bytes('0123456789'));
   assert.equal(await getObjectText(bs, container, 'digits', 0n, 0n), '0');
@@ -114,7 +114,7 @@ test('get-data: start and end are inclusive, cut to the object; incoming values 
 });
 
 test('container: name, info, list-objects paging and skipping, has, info, delete and clear', async () => {
-  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
+  const bs = await bindBlobstore(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), blobstoreWorkload('w1'));
   const before = BigInt(Math.floor(Date.now() / 1000));
   const container = await bs.createContainer('c');
   assert.equal(container.name(), 'c');
@@ -144,7 +144,7 @@ test('container: name, info, list-objects paging and skipping, has, info, delete
 });
 
 test('blobstore: create fails when the container exists, get when it does not; delete, exists, copy and move', async () => {
-  const bs = await bindBlobstore(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }), blobstoreWorkload('w1'));
+  const bs = await bindBlobstore(hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() })), blobstoreWorkload('w1'));
   await rejectsWithString(bs.getContainer('c'), /^container "c" does not exist$/);
   assert.equal(await bs.containerExists('c'), false);
   const c = await bs.createContainer('c');
@@ -167,7 +167,7 @@ test('blobstore: create fails when the container exists, get when it does not; d
 });
 
 test('config "buckets" allows only the named containers', async () => {
-  const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
+  const plugin = hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }));
   const bs = await bindBlobstore(plugin, blobstoreWorkload('w1', { buckets: 'uploads, thumbs' }));
   const uploads = await bs.createContainer('uploads');
   await bs.createContainer('thumbs');
@@ -188,7 +188,7 @@ test('config "read_only" refuses every change and allows every read', async () =
   const backend = new MemoryBlobstoreBackend();
   await backend.createContainer('default/w1', 'c');
   await backend.writeObject('default/w1', 'c', 'o', bytes('0123456789'));
-  const bs = await bindBlobstore(blobstorePlugin({ backend }), blobstoreWorkload('w1', { read_only: 'true' }));
+  const bs = await bindBlobstore(hosted(blobstorePlugin({ backend })), blobstoreWorkload('w1', { read_only: 'true' }));
 
   const container = await bs.getContainer('c');
   assert.equal(await bs.containerExists('c'), true);
@@ -212,7 +212,7 @@ test('config "read_only" refuses every change and allows every read', async () =
 });
 
 test('bad config fails the bind, naming the plugin and the key', async () => {
-  const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
+  const plugin = hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }));
   assert.throws(
     () => plugin.onWorkloadBind!(blobstoreWorkload('w1', { readonly: 'true' })),
     (err: unknown) => err instanceof UsageError && /wasi-blobstore: unknown config key "readonly"/.test(err.message) && /buckets, read_only/.test(err.hint ?? ''),
@@ -222,7 +222,7 @@ test('bad config fails the bind, naming the plugin and the key', async () => {
 });
 
 test('workloads are isolated, and unbinding drops a workload (idempotently)', async () => {
-  const plugin = blobstorePlugin({ backend: new MemoryBlobstoreBackend() });
+  const plugin = hosted(blobstorePlugin({ backend: new MemoryBlobstoreBackend() }));
   const one = await bindBlobstore(plugin, blobstoreWorkload('w1'));
   const two = await bindBlobstore(plugin, blobstoreWorkload('w2'));
   const c = await one.createContainer('c');
@@ -242,7 +242,7 @@ test('an unexpected backend failure reaches the guest without host details and i
   }
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  const bs = await bindBlobstore(blobstorePlugin({ backend: new BrokenBackend() as BlobstoreBackend }), blobstoreWorkload('w1', {}, { logger }));
+  const bs = await bindBlobstore(hosted(blobstorePlugin({ backend: new BrokenBackend() as BlobstoreBackend })), blobstoreWorkload('w1', {}, { logger }));
   const container = await bs.createContainer('c');
   await rejectsWithString(container.listObjects(), /^list-objects failed: internal error in the blobstore$/);
   const warning = lines.find((l) => l.msg === 'blobstore backend failed');

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { configPlugin, INCLUDE_ENVIRONMENT_KEY } from '../../src/plugins/config/index.ts';
 import { pluginInterface, type PluginComponent, type PluginWorkload, type WitInterface } from '../../src/plugin/plugin.ts';
 import { ManifestError } from '../../src/errors.ts';
+import { hosted } from './plugin-harness.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -34,7 +35,7 @@ interface Store {
 }
 
 async function bind(c: PluginComponent, options?: Parameters<typeof configPlugin>[0]) {
-  const plugin = configPlugin(options);
+  const plugin = hosted(configPlugin(options));
   const impls = (await plugin.onComponentBind!(c))!;
   return {
     store: impls['wasi:config/store@0.2.0-rc.1'] as unknown as Store,
@@ -43,7 +44,7 @@ async function bind(c: PluginComponent, options?: Parameters<typeof configPlugin
 }
 
 test('declares both wasi:config interfaces under the id wasi-config', () => {
-  const plugin = configPlugin();
+  const plugin = hosted(configPlugin());
   assert.equal(plugin.id, 'wasi-config');
   assert.deepEqual(
     plugin.imports.map((i) => `${i.namespace}:${i.package}/${i.interfaces.join(',')}@${i.version}`),
@@ -108,7 +109,7 @@ test('an include_environment value other than "true" or "false" fails the bind, 
 });
 
 test('each component sees only its own values, and later changes to the inputs do not leak in', async () => {
-  const plugin = configPlugin();
+  const plugin = hosted(configPlugin());
   const shared = configInterface('wasi:config/store@0.2.0-rc.1', { region: 'eu' });
   const apiConfig = { secret: 'api-only' };
   const api = (await plugin.onComponentBind!(component('api', { config: apiConfig, interfaces: [shared] })))!;

@@ -12,6 +12,7 @@ import { Engine, WasiContext, createWasiImports } from '../../src/index.ts';
 import type { Plugin, PluginWorkload } from '../../src/plugin/plugin.ts';
 import { FilesystemKeyValueBackend, MemoryKeyValueBackend, keyValuePlugin, type KeyValueBackend } from '../../src/plugins/keyvalue/index.ts';
 import { fixturePath } from '../fixtures/index.ts';
+import { hosted, type HostedPlugin } from './plugin-harness.ts';
 
 const engine = new Engine({ cacheDir: false });
 const counter = await engine.compile(fixturePath('kv-counter'));
@@ -24,7 +25,7 @@ interface LogEntry {
 }
 
 /** Binds `plugin` for workload `workloadId` and starts a kv-counter instance with config `config`. */
-async function startCounter(plugin: Plugin, workloadId: string, options: { config?: Record<string, string>; kvConfig?: Record<string, string> } = {}) {
+async function startCounter(plugin: HostedPlugin<Plugin>, workloadId: string, options: { config?: Record<string, string>; kvConfig?: Record<string, string> } = {}) {
   const interfaces = [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics'], version: '0.2.0-draft', config: options.kvConfig ?? {} }];
   const workload: PluginWorkload = { id: workloadId, namespace: 'default', name: workloadId, annotations: {}, interfaces, logger: silent };
   await plugin.onWorkloadBind?.(workload);
@@ -66,7 +67,7 @@ async function guestError(promise: Promise<unknown>, message: string): Promise<v
 
 test('kv-counter: hit increments from 0, logs, and read sees the decimal text', async () => {
   const backend = new MemoryKeyValueBackend();
-  const app = await startCounter(keyValuePlugin({ backend }), 'w1', { config: { bucket: 'counters' } });
+  const app = await startCounter(hosted(keyValuePlugin({ backend })), 'w1', { config: { bucket: 'counters' } });
   assert.equal(await app.hit('visits'), 1n);
   assert.equal(await app.hit('visits'), 2n);
   assert.equal(await app.hit('other'), 1n);
@@ -82,7 +83,7 @@ test('kv-counter: hit increments from 0, logs, and read sees the decimal text', 
 });
 
 test('kv-counter: workloads count separately, and a new instance of one workload sees its data', async () => {
-  const plugin = keyValuePlugin({ backend: new MemoryKeyValueBackend() });
+  const plugin = hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend() }));
   const one = await startCounter(plugin, 'w1');
   const two = await startCounter(plugin, 'w2');
   await one.hit('k');
@@ -95,10 +96,10 @@ test('kv-counter: workloads count separately, and a new instance of one workload
 test('kv-counter: a filesystem store keeps counting across a host restart', async () => {
   const root = await mkdtemp(join(tmpdir(), 'wasmhost-kv-guest-'));
   try {
-    const before = await startCounter(keyValuePlugin({ backend: new FilesystemKeyValueBackend({ root }) }), 'run-1');
+    const before = await startCounter(hosted(keyValuePlugin({ backend: new FilesystemKeyValueBackend({ root }) })), 'run-1');
     assert.equal(await before.hit('visits'), 1n);
     assert.equal(await before.hit('visits'), 2n);
-    const after = await startCounter(keyValuePlugin({ backend: new FilesystemKeyValueBackend({ root }) }), 'run-2');
+    const after = await startCounter(hosted(keyValuePlugin({ backend: new FilesystemKeyValueBackend({ root }) })), 'run-2');
     assert.equal(await after.hit('visits'), 3n);
     assert.equal(await after.read('visits'), '3');
   } finally {
@@ -108,7 +109,7 @@ test('kv-counter: a filesystem store keeps counting across a host restart', asyn
 
 test('kv-counter: the guest receives WIT errors as values it can report', async () => {
   const backend: KeyValueBackend = new MemoryKeyValueBackend();
-  const plugin = keyValuePlugin({ backend });
+  const plugin = hosted(keyValuePlugin({ backend }));
   const denied = await startCounter(plugin, 'w1', { kvConfig: { buckets: 'allowed' } });
   await guestError(denied.hit('k'), 'open "default": access-denied');
 

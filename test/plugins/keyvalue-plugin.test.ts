@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { UsageError } from '../../src/errors.ts';
 import { MemoryKeyValueBackend, keyValuePlugin } from '../../src/plugins/keyvalue/index.ts';
-import { bindKeyValue, keyValueWorkload, type KeyValueImports } from './plugin-harness.ts';
+import { bindKeyValue, keyValueWorkload, type KeyValueImports, hosted } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: unknown) => new TextDecoder().decode(value as Uint8Array);
@@ -24,10 +24,10 @@ async function rejectsWithWitError(promise: Promise<unknown>, expected: unknown)
 }
 
 test('the plugin serves wasi:keyvalue/store,atomics,batch@0.2.0-draft under the id wasi-keyvalue', async () => {
-  const plugin = keyValuePlugin({ backend: new MemoryKeyValueBackend() });
+  const plugin = hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend() }));
   assert.equal(plugin.id, 'wasi-keyvalue');
   assert.deepEqual(plugin.imports, [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics', 'batch'], version: '0.2.0-draft' }]);
-  assert.equal(keyValuePlugin({ backend: new MemoryKeyValueBackend(), id: 'kv-2' }).id, 'kv-2');
+  assert.equal(hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend(), id: 'kv-2' })).id, 'kv-2');
   const workload = keyValueWorkload('w1');
   await plugin.onWorkloadBind!(workload);
   const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, allowedHosts: [], interfaces: workload.interfaces, imports: [], exports: [], logger: workload.logger }))!;
@@ -39,7 +39,7 @@ test('the plugin serves wasi:keyvalue/store,atomics,batch@0.2.0-draft under the 
 });
 
 test('store, atomics and batch through one bucket', async () => {
-  const kv = await bindKeyValue(keyValuePlugin({ backend: new MemoryKeyValueBackend() }), keyValueWorkload('w1'));
+  const kv = await bindKeyValue(hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend() })), keyValueWorkload('w1'));
   const bucket = await kv.open('cache');
   assert.equal(await bucket.get('k'), undefined);
   await bucket.set('k', bytes('v'));
@@ -69,7 +69,7 @@ test('store, atomics and batch through one bucket', async () => {
 });
 
 test('list-keys pages with a u64 cursor at the configured page size', async () => {
-  const kv = await bindKeyValue(keyValuePlugin({ backend: new MemoryKeyValueBackend(), listPageSize: 2 }), keyValueWorkload('w1'));
+  const kv = await bindKeyValue(hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend(), listPageSize: 2 })), keyValueWorkload('w1'));
   const bucket = await kv.open('b');
   assert.deepEqual(await bucket.listKeys(undefined), { keys: [], cursor: undefined });
   for (const key of ['k3', 'k1', 'k5', 'k2', 'k4']) await bucket.set(key, bytes(key));
@@ -77,11 +77,11 @@ test('list-keys pages with a u64 cursor at the configured page size', async () =
   assert.deepEqual(await bucket.listKeys(2n), { keys: ['k3', 'k4'], cursor: 4n });
   assert.deepEqual(await bucket.listKeys(4n), { keys: ['k5'], cursor: undefined });
   assert.deepEqual(await bucket.listKeys(2n ** 64n - 1n), { keys: [], cursor: undefined }, 'a cursor past the end is an empty last page');
-  assert.throws(() => keyValuePlugin({ backend: new MemoryKeyValueBackend(), listPageSize: 0 }), /listPageSize must be a positive integer/);
+  assert.throws(() => hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend(), listPageSize: 0 })), /listPageSize must be a positive integer/);
 });
 
 test('the default list-keys page holds 1000 keys', async () => {
-  const kv = await bindKeyValue(keyValuePlugin({ backend: new MemoryKeyValueBackend() }), keyValueWorkload('w1'));
+  const kv = await bindKeyValue(hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend() })), keyValueWorkload('w1'));
   const bucket = await kv.open('b');
   await kv.setMany(bucket, Array.from({ length: 1001 }, (_, i): [string, Uint8Array] => [`k${String(i).padStart(4, '0')}`, bytes('')]));
   const first = await bucket.listKeys(undefined);
@@ -91,7 +91,7 @@ test('the default list-keys page holds 1000 keys', async () => {
 });
 
 test('workloads are isolated, and unbinding drops a workload (idempotently)', async () => {
-  const plugin = keyValuePlugin({ backend: new MemoryKeyValueBackend() });
+  const plugin = hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend() }));
   const one = await bindKeyValue(plugin, keyValueWorkload('w1'));
   const two = await bindKeyValue(plugin, keyValueWorkload('w2'));
   const bucketOne = await one.open('shared-name');
@@ -107,7 +107,7 @@ test('workloads are isolated, and unbinding drops a workload (idempotently)', as
 });
 
 test('config "buckets" limits which identifiers open; others are access-denied', async () => {
-  const plugin = keyValuePlugin({ backend: new MemoryKeyValueBackend() });
+  const plugin = hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend() }));
   const kv = await bindKeyValue(plugin, keyValueWorkload('w1', { buckets: 'sessions, cache' }));
   await (await kv.open('cache')).set('k', bytes('v'));
   await kv.open('sessions');
@@ -118,14 +118,14 @@ test('config "buckets" limits which identifiers open; others are access-denied',
 
 test('config "prefix" names the backend bucket', async () => {
   const backend = new MemoryKeyValueBackend();
-  const kv = await bindKeyValue(keyValuePlugin({ backend }), keyValueWorkload('w1', { prefix: 'app1-' }));
+  const kv = await bindKeyValue(hosted(keyValuePlugin({ backend })), keyValueWorkload('w1', { prefix: 'app1-' }));
   await (await kv.open('cache')).set('k', bytes('v'));
   assert.equal(text(await backend.get('default/w1', 'app1-cache', 'k')), 'v');
   await assert.rejects(backend.get('default/w1', 'cache', 'k'), /not open/);
 });
 
 test('an unknown config key fails the bind, naming the plugin and the key', async () => {
-  const plugin = keyValuePlugin({ backend: new MemoryKeyValueBackend() });
+  const plugin = hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend() }));
   const workload = keyValueWorkload('w1', { bucket_prefix: 'x' });
   assert.throws(
     () => plugin.onWorkloadBind!(workload),
@@ -140,7 +140,7 @@ test('backend errors reach the guest as WIT errors; unexpected ones without host
     }
   }
   const { logger, lines } = capturingLogger();
-  const kv = await bindKeyValue(keyValuePlugin({ backend: new BrokenBackend() }), keyValueWorkload('w1', {}, { logger }));
+  const kv = await bindKeyValue(hosted(keyValuePlugin({ backend: new BrokenBackend() })), keyValueWorkload('w1', {}, { logger }));
   const bucket = await kv.open('b');
   await assert.rejects(bucket.get('k'), (err: unknown) => {
     assert.deepEqual(err, { tag: 'other', val: 'get on bucket "b" failed: internal error in the key-value store' });
@@ -165,7 +165,7 @@ test('stop closes the backend', async () => {
       closed++;
     }
   }
-  const plugin = keyValuePlugin({ backend: new ClosingBackend() });
+  const plugin = hosted(keyValuePlugin({ backend: new ClosingBackend() }));
   await plugin.stop!();
   assert.equal(closed, 1);
 });

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { loggingPlugin } from '../../src/plugins/logging/index.ts';
 import { truncateUtf8 } from '../../src/plugins/logging/truncate.ts';
 import type { PluginComponent } from '../../src/plugin/plugin.ts';
+import { hosted } from './plugin-harness.ts';
 
 type Line = Record<string, unknown>;
 
@@ -16,12 +17,12 @@ function recordingLogger(level = 'trace'): { logger: Logger; lines: Line[] } {
 
 async function bindLog(logger: Logger, options?: Parameters<typeof loggingPlugin>[0]) {
   const component = { name: 'api', logger } as PluginComponent; // the plugin reads only the logger
-  const impls = (await loggingPlugin(options).onComponentBind!(component))!;
+  const impls = (await hosted(loggingPlugin(options)).onComponentBind!(component))!;
   return (impls['wasi:logging/logging@0.1.0-draft'] as { log: (level: string, context: string, message: string) => void }).log;
 }
 
 test('declares wasi:logging/logging@0.1.0-draft under the id wasi-logging', () => {
-  const plugin = loggingPlugin();
+  const plugin = hosted(loggingPlugin());
   assert.equal(plugin.id, 'wasi-logging');
   assert.deepEqual(plugin.imports, [{ namespace: 'wasi', package: 'logging', interfaces: ['logging'], version: '0.1.0-draft' }]);
 });
@@ -86,7 +87,7 @@ test('a very long message and context are cut at the limit with a marker saying 
 });
 
 test('maxBytes must be a positive integer', () => {
-  assert.throws(() => loggingPlugin({ maxBytes: 0 }), /maxBytes must be a positive integer, got 0/);
+  assert.throws(() => hosted(loggingPlugin({ maxBytes: 0 })), /maxBytes must be a positive integer, got 0/);
 });
 
 test('truncation never splits a UTF-8 character', () => {

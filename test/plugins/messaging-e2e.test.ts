@@ -11,6 +11,7 @@ import { createWasiImports } from '../../src/wasi/imports.ts';
 import { InMemoryBroker, messagingPlugin, type BrokerMessage } from '../../src/plugins/messaging/index.ts';
 import { pluginInterface, type Implementations, type Plugin, type PluginComponent, type ResolvedWorkload } from '../../src/plugin/plugin.ts';
 import { fixturePath } from '../fixtures/index.ts';
+import { hosted, type HostedPlugin } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
@@ -27,7 +28,7 @@ function unversionedKeys(impls: Implementations): Implementations {
  * One workload with one msg-handler component named `handler`, bound to `plugin` as the host
  * would, and resolved: the plugin subscribes it to `subscriptions`.
  */
-async function startWorkload(plugin: Plugin, id: string, subscriptions: string) {
+async function startWorkload(plugin: HostedPlugin<Plugin>, id: string, subscriptions: string) {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }).child({ workload: id });
   const base = { id, namespace: 'default', name: id, annotations: {}, interfaces: [], logger };
@@ -67,7 +68,7 @@ async function startWorkload(plugin: Plugin, id: string, subscriptions: string) 
 }
 
 const broker = new InMemoryBroker();
-const plugin = messagingPlugin({ backend: broker });
+const plugin = hosted(messagingPlugin({ backend: broker }));
 after(() => plugin.stop!());
 
 test('a request to a subscribed subject is answered by the component through its reply-to', async () => {

@@ -392,7 +392,7 @@ describe('two hosts running one workload on NATS, with the msg-handler component
         ],
       },
     };
-    const status = (await host.workloadStart({ workloadId, workload: manifest as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId, workload: manifest })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
     return entries;
   }

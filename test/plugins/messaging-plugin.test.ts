@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino, type Logger } from 'pino';
 import { InMemoryBroker, messagingPlugin, queueGroupName, type BrokerMessage } from '../../src/plugins/messaging/index.ts';
-import { pluginInterface, type PluginComponent, type ResolvedWorkload, type WitInterface } from '../../src/plugin/plugin.ts';
+import { pluginInterface, type Plugin, type PluginComponent, type ResolvedWorkload, type WitInterface } from '../../src/plugin/plugin.ts';
 import { ManifestError } from '../../src/errors.ts';
+import { hosted, type HostedPlugin } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
@@ -71,7 +72,7 @@ interface Consumer {
   publish(msg: BrokerMessage): Promise<void>;
 }
 
-async function consumerOf(plugin: ReturnType<typeof messagingPlugin>, component: PluginComponent): Promise<Consumer> {
+async function consumerOf(plugin: HostedPlugin<Plugin>, component: PluginComponent): Promise<Consumer> {
   const impls = (await plugin.onComponentBind!(component))!;
   assert.deepEqual(impls['wasmcloud:messaging/types@0.2.0'], {});
   return impls['wasmcloud:messaging/consumer@0.2.0'] as unknown as Consumer;
@@ -88,7 +89,7 @@ async function thrown(promise: Promise<unknown>): Promise<unknown> {
 }
 
 test('declares the consumer and types it serves and the handler it calls, under the id wasmcloud-messaging', () => {
-  const plugin = messagingPlugin();
+  const plugin = hosted(messagingPlugin());
   assert.equal(plugin.id, 'wasmcloud-messaging');
   assert.deepEqual(plugin.imports, [{ namespace: 'wasmcloud', package: 'messaging', interfaces: ['consumer', 'types'], version: '0.2.0' }]);
   assert.deepEqual(plugin.exports, [{ namespace: 'wasmcloud', package: 'messaging', interfaces: ['handler'], version: '0.2.0' }]);
@@ -96,7 +97,7 @@ test('declares the consumer and types it serves and the handler it calls, under 
 
 test('consumer: publish and request reach the backend; every failure is a plain string for the guest', async () => {
   const broker = new InMemoryBroker();
-  const plugin = messagingPlugin({ backend: broker });
+  const plugin = hosted(messagingPlugin({ backend: broker }));
   const { workload } = fakeWorkload('w1', [{ name: 'api' }]);
   const consumer = await consumerOf(plugin, workload.components[0]!);
 
@@ -121,7 +122,7 @@ test('consumer: publish and request reach the backend; every failure is a plain 
 
 test('subscribes only components that export the handler, to each subject of their subscriptions', async () => {
   const broker = new InMemoryBroker();
-  const plugin = messagingPlugin({ backend: broker });
+  const plugin = hosted(messagingPlugin({ backend: broker }));
   const { workload, calls, lines } = fakeWorkload('w1', [
     { name: 'orders', handler: true, subscriptions: ' orders.* ,  audit , ,orders.*' },
     { name: 'sender', subscriptions: 'audit' }, // a consumer only: never called
@@ -146,7 +147,7 @@ test('subscribes only components that export the handler, to each subject of the
 
 test('a returned error or a trap is logged with subject and component, and the subscription goes on', async () => {
   const broker = new InMemoryBroker();
-  const plugin = messagingPlugin({ backend: broker });
+  const plugin = hosted(messagingPlugin({ backend: broker }));
   const { workload, calls, lines } = fakeWorkload('w1', [{ name: 'worker', handler: true, subscriptions: 'jobs' }], async ({ msg }) => {
     const body = text(msg.body);
     if (body === 'err') throw Object.assign(new Error('refused'), { payload: 'refused' }); // jco's shape of a guest `err`
@@ -168,7 +169,7 @@ test('a returned error or a trap is logged with subject and component, and the s
 
 test('messages run concurrently up to the limit; the rest wait their turn, and beyond the queue are dropped', async () => {
   const broker = new InMemoryBroker();
-  const plugin = messagingPlugin({ backend: broker, maxConcurrentMessages: 2, maxQueuedMessages: 2 });
+  const plugin = hosted(messagingPlugin({ backend: broker, maxConcurrentMessages: 2, maxQueuedMessages: 2 }));
   const release: (() => void)[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -195,7 +196,7 @@ test('messages run concurrently up to the limit; the rest wait their turn, and b
 
 test('bad subscription subjects fail the workload, naming the component, before anything is subscribed', async () => {
   const broker = new InMemoryBroker();
-  const plugin = messagingPlugin({ backend: broker });
+  const plugin = hosted(messagingPlugin({ backend: broker }));
   const { workload } = fakeWorkload('w1', [
     { name: 'good', handler: true, subscriptions: 'fine' },
     { name: 'bad', handler: true, subscriptions: 'ok, a.>.b' },
@@ -209,7 +210,7 @@ test('bad subscription subjects fail the workload, naming the component, before 
 
 test('unbind stops delivery to that workload only, and is idempotent', async () => {
   const broker = new InMemoryBroker();
-  const plugin = messagingPlugin({ backend: broker });
+  const plugin = hosted(messagingPlugin({ backend: broker }));
   const one = fakeWorkload('w1', [{ name: 'h', handler: true, subscriptions: 'news' }]);
   const two = fakeWorkload('w2', [{ name: 'h', handler: true, subscriptions: 'news' }]);
   await plugin.onWorkloadResolved!(one.workload);
@@ -224,7 +225,7 @@ test('unbind stops delivery to that workload only, and is idempotent', async () 
 
 test('resolving a workload again replaces its subscriptions instead of doubling them', async () => {
   const broker = new InMemoryBroker();
-  const plugin = messagingPlugin({ backend: broker });
+  const plugin = hosted(messagingPlugin({ backend: broker }));
   const { workload, calls } = fakeWorkload('w1', [{ name: 'h', handler: true, subscriptions: 'news' }]);
   await plugin.onWorkloadResolved!(workload);
   await plugin.onWorkloadResolved!(workload);
@@ -236,32 +237,32 @@ test('resolving a workload again replaces its subscriptions instead of doubling 
 
 test('stop unsubscribes everything; it closes its own broker but not a backend it was given', async () => {
   const given = new InMemoryBroker();
-  const plugin = messagingPlugin({ backend: given });
+  const plugin = hosted(messagingPlugin({ backend: given }));
   const { workload } = fakeWorkload('w1', [{ name: 'h', handler: true, subscriptions: 'news' }]);
   await plugin.onWorkloadResolved!(workload);
   await plugin.stop!();
   await assert.rejects(given.request('news', bytes(''), 1000), /no responders/); // unsubscribed, still open
 
-  const own = messagingPlugin();
+  const own = hosted(messagingPlugin());
   const consumer = await consumerOf(own, workload.components[0]!);
   await own.stop!();
   assert.equal(await thrown(consumer.publish({ subject: 'x', body: bytes('') })), 'messaging backend is closed');
 
   const owned = new InMemoryBroker();
-  await messagingPlugin({ backend: owned, ownsBackend: true }).stop!();
+  await hosted(messagingPlugin({ backend: owned, ownsBackend: true })).stop!();
   await assert.rejects(owned.publish({ subject: 'x', body: bytes('') }), /closed/);
 });
 
 test('limits must be whole numbers in range', () => {
-  assert.throws(() => messagingPlugin({ maxConcurrentMessages: 0 }), /maxConcurrentMessages must be a positive integer, got 0/);
-  assert.throws(() => messagingPlugin({ maxQueuedMessages: -1 }), /maxQueuedMessages must be a non-negative integer/);
-  assert.throws(() => messagingPlugin({ maxConcurrentMessages: 1.5 }), RangeError);
+  assert.throws(() => hosted(messagingPlugin({ maxConcurrentMessages: 0 })), /maxConcurrentMessages must be a positive integer, got 0/);
+  assert.throws(() => hosted(messagingPlugin({ maxQueuedMessages: -1 })), /maxQueuedMessages must be a non-negative integer/);
+  assert.throws(() => hosted(messagingPlugin({ maxConcurrentMessages: 1.5 })), RangeError);
 });
 
 test('two hosts running the same workload share its messages; another component or workload gets its own copy', async () => {
   const broker = new InMemoryBroker(); // stands for the NATS server both hosts use
-  const hostA = messagingPlugin({ backend: broker });
-  const hostB = messagingPlugin({ backend: broker });
+  const hostA = hosted(messagingPlugin({ backend: broker }));
+  const hostB = hosted(messagingPlugin({ backend: broker }));
   // Same namespace and name on both hosts (workload ids are per host anyway).
   const onA = fakeWorkload('orders', [{ name: 'h', handler: true, subscriptions: 'orders.*' }]);
   const onB = fakeWorkload('orders', [{ name: 'h', handler: true, subscriptions: 'orders.*' }]);
@@ -270,7 +271,7 @@ test('two hosts running the same workload share its messages; another component 
   await hostA.onWorkloadResolved!(onA.workload);
   await hostB.onWorkloadResolved!(onB.workload);
   await hostB.onWorkloadResolved!(otherWorkload.workload);
-  await messagingPlugin({ backend: broker }).onWorkloadResolved!(otherComponent.workload);
+  await hosted(messagingPlugin({ backend: broker })).onWorkloadResolved!(otherComponent.workload);
 
   for (let i = 0; i < 10; i++) await broker.publish({ subject: 'orders.new', body: bytes(String(i)) });
   const delivered = () => onA.calls.length + onB.calls.length === 10 && otherComponent.calls.length === 10 && otherWorkload.calls.length === 10;

@@ -19,7 +19,7 @@ import {
 import { NATS_URL, service } from '../services.ts';
 import { blobstoreBackendSuite, rejectsWith } from './blobstore-backend-suite.ts';
 import { natsTestRun } from './nats-test-helpers.ts';
-import { bindBlobstore, blobstoreWorkload, getObjectText, putObject, rejectsWithString } from './plugin-harness.ts';
+import { bindBlobstore, blobstoreWorkload, getObjectText, putObject, rejectsWithString, hosted } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array) => new TextDecoder().decode(value);
@@ -228,7 +228,7 @@ describe('NATS blobstore backend', { skip }, () => {
 
     test('nats plugin: config "buckets" allows only the named containers', async () => {
       const bucketPrefix = freshPrefix();
-      const guest = await bindBlobstore(blobstorePlugin({ backend: await backend({ bucketPrefix }) }), workloadOf('app', { buckets: 'uploads, thumbs' }));
+      const guest = await bindBlobstore(hosted(blobstorePlugin({ backend: await backend({ bucketPrefix }) })), workloadOf('app', { buckets: 'uploads, thumbs' }));
       const uploads = await guest.createContainer('uploads');
       await guest.createContainer('thumbs');
       await putObject(guest, uploads, 'o', bytes('picture'));
@@ -251,7 +251,7 @@ describe('NATS blobstore backend', { skip }, () => {
       const bs = await backend({ bucketPrefix, isolation: 'shared' });
       await bs.createContainer('seed', 'c');
       await bs.writeObject('seed', 'c', 'o', bytes('0123456789'));
-      const guest = await bindBlobstore(blobstorePlugin({ backend: bs }), workloadOf('reader', { read_only: 'true' }));
+      const guest = await bindBlobstore(hosted(blobstorePlugin({ backend: bs })), workloadOf('reader', { read_only: 'true' }));
 
       const container = await guest.getContainer('c');
       assert.equal(await guest.containerExists('c'), true);
@@ -274,7 +274,7 @@ describe('NATS blobstore backend', { skip }, () => {
     });
 
     test('nats plugin: two workloads on one workload-isolated backend do not see each other', async () => {
-      const plugin = blobstorePlugin({ backend: await backend() });
+      const plugin = hosted(blobstorePlugin({ backend: await backend() }));
       const one = await bindBlobstore(plugin, workloadOf('one', {}));
       const two = await bindBlobstore(plugin, workloadOf('two', {}));
       await putObject(one, await one.createContainer('c'), 'o', bytes('mine'));

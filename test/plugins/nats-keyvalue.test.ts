@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { KeyValueError, NatsKeyValueBackend, type NatsKeyValueOptions } from '../../src/plugins/keyvalue/index.ts';
 import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from '../../src/plugins/keyvalue/backends/nats-keys.ts';
-import { decodeNatsName, encodeNatsName, natsStoreName } from '../../src/plugin/nats-names.ts';
+import { decodeNatsName, encodeNatsName, natsStoreName } from '../../src/plugins/shared/nats-names.ts';
 import { NATS_URL, service } from '../services.ts';
 import { keyValueBackendSuite, rejectsWith } from './keyvalue-backend-suite.ts';
 import { natsTestRun } from './nats-test-helpers.ts';

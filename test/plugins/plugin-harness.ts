@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { Logger, Plugin, PluginComponent, PluginWorkload, WitInterface } from '../../src/plugin/plugin.ts';
+import type { Implementations, Logger, Plugin, PluginComponent, PluginWorkload, ResolvedWorkload, WitInterface } from '../../src/plugin/plugin.ts';
 import type { InputStream, OutputStream } from '../../src/plugin/streams.ts';
 
 const BLOBSTORE = ['wasi:blobstore/blobstore@0.2.0-draft', 'wasi:blobstore/types@0.2.0-draft'];
@@ -20,6 +20,67 @@ export function keyValueInterface(config: Record<string, string> = {}): WitInter
 }
 
 /** What a test may set of a workload besides its id: by default namespace `default`, named like its id, a silent logger. */
+type Hooks = 'onWorkloadBind' | 'onComponentBind' | 'onWorkloadResolved' | 'onWorkloadUnbind' | 'stop';
+
+/** A plugin as a test drives it: its hooks by workload, as the host's binder calls them. */
+export type HostedPlugin<P> = Omit<P, Hooks> & {
+  onWorkloadBind(workload: PluginWorkload): void | Promise<void>;
+  onComponentBind(component: PluginComponent): Implementations | void | Promise<Implementations | void>;
+  onWorkloadResolved(workload: ResolvedWorkload): Promise<void>;
+  /** Once per bound workload, like the host; an id not bound (or unbound already) is a no-op. */
+  onWorkloadUnbind(workloadId: string): Promise<void>;
+  /** Unbinds the workloads still bound, then stops the plugin, as `Host.stop` does. */
+  stop(): Promise<void>;
+};
+
+/**
+ * Drives `plugin` the way the host does (`src/host/bind.ts`): keeps the state each workload's
+ * `onWorkloadBind` answered and hands it to that workload's later hooks, and tells an unbind
+ * whether it is the last replica. A hook called for a workload not bound yet binds it first, as
+ * the host always would have. A synchronous bind stays synchronous, so `assert.throws` sees it.
+ */
+export function hosted<S, P extends Plugin<S>>(plugin: P): HostedPlugin<P> {
+  const states = new Map<string, { workload: PluginWorkload; state: S }>();
+  const bind = (workload: PluginWorkload): void | Promise<void> => {
+    const answer = plugin.onWorkloadBind?.(workload);
+    const keep = (state: S | undefined) => void states.set(workload.id, { workload, state: state as S });
+    return answer instanceof Promise ? answer.then(keep) : keep(answer);
+  };
+  const stateOf = async (workload: PluginWorkload): Promise<S> => {
+    if (!states.has(workload.id)) await bind(workload);
+    return states.get(workload.id)!.state;
+  };
+  const unbind = async (workloadId: string): Promise<void> => {
+    const entry = states.get(workloadId);
+    if (!entry) return;
+    states.delete(workloadId);
+    const { namespace, name } = entry.workload;
+    const lastReplica = ![...states.values()].some((e) => e.workload.namespace === namespace && e.workload.name === name);
+    await plugin.onWorkloadUnbind?.({ ...entry.workload, lastReplica }, entry.state);
+  };
+  return {
+    ...plugin,
+    onWorkloadBind: bind,
+    onComponentBind(component: PluginComponent) {
+      // A plugin without a bind hook has no state: nothing to look up.
+      if (!plugin.onWorkloadBind) return plugin.onComponentBind?.(component, undefined as S);
+      if (!states.has(component.workload.id)) {
+        const bound = bind(component.workload);
+        if (bound instanceof Promise) return bound.then(() => plugin.onComponentBind?.(component, states.get(component.workload.id)!.state));
+      }
+      return plugin.onComponentBind?.(component, states.get(component.workload.id)!.state);
+    },
+    async onWorkloadResolved(workload: ResolvedWorkload) {
+      await plugin.onWorkloadResolved?.(workload, await stateOf(workload));
+    },
+    onWorkloadUnbind: unbind,
+    async stop() {
+      for (const id of [...states.keys()]) await unbind(id);
+      await plugin.stop?.();
+    },
+  };
+}
+
 export interface WorkloadFields {
   namespace?: string;
   name?: string;
@@ -46,7 +107,7 @@ export function keyValueWorkload(id: string, config: Record<string, string> = {}
  * host does, and answers those interfaces' implementations merged into one object (the guest's
  * view, typed by the caller).
  */
-export async function bindImports<T>(plugin: Plugin, workload: PluginWorkload, imports: string[]): Promise<T> {
+export async function bindImports<T>(plugin: HostedPlugin<Plugin>, workload: PluginWorkload, imports: string[]): Promise<T> {
   await plugin.onWorkloadBind?.(workload);
   const component: PluginComponent = {
     workload,
@@ -64,12 +125,12 @@ export async function bindImports<T>(plugin: Plugin, workload: PluginWorkload, i
 }
 
 /** The guest's wasi:blobstore/blobstore and types imports. */
-export function bindBlobstore(plugin: Plugin, workload: PluginWorkload): Promise<BlobstoreImports> {
+export function bindBlobstore(plugin: HostedPlugin<Plugin>, workload: PluginWorkload): Promise<BlobstoreImports> {
   return bindImports(plugin, workload, BLOBSTORE);
 }
 
 /** The guest's wasi:keyvalue/store, atomics and batch imports. */
-export function bindKeyValue(plugin: Plugin, workload: PluginWorkload): Promise<KeyValueImports> {
+export function bindKeyValue(plugin: HostedPlugin<Plugin>, workload: PluginWorkload): Promise<KeyValueImports> {
   return bindImports(plugin, workload, KEY_VALUE);
 }
 

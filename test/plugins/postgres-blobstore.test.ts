@@ -11,7 +11,7 @@ import {
 } from '../../src/plugins/blobstore/index.ts';
 import { POSTGRES_URL, service } from '../services.ts';
 import { blobstoreBackendSuite, rejectsWith } from './blobstore-backend-suite.ts';
-import { bindBlobstore, blobstoreWorkload, putObject, rejectsWithString } from './plugin-harness.ts';
+import { bindBlobstore, blobstoreWorkload, putObject, rejectsWithString, hosted } from './plugin-harness.ts';
 import { closedPort, dropSchema, poolAt, silentServer, tablesOf, testPool, uniqueSchema } from './postgres-test-helpers.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -288,7 +288,7 @@ describe('postgres blobstore', { skip }, () => {
 
   test('postgres: through the plugin, buckets and read_only apply, and a restarted workload finds its objects', async () => {
     const { backend } = freshBackend({ chunkSize: 64 * 1024 });
-    const plugin = blobstorePlugin({ backend });
+    const plugin = hosted(blobstorePlugin({ backend }));
     const guest = await bindBlobstore(plugin, blobstoreWorkload('id-1', { buckets: 'uploads' }, { name: 'app' }));
     const uploads = await guest.createContainer('uploads');
     const data = randomBytes(200_000);

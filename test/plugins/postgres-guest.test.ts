@@ -61,7 +61,7 @@ describe('a guest component using wasmcloud:postgres through a Host', { skip }, 
     await admin.query(`CREATE TABLE ${table} (id int4 PRIMARY KEY, label text)`);
     plugin = postgresPlugin({ url: POSTGRES_URL, poolGraceMs: 0 });
     ({ host } = await startedHost(plugin));
-    const status = (await host.workloadStart({ workloadId: 'pg', workload: pgWorkload() as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'pg', workload: pgWorkload() })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
   });
 
@@ -139,7 +139,7 @@ describe('a guest component using wasmcloud:postgres through a Host', { skip }, 
     const second = unique('wasmhost_pg_test');
     await admin.query(`CREATE DATABASE ${second}`);
     try {
-      const status = (await host.workloadStart({ workloadId: 'pg-2', workload: pgWorkload({ database: second }) as never })).workloadStatus;
+      const status = (await host.workloadStart({ workloadId: 'pg-2', workload: pgWorkload({ database: second }) })).workloadStatus;
       assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
       const db = await withClient(host, 'pg-2', (call) => call('query', 'SELECT current_database()::text AS db', []));
       assert.deepEqual(db, [[{ columnName: 'db', value: text(second) }]]);
@@ -158,7 +158,7 @@ describe('a guest component using wasmcloud:postgres through a Host', { skip }, 
   test('a workload that names no database, on a plugin whose URL names none, fails to start saying so', async () => {
     const { host: bare } = await startedHost(postgresPlugin({ url: POSTGRES_URL.replace(/\/[^/?]*(\?|$)/, '/$1') }));
     try {
-      const status = (await bare.workloadStart({ workloadId: 'no-db', workload: pgWorkload() as never })).workloadStatus;
+      const status = (await bare.workloadStart({ workloadId: 'no-db', workload: pgWorkload() })).workloadStatus;
       assert.equal(status.workloadState, 'WORKLOAD_STATE_ERROR');
       assert.match(status.message, /wasmcloud-postgres.*needs a "database" config key/);
     } finally {

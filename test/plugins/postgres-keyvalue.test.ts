@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { KeyValueError, MAX_POSTGRES_KEY_BYTES, PostgresKeyValueBackend, keyValuePlugin } from '../../src/plugins/keyvalue/index.ts';
 import { POSTGRES_URL, service } from '../services.ts';
 import { keyValueBackendSuite, rejectsWith } from './keyvalue-backend-suite.ts';
-import { bindKeyValue, keyValueWorkload } from './plugin-harness.ts';
+import { bindKeyValue, keyValueWorkload, hosted } from './plugin-harness.ts';
 import { closedPort, dropSchema, poolAt, silentServer, tablesOf, testPool, uniqueSchema } from './postgres-test-helpers.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -213,7 +213,7 @@ describe('postgres key-value', { skip }, () => {
 
   test('postgres: through the plugin, a workload restarted under a new id finds its data; another workload does not', async () => {
     const { backend } = freshBackend();
-    const plugin = keyValuePlugin({ backend });
+    const plugin = hosted(keyValuePlugin({ backend }));
     const first = await bindKeyValue(plugin, keyValueWorkload('id-1', {}, { name: 'app' }));
     const bucket = await first.open('cache');
     await bucket.set('k', bytes('kept'));

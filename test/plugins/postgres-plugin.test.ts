@@ -14,6 +14,7 @@ import type { Logger, PluginComponent, PluginWorkload, WitInterface } from '../.
 import { encodeF64, postgresPlugin, type PgValue, type PostgresPlugin, type PostgresPluginOptions, type ResultRow } from '../../src/plugins/postgres/index.ts';
 import { POSTGRES_URL, service } from '../services.ts';
 import { bytes, selectAs, valueCases } from './postgres-values.ts';
+import { hosted, type HostedPlugin } from './plugin-harness.ts';
 
 const skip = await service('PostgreSQL', POSTGRES_URL);
 const silent = pino({ level: 'silent' });
@@ -38,7 +39,7 @@ interface Calls {
 }
 
 /** Binds `plugin` to one component of workload `workloadId` the way the host does. */
-async function bind(plugin: PostgresPlugin, workloadId: string, config: Record<string, string> = {}, component = 'component', logger = silent): Promise<Calls> {
+async function bind(plugin: HostedPlugin<PostgresPlugin>, workloadId: string, config: Record<string, string> = {}, component = 'component', logger = silent): Promise<Calls> {
   const interfaces = [postgresInterface(config)];
   const workload: PluginWorkload = { id: workloadId, namespace: 'default', name: workloadId, annotations: {}, interfaces, logger };
   await plugin.onWorkloadBind!(workload);
@@ -48,8 +49,8 @@ async function bind(plugin: PostgresPlugin, workloadId: string, config: Record<s
 }
 
 /** A started plugin on the test server; stopped by the caller. */
-async function startedPlugin(options: Partial<PostgresPluginOptions> = {}, logger: Logger = silent): Promise<PostgresPlugin> {
-  const plugin = postgresPlugin({ url: POSTGRES_URL, ...options });
+async function startedPlugin(options: Partial<PostgresPluginOptions> = {}, logger: Logger = silent): Promise<HostedPlugin<PostgresPlugin>> {
+  const plugin = hosted(postgresPlugin({ url: POSTGRES_URL, ...options }));
   await plugin.start!({ hostId: 'test-host', logger });
   return plugin;
 }
@@ -83,7 +84,7 @@ const text = (val: string): PgValue => ({ tag: 'text', val });
 
 describe('wasmcloud:postgres plugin', { skip }, () => {
   let admin: pg.Pool;
-  let plugin: PostgresPlugin;
+  let plugin: HostedPlugin<PostgresPlugin>;
   let calls: Calls;
   const table = unique('wasmhost_pg_t');
 
@@ -104,7 +105,7 @@ describe('wasmcloud:postgres plugin', { skip }, () => {
   test('serves wasmcloud:postgres/types,query,prepared@0.1.1-draft under the id wasmcloud-postgres', async () => {
     assert.equal(plugin.id, 'wasmcloud-postgres');
     assert.deepEqual(plugin.imports, [{ namespace: 'wasmcloud', package: 'postgres', interfaces: ['types', 'query', 'prepared'], version: VERSION }]);
-    assert.equal(postgresPlugin({ url: POSTGRES_URL, id: 'pg-2' }).id, 'pg-2');
+    assert.equal(hosted(postgresPlugin({ url: POSTGRES_URL, id: 'pg-2' })).id, 'pg-2');
     const workload: PluginWorkload = { id: 'w-shape', namespace: 'd', name: 'w', annotations: {}, interfaces: [postgresInterface()], logger: silent };
     const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, allowedHosts: [], interfaces: workload.interfaces, imports: [], exports: [], logger: silent }))!;
     assert.deepEqual(Object.keys(impl).sort(), [`wasmcloud:postgres/prepared@${VERSION}`, `wasmcloud:postgres/query@${VERSION}`, `wasmcloud:postgres/types@${VERSION}`]);
@@ -425,7 +426,7 @@ describe('wasmcloud:postgres plugin', { skip }, () => {
     });
 
     test('a bad config fails the bind; a database that does not exist fails the call', async () => {
-      const noDefault = postgresPlugin({ url: POSTGRES_URL.replace(/\/[^/?]*(\?|$)/, '/$1') });
+      const noDefault = hosted(postgresPlugin({ url: POSTGRES_URL.replace(/\/[^/?]*(\?|$)/, '/$1') }));
       await assert.rejects(bind(noDefault, 'w-none'), (err: UsageError) => err instanceof UsageError && /needs a "database" config key/.test(err.message));
       await assert.rejects(bind(plugin, 'w-typo', { databse: 'x' }), (err: UsageError) => err instanceof UsageError && /unknown config key "databse"/.test(err.message));
       for (const name of ['', 'a?b', 'x#y', 'x'.repeat(64)]) {
@@ -472,10 +473,10 @@ describe('wasmcloud:postgres plugin', { skip }, () => {
     } finally {
       await p.stop!();
     }
-    assert.throws(() => postgresPlugin({ url: `mysql://root:${secret}@db/x` }), (err: Error) => err instanceof UsageError && !err.message.includes(secret));
-    assert.throws(() => postgresPlugin({ url: `postgres://root:${secret}@[bad` }), (err: Error) => err instanceof UsageError && !err.message.includes(secret));
-    assert.throws(() => postgresPlugin({ url: POSTGRES_URL, poolSize: 0 }), RangeError);
-    assert.throws(() => postgresPlugin({ url: `${POSTGRES_URL}?pool_size=zero` }), UsageError);
+    assert.throws(() => hosted(postgresPlugin({ url: `mysql://root:${secret}@db/x` })), (err: Error) => err instanceof UsageError && !err.message.includes(secret));
+    assert.throws(() => hosted(postgresPlugin({ url: `postgres://root:${secret}@[bad` })), (err: Error) => err instanceof UsageError && !err.message.includes(secret));
+    assert.throws(() => hosted(postgresPlugin({ url: POSTGRES_URL, poolSize: 0 })), RangeError);
+    assert.throws(() => hosted(postgresPlugin({ url: `${POSTGRES_URL}?pool_size=zero` })), UsageError);
   });
 
   test('a statement past statementTimeoutMs is cancelled by the server', async () => {

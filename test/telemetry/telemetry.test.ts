@@ -175,7 +175,7 @@ test('HostBuilder.withTelemetry: plugin calls under the invocation, a guest log 
         ],
       },
     };
-    const status = (await host.workloadStart({ workloadId: 'w1', workload: workload as never })).workloadStatus;
+    const status = (await host.workloadStart({ workloadId: 'w1', workload: workload })).workloadStatus;
     assert.equal(status.workloadState, 'WORKLOAD_STATE_RUNNING', status.message);
     const invocation = host.workload('w1')!.invocation('counter');
     assert.equal(await invocation.call('hit', 'home'), 1n);

@@ -9,7 +9,7 @@
  * the WIT `error` string. Anything else thrown is logged on the host and reaches the guest as a
  * generic message, so host paths and addresses never leak into a guest.
  */
-import { nameProblem } from '../../plugin/file-names.ts';
+import { nameProblem } from '../shared/file-names.ts';
 import { WasmhostError } from '../../errors.ts';
 
 export class BlobstoreError extends WasmhostError {

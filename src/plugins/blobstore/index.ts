@@ -21,3 +21,4 @@ export {
   type PostgresBlobstoreOptions,
 } from './backends/postgres.ts';
 export { NatsBlobstoreBackend, DEFAULT_NATS_MAX_OBJECT_SIZE, MAX_NATS_OBJECT_NAME_BYTES, type NatsBlobstoreOptions } from './backends/nats.ts';
+export { blobstoreBackends } from './backends/registry.ts';

@@ -1,7 +1,7 @@
-import { WorkloadScopes } from '../../plugin/scopes.ts';
 import { pluginInterface, type Implementations, type Plugin } from '../../plugin/plugin.ts';
 import { BlobstoreError, checkName, type BlobstoreBackend } from './backend.ts';
 import { blobstoreConfig } from './config.ts';
+import { storageScope, type StorageState } from '../shared/storage-scope.ts';
 import { Container, StreamObjectNames } from './container.ts';
 import { BlobContext } from './context.ts';
 import { IncomingValue, OutgoingValue } from './values.ts';
@@ -22,13 +22,12 @@ interface ObjectId {
 
 /**
  * `wasi:blobstore/blobstore,container,types@0.2.0-draft` over one backend. Each workload is its
- * own scope (`namespace/name`, see `WorkloadScopes`); config `buckets` and `read_only` limit what it may do (see `config.ts`).
+ * own scope (`namespace/name`, see `storageScope`), held in its state; config `buckets` and `read_only` limit what it may do (see `config.ts`).
  * The output and input streams handed out are WASI's own `wasi:io` resources.
  */
-export function blobstorePlugin(options: BlobstorePluginOptions): Plugin {
+export function blobstorePlugin(options: BlobstorePluginOptions): Plugin<StorageState> {
   const { backend } = options;
   const id = options.id ?? 'wasi-blobstore';
-  const scopes = new WorkloadScopes();
 
   /** `new-outgoing-value` takes no arguments, so the backend's size limit comes with the class. */
   class LimitedOutgoingValue extends OutgoingValue {
@@ -41,19 +40,19 @@ export function blobstorePlugin(options: BlobstorePluginOptions): Plugin {
     id,
     imports: [pluginInterface(`wasi:blobstore/blobstore,container,types@${VERSION}`)],
 
-    onWorkloadBind(workload) {
+    onWorkloadBind(workload): StorageState {
       blobstoreConfig(id, workload.interfaces);
-      scopes.bind(workload);
+      return { scope: storageScope(workload), live: true };
     },
 
-    onComponentBind(component): Implementations {
-      const scope = scopes.bind(component.workload);
+    onComponentBind(component, state): Implementations {
+      const { scope } = state;
       const ctx = new BlobContext(backend, scope, blobstoreConfig(id, component.interfaces), component.logger);
 
       /** Runs a blobstore-level call after the checks every one of them shares. */
       const call = <T>(operation: string, containers: string[], writes: boolean, fn: () => Promise<T>): Promise<T> =>
         ctx.call(operation, async () => {
-          if (!scopes.isBound(scope)) throw new BlobstoreError('the workload is no longer running');
+          if (!state.live) throw new BlobstoreError('the workload is no longer running');
           for (const name of containers) ctx.checkAllowed(name);
           if (writes) ctx.checkWritable(operation);
           return fn();
@@ -91,9 +90,9 @@ export function blobstorePlugin(options: BlobstorePluginOptions): Plugin {
       };
     },
 
-    async onWorkloadUnbind(workloadId) {
-      const scope = scopes.unbind(workloadId);
-      if (scope !== undefined) await backend.dropScope(scope);
+    async onWorkloadUnbind(workload, state) {
+      state.live = false;
+      if (workload.lastReplica) await backend.dropScope(state.scope);
     },
 
     async stop() {

@@ -10,7 +10,7 @@
  * its message the text of `other`). Anything else thrown is logged on the host and reaches the
  * guest as a generic `other`, so host paths and addresses never leak into a guest.
  */
-import { nameProblem } from '../../plugin/file-names.ts';
+import { nameProblem } from '../shared/file-names.ts';
 import { WasmhostError } from '../../errors.ts';
 
 /** The cases of `wasi:keyvalue/store.error`. */

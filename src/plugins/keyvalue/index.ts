@@ -5,3 +5,4 @@ export { FilesystemKeyValueBackend, type FilesystemKeyValueOptions } from './bac
 export type { KeyValueConfig } from './config.ts';
 export { PostgresKeyValueBackend, MAX_POSTGRES_KEY_BYTES, type PostgresKeyValueOptions } from './backends/postgres.ts';
 export { NatsKeyValueBackend, DEFAULT_NATS_TIMEOUT_MS, type NatsKeyValueOptions } from './backends/nats.ts';
+export { keyValueBackends } from './backends/registry.ts';

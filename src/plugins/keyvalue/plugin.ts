@@ -1,8 +1,8 @@
-import { WorkloadScopes } from '../../plugin/scopes.ts';
 import { pluginInterface, type Implementations, type Plugin } from '../../plugin/plugin.ts';
 import { KeyValueError, type KeyValueBackend } from './backend.ts';
 import { Bucket, storeError, type BucketContext } from './bucket.ts';
 import { keyValueConfig } from './config.ts';
+import { storageScope, type StorageState } from '../shared/storage-scope.ts';
 
 export interface KeyValuePluginOptions {
   backend: KeyValueBackend;
@@ -17,34 +17,33 @@ const DEFAULT_LIST_PAGE_SIZE = 1000;
 
 /**
  * `wasi:keyvalue/store,atomics,batch@0.2.0-draft` over one backend. Each workload is its own
- * scope (`namespace/name`, see `WorkloadScopes`); `open` creates a bucket the backend does not
- * have yet, unless config `buckets` restricts the identifiers (see `config.ts`). When the last
- * running workload of a scope unbinds, the scope is dropped.
+ * scope (`namespace/name`, see `storageScope`), held in its state; `open` creates a bucket the
+ * backend does not have yet, unless config `buckets` restricts the identifiers (see `config.ts`).
+ * When the last replica of a workload unbinds, its scope is dropped.
  */
-export function keyValuePlugin(options: KeyValuePluginOptions): Plugin {
+export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<StorageState> {
   const { backend } = options;
   const id = options.id ?? 'wasi-keyvalue';
   const pageSize = options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`${id}: listPageSize must be a positive integer`);
-  const scopes = new WorkloadScopes();
 
   return {
     id,
     imports: [pluginInterface(`wasi:keyvalue/store,atomics,batch@${VERSION}`)],
 
-    onWorkloadBind(workload) {
+    onWorkloadBind(workload): StorageState {
       keyValueConfig(id, workload.interfaces);
-      scopes.bind(workload);
+      return { scope: storageScope(workload), live: true };
     },
 
-    onComponentBind(component): Implementations {
+    onComponentBind(component, state): Implementations {
       const config = keyValueConfig(id, component.interfaces);
-      const scope = scopes.bind(component.workload);
+      const { scope } = state;
       const ctx: BucketContext = { backend, scope, pageSize, logger: component.logger };
 
       async function open(identifier: string): Promise<Bucket> {
         try {
-          if (!scopes.isBound(scope)) throw new KeyValueError('no-such-store', 'the workload is no longer running');
+          if (!state.live) throw new KeyValueError('no-such-store', 'the workload is no longer running');
           if (config.buckets && !config.buckets.has(identifier)) {
             throw new KeyValueError('access-denied', `bucket ${JSON.stringify(identifier)} is not in the workload's config "buckets"`);
           }
@@ -69,9 +68,9 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin {
       };
     },
 
-    async onWorkloadUnbind(workloadId) {
-      const scope = scopes.unbind(workloadId);
-      if (scope !== undefined) await backend.dropScope(scope);
+    async onWorkloadUnbind(workload, state) {
+      state.live = false;
+      if (workload.lastReplica) await backend.dropScope(state.scope);
     },
 
     async stop() {

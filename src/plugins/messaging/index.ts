@@ -7,3 +7,4 @@ export { SUBSCRIPTIONS_KEY } from './subscriptions.ts';
 export { NatsBroker, type NatsBrokerOptions } from './backends/nats.ts';
 export { BackendUnavailableError, MessageTooLargeError } from './errors.ts';
 export { queueGroupName } from './queue-group.ts';
+export { messagingBackends } from './backends/registry.ts';

@@ -28,6 +28,11 @@ interface ActiveSubscription {
   dispatcher: MessageDispatcher;
 }
 
+/** What the plugin keeps per workload (held by the host): the subscriptions of its handlers. */
+export interface MessagingWorkloadState {
+  subscriptions: ActiveSubscription[];
+}
+
 /**
  * Serves `wasmcloud:messaging/consumer` to components and, as a trigger, calls the
  * `wasmcloud:messaging/handler` of every component that exports it for each message on the
@@ -36,21 +41,19 @@ interface ActiveSubscription {
  * (`queueGroupName`), so every host running the same workload on a shared broker takes a share of
  * the messages, and each message is handled once.
  */
-export function messagingPlugin(options: MessagingPluginOptions = {}): Plugin {
+export function messagingPlugin(options: MessagingPluginOptions = {}): Plugin<MessagingWorkloadState> {
   const backend = options.backend ?? new InMemoryBroker();
   const ownsBackend = options.ownsBackend ?? options.backend === undefined;
   const limits = {
     maxInFlight: positive(options.maxConcurrentMessages ?? 64, 'maxConcurrentMessages'),
     maxQueued: nonNegative(options.maxQueuedMessages ?? 10_000, 'maxQueuedMessages'),
   };
-  const active = new Map<string, ActiveSubscription[]>();
 
-  function unsubscribeWorkload(workloadId: string): void {
-    for (const { subscription, dispatcher } of active.get(workloadId) ?? []) {
+  function unsubscribeWorkload(state: MessagingWorkloadState): void {
+    for (const { subscription, dispatcher } of state.subscriptions.splice(0)) {
       subscription.unsubscribe();
       dispatcher.close();
     }
-    active.delete(workloadId);
   }
 
   function subscribe(workload: ResolvedWorkload, component: PluginComponent, subject: string, queue: string): ActiveSubscription {
@@ -68,16 +71,19 @@ export function messagingPlugin(options: MessagingPluginOptions = {}): Plugin {
     imports: [pluginInterface('wasmcloud:messaging/consumer,types@0.2.0')],
     exports: [pluginInterface(HANDLER)],
 
+    onWorkloadBind(): MessagingWorkloadState {
+      return { subscriptions: [] };
+    },
+
     onComponentBind() {
       return { [CONSUMER]: consumerFunctions(backend), [TYPES]: {} };
     },
 
-    onWorkloadResolved(workload) {
-      unsubscribeWorkload(workload.id); // resolved again: never subscribe twice
+    onWorkloadResolved(workload, state) {
+      unsubscribeWorkload(state); // resolved again: never subscribe twice
       // Every component's subjects are checked before the first subscription is made.
       const plans = workload.components.filter(exportsHandler).map((c) => ({ component: c, subjects: subscriptionSubjects(c) }));
-      const subscriptions: ActiveSubscription[] = [];
-      active.set(workload.id, subscriptions);
+      const { subscriptions } = state;
       try {
         for (const { component, subjects } of plans) {
           if (subjects.length === 0) component.logger.warn(`exports ${HANDLER} but its host interface has no subscriptions`);
@@ -86,17 +92,17 @@ export function messagingPlugin(options: MessagingPluginOptions = {}): Plugin {
           if (subjects.length > 0) component.logger.debug({ subjects, queue }, 'subscribed');
         }
       } catch (error) {
-        unsubscribeWorkload(workload.id);
+        unsubscribeWorkload(state);
         throw error;
       }
     },
 
-    onWorkloadUnbind(workloadId) {
-      unsubscribeWorkload(workloadId);
+    onWorkloadUnbind(_workload, state) {
+      unsubscribeWorkload(state);
     },
 
     async stop() {
-      for (const workloadId of [...active.keys()]) unsubscribeWorkload(workloadId);
+      // Every workload is unbound by now (the host stops them first): nothing of theirs is left here.
       if (ownsBackend) await backend.close();
     },
   };

@@ -32,8 +32,16 @@ export interface PostgresPluginOptions {
   applicationName?: string;
 }
 
+/** What the plugin keeps per workload (held by the host): its databases and prepared statements. */
+export interface PostgresWorkloadState {
+  /** The databases its components use, each holding that database's pool once. */
+  databases: Set<string>;
+  statements: PreparedStatements[];
+  live: boolean;
+}
+
 /** The plugin, plus a view of its pools. */
-export interface PostgresPlugin extends Plugin {
+export interface PostgresPlugin extends Plugin<PostgresWorkloadState> {
   /** The pools open now, one per database. */
   pools(): PoolInfo[];
 }
@@ -64,8 +72,6 @@ export function postgresPlugin(options: PostgresPluginOptions): PostgresPlugin {
     nonNegative(id, 'poolGraceMs', options.poolGraceMs ?? 5000),
   );
   const maxPreparedStatements = positive(id, 'maxPreparedStatements', options.maxPreparedStatements ?? 1000);
-  // Workload id -> the prepared statements of its components, dropped at unbind.
-  const bound = new Map<string, PreparedStatements[]>();
 
   return {
     id,
@@ -75,19 +81,19 @@ export function postgresPlugin(options: PostgresPluginOptions): PostgresPlugin {
       pools.logger = context.logger;
     },
 
-    onWorkloadBind(workload) {
+    onWorkloadBind(workload): PostgresWorkloadState {
       postgresDatabase(id, workload.interfaces, connection.defaultDatabase);
-      if (!bound.has(workload.id)) bound.set(workload.id, []);
+      return { databases: new Set(), statements: [], live: true };
     },
 
-    onComponentBind(component): Implementations {
-      const workloadId = component.workload.id;
+    onComponentBind(component, state): Implementations {
       const database = postgresDatabase(id, component.interfaces, connection.defaultDatabase);
       const statements = new PreparedStatements(maxPreparedStatements);
-      let mine = bound.get(workloadId);
-      if (!mine) bound.set(workloadId, (mine = []));
-      mine.push(statements);
-      pools.use(database, workloadId);
+      state.statements.push(statements);
+      if (!state.databases.has(database)) {
+        state.databases.add(database);
+        pools.use(database);
+      }
       const logger = component.logger.child({ database });
       const scope: ComponentScope = {
         database,
@@ -96,7 +102,7 @@ export function postgresPlugin(options: PostgresPluginOptions): PostgresPlugin {
         logger,
         context() {
           // A call still running after its workload stopped must not bring its pool back.
-          if (!bound.has(workloadId)) throw new PostgresCallError('unexpected', 'the workload is no longer running');
+          if (!state.live) throw new PostgresCallError('unexpected', 'the workload is no longer running');
           try {
             return { pool: pools.pool(database), database, logger };
           } catch (err) {
@@ -107,14 +113,14 @@ export function postgresPlugin(options: PostgresPluginOptions): PostgresPlugin {
       return { [QUERY]: queryFunctions(scope), [PREPARED]: preparedFunctions(scope), [TYPES]: {} };
     },
 
-    onWorkloadUnbind(workloadId) {
-      for (const statements of bound.get(workloadId) ?? []) statements.clear();
-      bound.delete(workloadId);
-      pools.release(workloadId);
+    onWorkloadUnbind(_workload, state) {
+      if (!state.live) return;
+      state.live = false;
+      for (const statements of state.statements.splice(0)) statements.clear();
+      for (const database of state.databases) pools.release(database);
     },
 
     async stop() {
-      bound.clear();
       await pools.close();
     },
 

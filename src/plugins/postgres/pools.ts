@@ -22,8 +22,8 @@ export class DatabasePools {
   readonly #options: PoolOptions;
   readonly #graceMs: number;
   readonly #pools = new Map<string, pg.Pool>();
-  /** Database -> ids of the workloads bound to it. */
-  readonly #users = new Map<string, Set<string>>();
+  /** Database -> how many bound workloads use it (each counts once, whatever its components). */
+  readonly #users = new Map<string, number>();
   readonly #reapers = new Map<string, NodeJS.Timeout>();
   #logger: Logger | undefined;
   #closed = false;
@@ -39,27 +39,24 @@ export class DatabasePools {
   }
 
   /** A workload will use `database`: its pool is kept (or made) for it. */
-  use(database: string, workloadId: string): void {
-    let users = this.#users.get(database);
-    if (!users) this.#users.set(database, (users = new Set()));
-    users.add(workloadId);
+  use(database: string): void {
+    this.#users.set(database, (this.#users.get(database) ?? 0) + 1);
     clearTimeout(this.#reapers.get(database));
     this.#reapers.delete(database);
   }
 
-  /** A workload is gone: a database it was the last user of loses its pool after the grace period. */
-  release(workloadId: string): void {
-    for (const [database, users] of this.#users) {
-      if (!users.delete(workloadId) || users.size > 0) continue;
-      this.#users.delete(database);
-      if (!this.#pools.has(database)) continue;
-      const timer = setTimeout(() => {
-        this.#reapers.delete(database);
-        void this.#end(database);
-      }, this.#graceMs);
-      timer.unref();
-      this.#reapers.set(database, timer);
-    }
+  /** A workload that used `database` is gone: when it was the last user, the pool ends after the grace period. */
+  release(database: string): void {
+    const users = (this.#users.get(database) ?? 0) - 1;
+    if (users > 0) return void this.#users.set(database, users);
+    this.#users.delete(database);
+    if (!this.#pools.has(database) || this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#reapers.delete(database);
+      void this.#end(database);
+    }, this.#graceMs);
+    timer.unref();
+    this.#reapers.set(database, timer);
   }
 
   /** The pool of `database`, made on first use. */

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from '../../plugin/plugin.ts';
-import { networkFailure } from '../../plugin/postgres.ts';
+import { networkFailure } from '../shared/postgres.ts';
 import { isServerError, PostgresCallError, serverCallError } from './errors.ts';
 
 export interface CallContext {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobstoreError, checkName, tooLarge, type BlobstoreBackend, type ContainerInfo, type ObjectInfo, type ObjectRef } from '../backend.ts';
-import { decodeFileName, encodeFileName } from '../../../plugin/file-names.ts';
+import { decodeFileName, encodeFileName } from '../../shared/file-names.ts';
 
 export interface FilesystemBlobstoreOptions {
   /** The directory holding every container (created if missing). */

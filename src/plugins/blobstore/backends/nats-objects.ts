@@ -6,7 +6,7 @@
 // Types only: the client is loaded by the backend at its first call.
 import type { ObjectInfo as NatsObjectInfo, ObjectStore } from '@nats-io/obj';
 import { BlobstoreError, checkName } from '../backend.ts';
-import { isStreamNotFound } from '../../../plugin/nats-calls.ts';
+import { isStreamNotFound } from '../../shared/nats-calls.ts';
 
 /** The object store's default chunk: one message per 128 KiB. */
 const CHUNK_SIZE = 128 * 1024;

@@ -12,7 +12,7 @@ import {
   type ObjectInfo,
   type ObjectRef,
 } from '../backend.ts';
-import { checkSetting, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../../plugin/nats-names.ts';
+import { checkSetting, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../shared/nats-names.ts';
 import { checkObjectName, clientName, listedName, missingContainerAs, putObject, readWhole } from './nats-objects.ts';
 import {
   JS_STREAM_NAME_IN_USE,
@@ -23,7 +23,7 @@ import {
   jetStreamCode,
   natsFailure,
   withWatchdog,
-} from '../../../plugin/nats-calls.ts';
+} from '../../shared/nats-calls.ts';
 
 export { MAX_NATS_OBJECT_NAME_BYTES } from './nats-objects.ts';
 
@@ -55,7 +55,7 @@ interface Clients {
 }
 
 /**
- * Containers as NATS JetStream object stores, named by the policy of `plugin/nats-names.ts`
+ * Containers as NATS JetStream object stores, named by the policy of `plugins/shared/nats-names.ts`
  * (prefix, then the scope unless isolation is 'shared', then the container). Any object name up
  * to 2 KiB of UTF-8 is storable: the object store puts it into a subject as base64url of its
  * UTF-8 bytes, as every NATS client does (`nats-objects.ts` works around the JavaScript client's

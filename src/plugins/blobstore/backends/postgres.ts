@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { PostgresStore, type PostgresBackendOptions, type Sql } from '../../../plugin/postgres.ts';
+import { PostgresStore, type PostgresBackendOptions, type Sql } from '../../shared/postgres.ts';
 import { BlobstoreError, checkName, tooLarge, type BlobstoreBackend, type ContainerInfo, type ObjectInfo, type ObjectRef } from '../backend.ts';
 
 export interface PostgresBlobstoreOptions extends PostgresBackendOptions {

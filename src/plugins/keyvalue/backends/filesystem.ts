@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBackend } from '../backend.ts';
 import { nextCounterValue } from '../counter.ts';
 import { pageOf } from '../paging.ts';
-import { decodeFileName, encodeFileName } from '../../../plugin/file-names.ts';
+import { decodeFileName, encodeFileName } from '../../shared/file-names.ts';
 import { withFileLock } from './file-lock.ts';
 import { KeyedLock } from './keyed-lock.ts';
 

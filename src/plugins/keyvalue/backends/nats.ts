@@ -6,7 +6,7 @@ import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBa
 import { nextCounterValue } from '../counter.ts';
 import { pageOf } from '../paging.ts';
 import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from './nats-keys.ts';
-import { DEFAULT_NATS_TIMEOUT_MS, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../../plugin/nats-names.ts';
+import { DEFAULT_NATS_TIMEOUT_MS, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../shared/nats-names.ts';
 import {
   NatsConnectionState,
   isNoResponders,
@@ -14,7 +14,7 @@ import {
   isWrongLastSequence,
   natsFailure,
   withWatchdog,
-} from '../../../plugin/nats-calls.ts';
+} from '../../shared/nats-calls.ts';
 
 export interface NatsKeyValueOptions {
   /** A connection from `connect` of `@nats-io/transport-node`; the caller owns it (`close` leaves it open). */
@@ -41,7 +41,7 @@ interface Clients {
 
 /**
  * Key-value pairs in NATS JetStream key-value buckets. The JetStream bucket of a (scope, bucket)
- * pair is named by `plugin/nats-names.ts` (prefix, then the scope unless isolation is 'shared',
+ * pair is named by `plugins/shared/nats-names.ts` (prefix, then the scope unless isolation is 'shared',
  * then the bucket, encoded into the characters JetStream allows); keys are encoded by
  * `nats-keys.ts`, so any non-empty key is storable and `listKeys` answers it as written.
  *

@@ -1,4 +1,4 @@
-import { PostgresStore, type PostgresBackendOptions } from '../../../plugin/postgres.ts';
+import { PostgresStore, type PostgresBackendOptions } from '../../shared/postgres.ts';
 import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBackend } from '../backend.ts';
 import { nextCounterValue } from '../counter.ts';
 

@@ -1,8 +1,8 @@
-// The time bound and error words the NATS backends share (src/plugin/nats-calls.ts), without a
+// The time bound and error words the NATS backends share (src/plugins/shared/nats-calls.ts), without a
 // server: the watchdog's timing, and which errors count as which failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NatsCallTimeout, isNoResponders, isStreamNotFound, isWrongLastSequence, jetStreamCode, withWatchdog } from '../../src/plugin/nats-calls.ts';
+import { NatsCallTimeout, isNoResponders, isStreamNotFound, isWrongLastSequence, jetStreamCode, withWatchdog } from '../../../src/plugins/shared/nats-calls.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,0 +1,70 @@
+/**
+ * The one composition of the built-in plugins, for the CLI (`serve`, `up`, `dev`, `host`) and
+ * embedders alike. Development: memory backends, or files under `dataDir`. Production: NATS for
+ * key-value, blobstore and messaging, or PostgreSQL for key-value and blobstore, chosen by name
+ * from each capability's registry; `wasmcloud:postgres` when a PostgreSQL URL is given (its
+ * client loads only then). A built-in plugin is one line of `PLUGINS` below.
+ */
+import type { Plugin } from '../plugin/plugin.ts';
+import { blobstorePlugin } from './blobstore/plugin.ts';
+import { blobstoreBackends } from './blobstore/backends/registry.ts';
+import { configPlugin } from './config/plugin.ts';
+import { keyValuePlugin } from './keyvalue/plugin.ts';
+import { keyValueBackends } from './keyvalue/backends/registry.ts';
+import { loggingPlugin } from './logging/plugin.ts';
+import { messagingPlugin } from './messaging/plugin.ts';
+import { messagingBackends } from './messaging/backends/registry.ts';
+import { createBackend, type BackendResources } from './shared/backends.ts';
+
+export interface DefaultPluginsOptions {
+  mode: 'development' | 'production';
+  /** Development: key-value and blobstore on disk under this folder (in memory when absent). */
+  dataDir?: string;
+  /** Production: the data NATS connection (yours to close). */
+  nats?: BackendResources['nats'];
+  /** Production: PostgreSQL, for `wasmcloud:postgres` (`url`) and for key-value or blobstore when chosen (`pool`, yours to end). */
+  postgres?: { url: string; pool?: BackendResources['postgres'] };
+  /** Backend names (`memory`, `filesystem`, `nats`, `postgres`); by default the mode's. */
+  keyvalue?: string;
+  blobstore?: string;
+  messaging?: string;
+}
+
+interface Composition {
+  options: DefaultPluginsOptions;
+  resources: BackendResources;
+  production: boolean;
+}
+
+/** The built-in plugins in order, each made from the composition (undefined: not on this host). */
+const PLUGINS: ((c: Composition) => Plugin | undefined | Promise<Plugin | undefined>)[] = [
+  // As the reference's cluster host, production takes a component's environment as part of its config.
+  ({ production }) => configPlugin(production ? { includeEnvironment: true } : {}),
+  () => loggingPlugin(),
+  (c) => keyValuePlugin({ backend: createBackend('wasi-keyvalue', keyValueBackends, c.options.keyvalue ?? storageDefault(c), c.resources) }),
+  (c) => blobstorePlugin({ backend: createBackend('wasi-blobstore', blobstoreBackends, c.options.blobstore ?? storageDefault(c), c.resources) }),
+  (c) => {
+    const type = c.options.messaging ?? (c.production ? 'nats' : 'memory');
+    return messagingPlugin({ backend: createBackend('wasmcloud-messaging', messagingBackends, type, c.resources), ownsBackend: type === 'memory' });
+  },
+  // Loaded only when asked for: embedding the core never loads a PostgreSQL client.
+  async (c) => (c.options.postgres ? (await import('./postgres/plugin.ts')).postgresPlugin({ url: c.options.postgres.url }) : undefined),
+];
+
+function storageDefault({ production, options }: Composition): string {
+  return production ? 'nats' : options.dataDir ? 'filesystem' : 'memory';
+}
+
+export async function defaultPlugins(options: DefaultPluginsOptions): Promise<Plugin[]> {
+  const composition: Composition = {
+    options,
+    resources: { dataDir: options.dataDir, nats: options.nats, postgres: options.postgres?.pool },
+    production: options.mode === 'production',
+  };
+  const plugins: Plugin[] = [];
+  for (const make of PLUGINS) {
+    const plugin = await make(composition);
+    if (plugin) plugins.push(plugin);
+  }
+  return plugins;
+}

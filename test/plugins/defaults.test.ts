@@ -1,0 +1,22 @@
+// The one composition of the built-in plugins, and backends chosen by name from their registries.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UsageError } from '../../src/errors.ts';
+import { defaultPlugins } from '../../src/plugins/defaults.ts';
+import { keyValueBackends, MemoryKeyValueBackend, FilesystemKeyValueBackend } from '../../src/plugins/keyvalue/index.ts';
+import { createBackend } from '../../src/plugins/shared/backends.ts';
+
+test('development: config, logging, key-value, blobstore and messaging; no PostgreSQL without a URL', async () => {
+  const plugins = await defaultPlugins({ mode: 'development' });
+  assert.deepEqual(plugins.map((p) => p.id), ['wasi-config', 'wasi-logging', 'wasi-keyvalue', 'wasi-blobstore', 'wasmcloud-messaging']);
+  for (const p of plugins) await p.stop?.();
+});
+
+test('a backend is chosen by name; an unknown name, a missing resource or an unknown key fails before anything starts', async () => {
+  assert.ok(createBackend('kv', keyValueBackends, 'memory', {}) instanceof MemoryKeyValueBackend);
+  assert.ok(createBackend('kv', keyValueBackends, 'filesystem', { dataDir: '/tmp/wasmhost-defaults' }) instanceof FilesystemKeyValueBackend);
+  assert.throws(() => createBackend('kv', keyValueBackends, 'redis', {}), (err: Error) => err instanceof UsageError && /no backend named "redis"/.test(err.message));
+  assert.throws(() => createBackend('kv', keyValueBackends, 'nats', {}), /needs a NATS connection/);
+  assert.throws(() => createBackend('kv', keyValueBackends, 'memory', {}, { size: '1' }), /unknown config key "size"/);
+  await assert.rejects(defaultPlugins({ mode: 'production' }), /needs a NATS connection/);
+});
