@@ -76,19 +76,22 @@ export async function dev(file: string, opts: DevOptions): Promise<number> {
   }
   const { host, http, listen } = await startDevHost({ ...opts, router: 'dev', dataDir: opts.dataDir && resolve(opts.dataDir), plugins: manifest, listenWhenReady: true });
   const session = new DevSession(host, http, listen, path, manifest ? () => loadWorkloadManifest(path) : async () => serveWorkload(path, opts));
+  const stop = async () => {
+    session.close();
+    await host.stop();
+  };
+  // Signals are heard from the first version's start on: a first version that fails is
+  // reported while dev goes on watching, and a SIGTERM right after must stop it gracefully.
+  const stopped = untilSignal(stop);
   try {
     await session.start();
   } catch (err) {
-    session.close();
-    await host.stop();
+    await stop();
     throw err;
   }
   if (!manifest && opts.allowHost.length === 0) notice('outgoing HTTP may go to any host (development mode); --allow-host restricts it');
   if (manifest) notice(`key-value and blobstore: ${opts.dataDir ? `on disk under ${resolve(opts.dataDir)}` : 'in memory (kept across reloads, gone when stopped; --data-dir keeps them)'}`);
-  return untilSignal(async () => {
-    session.close();
-    await host.stop();
-  });
+  return stopped;
 }
 
 /** The version being served and the one being tried, and the watchers that trigger reloads. */
