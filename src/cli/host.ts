@@ -186,13 +186,16 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
     await shutdown(r, log);
     throw err;
   }
+  // Signals are heard before the first lines go out: a script may stop it as soon as it reads them.
   if (isWorker) {
+    const stopped = untilPrimaryStops(() => shutdown(r, log));
     announce([httpLine], telemetryNotices(r.host));
-    return untilPrimaryStops(() => shutdown(r, log));
+    return stopped;
   }
+  const stopped = untilSignal(() => shutdown(r, log));
   const lines = hostLines(r.washlet!.hostId, r.host.friendlyName, hostGroup, opts.schedulerNatsUrl, [httpLine]);
   announce(lines, telemetryNotices(r.host));
-  return untilSignal(() => shutdown(r, log));
+  return stopped;
 }
 
 /** What `host` prints first: who it is, where it is controlled, where it serves HTTP. */

@@ -66,8 +66,10 @@ export async function serve(file: string, opts: ServeOptions): Promise<number> {
     await host.stop();
     throw err;
   }
+  // Signals are heard before the URL goes out: a script may stop the server as soon as it reads it.
+  const stopped = (isWorker ? untilPrimaryStops : untilSignal)(() => host.stop(), watchWorkload(host, name, file));
   announce([`Serving HTTP on ${http.url.href}`], opts.allowHost.length === 0 ? ['outgoing HTTP may go to any host (development mode); --allow-host restricts it'] : []);
-  return (isWorker ? untilPrimaryStops : untilSignal)(() => host.stop(), watchWorkload(host, name, file));
+  return stopped;
 }
 
 /** `serve` takes a `wasi:http/incoming-handler` component: say what to do with anything else. */

@@ -49,6 +49,8 @@ export async function up(manifest: string, opts: UpOptions): Promise<number> {
     throw err;
   }
   const urls = http.urls(workloadId);
+  // Signals are heard before the URLs go out: a script may stop it as soon as it reads them.
+  const stopped = (isWorker ? untilPrimaryStops : untilSignal)(() => host.stop(), watchWorkload(host, workloadId, label));
   announce(
     [`Workload ${workload.namespace}/${workload.name} is running${urls.length ? '' : ' (it serves no HTTP)'}`, ...urls.map((url) => `  ${url}`)],
     [
@@ -56,7 +58,7 @@ export async function up(manifest: string, opts: UpOptions): Promise<number> {
       `key-value and blobstore: ${opts.dataDir ? `on disk under ${resolve(opts.dataDir)}` : 'in memory (gone when stopped; --data-dir keeps them)'}`,
     ],
   );
-  return (isWorker ? untilPrimaryStops : untilSignal)(() => host.stop(), watchWorkload(host, workloadId, label));
+  return stopped;
 }
 
 /** `up` takes a manifest: a component given instead is named, with the commands that take one. */
