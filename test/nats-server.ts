@@ -8,10 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reachable, servicesRequired } from './services.ts';
+import { freePort } from './free-port.ts';
 
 export const NATS_SERVER_BINARY = process.env.WASMHOST_TEST_NATS_SERVER ?? '/usr/sbin/nats-server';
 
@@ -117,16 +117,4 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       if (ownDir) await rm(storeDir, { recursive: true, force: true });
     },
   };
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fixturePath } from '../fixtures/index.ts';
+import { freePort } from '../free-port.ts';
 
 const CLI = resolve(import.meta.dirname, '../../bin/wasmhost.js');
 
@@ -46,15 +46,6 @@ function startDev(args: string[], cwd: string) {
     }
   }
   return { child, exited, lines, mark, line };
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 async function get(url: string): Promise<string> {

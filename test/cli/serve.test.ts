@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { examplePath, examplesDir, fixturePath } from '../fixtures/index.ts';
+import { freePort } from '../free-port.ts';
 
 const CLI = resolve(import.meta.dirname, '../../bin/wasmhost.js');
 
@@ -101,15 +101,6 @@ test('up --max-guest-memory sets the limit of instances whose component sets non
   assert.equal(await bad.exited, 1);
   assert.equal(bad.stderr(), 'error: --max-guest-memory lots: expected a size such as 64MiB, 512K or 1GiB\n');
 });
-
-/** A port nothing listens on right now (for a server that must not answer before it is ready). */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** GET on a new connection (so that `--workers` hands each to the next process), answering the status and body. */
 function getFresh(url: string): Promise<{ status: number; body: string }> {
