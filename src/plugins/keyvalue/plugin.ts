@@ -1,11 +1,22 @@
-import { pluginInterface, type Implementations, type Plugin } from '../../plugin/plugin.ts';
+import { pluginInterface, type Implementations, type Plugin, type PluginWorkload } from '../../plugin/plugin.ts';
+import { UsageError } from '../../errors.ts';
 import { KeyValueError, checkIdentifier, type KeyValueBackend } from './backend.ts';
 import { Bucket, storeError, type BucketContext } from './bucket.ts';
 import { keyValueConfig } from './config.ts';
+import { BackendChoice, type BackendRegistry, type BackendResources } from '../shared/backends.ts';
+import { keyValueBackends } from './backends/registry.ts';
 import { STORAGE_ISOLATIONS, storageName, workloadNamePrefix, type StorageIsolation } from '../shared/storage-scope.ts';
 
 export interface KeyValuePluginOptions {
-  backend: KeyValueBackend;
+  /** The host's backend: an instance, or a type of `registry` made with `resources`. */
+  backend: KeyValueBackend | string;
+  /**
+   * What the backends a workload names by type (config `backend`), or `backend` given by type,
+   * are made with; default none (then only `memory` can be chosen).
+   */
+  resources?: BackendResources;
+  /** Where backend types are looked up; default `keyValueBackends`. */
+  registry?: BackendRegistry<KeyValueBackend>;
   /**
    * How workloads are kept apart in the backend (`shared/storage-scope.ts`): 'workload', each
    * its own buckets, or 'shared', by bucket name. Default: the backend's `defaultIsolation`
@@ -33,7 +44,8 @@ const VERSION = '0.2.0-draft';
 const DEFAULT_LIST_PAGE_SIZE = 1000;
 
 /**
- * `wasi:keyvalue/store,atomics,batch@0.2.0-draft` over one backend. The plugin names every
+ * `wasi:keyvalue/store,atomics,batch@0.2.0-draft` over the host's backend, or the one a
+ * workload's config names (`backend: nats`), made once on first use. The plugin names every
  * bucket (see `storageName`): with isolation 'workload', a workload's stable identity is part of
  * the name, so restarts and replicas share data and other workloads never see it. `open`
  * creates a bucket the backend does not have yet, unless config `buckets` restricts the
@@ -41,8 +53,8 @@ const DEFAULT_LIST_PAGE_SIZE = 1000;
  * keeps data only in this process (memory) forgets that workload's buckets.
  */
 export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<KeyValueState> {
-  const { backend } = options;
   const id = options.id ?? 'wasi-keyvalue';
+  const backends = new BackendChoice(id, options.registry ?? keyValueBackends, options.resources ?? {}, options.backend);
   const pageSize = options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`${id}: listPageSize must be a positive integer`);
   if (options.isolation !== undefined && !STORAGE_ISOLATIONS.includes(options.isolation)) {
@@ -55,7 +67,8 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<KeyValueS
     imports: [pluginInterface(`wasi:keyvalue/store,atomics,batch@${VERSION}`)],
 
     onWorkloadBind(workload): KeyValueState {
-      keyValueConfig(id, workload.interfaces);
+      const config = keyValueConfig(id, workload.interfaces);
+      const backend = config.backend === undefined ? backends.default : chosenBackend(workload, config.backend);
       return { backend, isolation: isolationOf(backend), live: true };
     },
 
@@ -99,7 +112,16 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<KeyValueS
     },
 
     async stop() {
-      await backend.close?.();
+      await backends.close();
     },
   };
+
+  /** The backend a workload's config names; failing, an error that says whose config and why. */
+  function chosenBackend(workload: PluginWorkload, type: string): KeyValueBackend {
+    try {
+      return backends.get(type);
+    } catch (err) {
+      throw new UsageError(`workload "${workload.namespace}/${workload.name}", wasi:keyvalue config backend: ${(err as Error).message}`, { cause: err });
+    }
+  }
 }
