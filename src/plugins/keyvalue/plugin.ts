@@ -54,13 +54,13 @@ const DEFAULT_LIST_PAGE_SIZE = 1000;
  */
 export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<KeyValueState> {
   const id = options.id ?? 'wasi-keyvalue';
-  const backends = new BackendChoice(id, options.registry ?? keyValueBackends, options.resources ?? {}, options.backend);
   const pageSize = options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`${id}: listPageSize must be a positive integer`);
   if (options.isolation !== undefined && !STORAGE_ISOLATIONS.includes(options.isolation)) {
     throw new RangeError(`${id}: isolation must be "workload" or "shared", not ${JSON.stringify(options.isolation)}`);
   }
   const isolationOf = (b: KeyValueBackend): StorageIsolation => options.isolation ?? b.defaultIsolation ?? 'workload';
+  const backends = new BackendChoice(id, options.registry ?? keyValueBackends, options.resources ?? {}, options.backend);
 
   return {
     id,
