@@ -10,7 +10,6 @@ import { blobstorePlugin } from './blobstore/plugin.ts';
 import { blobstoreBackends } from './blobstore/backends/registry.ts';
 import { configPlugin } from './config/plugin.ts';
 import { keyValuePlugin } from './keyvalue/plugin.ts';
-import { keyValueBackends } from './keyvalue/backends/registry.ts';
 import { loggingPlugin } from './logging/plugin.ts';
 import { messagingPlugin } from './messaging/plugin.ts';
 import { messagingBackends } from './messaging/backends/registry.ts';
@@ -41,7 +40,8 @@ const PLUGINS: ((c: Composition) => Plugin | undefined | Promise<Plugin | undefi
   // As the reference's cluster host, production takes a component's environment as part of its config.
   ({ production }) => configPlugin(production ? { includeEnvironment: true } : {}),
   () => loggingPlugin(),
-  (c) => keyValuePlugin({ backend: createBackend('wasi-keyvalue', keyValueBackends, c.options.keyvalue ?? storageDefault(c), c.resources) }),
+  // A workload may name another key-value backend (config `backend`): made from the same resources.
+  (c) => keyValuePlugin({ backend: c.options.keyvalue ?? storageDefault(c), resources: c.resources }),
   (c) => blobstorePlugin({ backend: createBackend('wasi-blobstore', blobstoreBackends, c.options.blobstore ?? storageDefault(c), c.resources) }),
   (c) => {
     const type = c.options.messaging ?? (c.production ? 'nats' : 'memory');

@@ -123,7 +123,7 @@ test('rust-kv-counter answers a keyvalue error with 500 and its debug text', asy
   // The workload may open only "other": open("default") is access-denied.
   assert.deepEqual(await request('denied.test', '/'), { status: 500, type: 'text/plain', body: 'Error::AccessDenied\n' });
   // A value that is not a number cannot be incremented: an `other(string)` error.
-  await kvBackend.set('test/kv', 'default', 'text', new TextEncoder().encode('not a number'));
+  await kvBackend.set('test/kv/default', 'text', new TextEncoder().encode('not a number'));
   assert.deepEqual(await request('kv.test', '/text'), {
     status: 500,
     type: 'text/plain',

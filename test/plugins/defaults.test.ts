@@ -1,6 +1,7 @@
 // The one composition of the built-in plugins, and backends chosen by name from their registries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { UsageError } from '../../src/errors.ts';
 import { defaultPlugins } from '../../src/plugins/defaults.ts';
 import { keyValueBackends, MemoryKeyValueBackend, FilesystemKeyValueBackend } from '../../src/plugins/keyvalue/index.ts';
@@ -19,4 +20,20 @@ test('a backend is chosen by name; an unknown name, a missing resource or an unk
   assert.throws(() => createBackend('kv', keyValueBackends, 'nats', {}), /needs a NATS connection/);
   assert.throws(() => createBackend('kv', keyValueBackends, 'memory', {}, { size: '1' }), /unknown config key "size"/);
   await assert.rejects(defaultPlugins({ mode: 'production' }), /needs a NATS connection/);
+});
+
+test("the key-value plugin offers a workload the registry's other backends, made with the host's resources", async () => {
+  const plugins = await defaultPlugins({ mode: 'development' });
+  const kv = plugins.find((p) => p.id === 'wasi-keyvalue')!;
+  const workload = (config: Record<string, string>) => ({
+    id: 'w',
+    namespace: 'default',
+    name: 'w',
+    annotations: {},
+    interfaces: [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store'], version: '0.2.0-draft', config }],
+    logger: pino({ level: 'silent' }),
+  });
+  assert.ok(await kv.onWorkloadBind!(workload({ backend: 'memory' })));
+  assert.throws(() => kv.onWorkloadBind!(workload({ backend: 'nats' })), /backend "nats": the NATS key-value backend needs a NATS connection/);
+  for (const p of plugins) await p.stop?.();
 });

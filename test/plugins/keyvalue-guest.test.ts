@@ -79,7 +79,7 @@ test('kv-counter: hit increments from 0, logs, and read sees the decimal text', 
     { level: 'info', context: 'kv-counter', message: 'hit other = 1' },
   ]);
   // The bucket named by config, in the workload's own scope.
-  assert.equal(new TextDecoder().decode(await backend.get('default/w1', 'counters', 'visits')), '2');
+  assert.equal(new TextDecoder().decode(await backend.get('default/w1/counters', 'visits')), '2');
 });
 
 test('kv-counter: workloads count separately, and a new instance of one workload sees its data', async () => {
@@ -114,8 +114,8 @@ test('kv-counter: the guest receives WIT errors as values it can report', async 
   await guestError(denied.hit('k'), 'open "default": access-denied');
 
   const app = await startCounter(plugin, 'w2');
-  await backend.openBucket('default/w2', 'default');
-  await backend.set('default/w2', 'default', 'word', new TextEncoder().encode('hello'));
+  await backend.openBucket('default/w2/default');
+  await backend.set('default/w2/default', 'word', new TextEncoder().encode('hello'));
   await guestError(app.hit('word'), 'increment "word": other: cannot increment key "word": its value is not a decimal u64');
   assert.equal(await app.read('word'), 'hello');
 

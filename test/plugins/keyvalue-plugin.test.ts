@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { UsageError } from '../../src/errors.ts';
-import { MemoryKeyValueBackend, keyValuePlugin } from '../../src/plugins/keyvalue/index.ts';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FilesystemKeyValueBackend, MemoryKeyValueBackend, keyValuePlugin } from '../../src/plugins/keyvalue/index.ts';
 import { bindKeyValue, keyValueWorkload, type KeyValueImports, hosted } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -106,6 +109,60 @@ test('workloads are isolated, and unbinding drops a workload (idempotently)', as
   assert.equal(await (await two.open('shared-name')).exists('k'), false, 'the other workload still works');
 });
 
+test('the last replica to unbind frees every bucket of the workload, whichever replica opened it', async () => {
+  const backend = new MemoryKeyValueBackend();
+  const plugin = hosted(keyValuePlugin({ backend }));
+  const first = await bindKeyValue(plugin, keyValueWorkload('r1', {}, { name: 'app' }));
+  const second = await bindKeyValue(plugin, keyValueWorkload('r2', {}, { name: 'app' }));
+  await (await first.open('x')).set('k', bytes('from r1'));
+  await (await second.open('y')).set('k', bytes('from r2'));
+  await plugin.onWorkloadUnbind!('r1');
+  assert.equal(text(await backend.get('default/app/x', 'k')), 'from r1', 'kept while a replica runs');
+  await plugin.onWorkloadUnbind!('r2');
+  await assert.rejects(backend.get('default/app/x', 'k'), /not open/);
+  await assert.rejects(backend.get('default/app/y', 'k'), /not open/);
+});
+
+test("isolation 'workload': identities holding '/' or '%' never meet, and the guest's name is bounded as before", async () => {
+  const backend = new MemoryKeyValueBackend();
+  const plugin = hosted(keyValuePlugin({ backend }));
+  const ab = await bindKeyValue(plugin, keyValueWorkload('w1', {}, { namespace: 'a/b', name: 'c' }));
+  const bc = await bindKeyValue(plugin, keyValueWorkload('w2', {}, { namespace: 'a', name: 'b/c' }));
+  await (await ab.open('d')).set('k', bytes('a/b + c'));
+  assert.equal(await (await bc.open('d')).get('k'), undefined);
+  assert.equal(text(await backend.get('a%2Fb/c/d', 'k')), 'a/b + c');
+  await rejectsWithWitError(ab.open('x'.repeat(256)), { tag: 'other', val: `invalid bucket name "${'x'.repeat(64)}": it is longer than 255 characters` });
+  await ab.open('x'.repeat(255));
+});
+
+test("isolation 'shared': workloads that name a bucket alike share it, and unbinding frees nothing", async () => {
+  const backend = new MemoryKeyValueBackend();
+  const plugin = hosted(keyValuePlugin({ backend, isolation: 'shared' }));
+  const one = await bindKeyValue(plugin, keyValueWorkload('w1'));
+  const two = await bindKeyValue(plugin, keyValueWorkload('w2', { prefix: 'p-' }));
+  await (await one.open('common')).set('k', bytes('one'));
+  assert.equal(await (await two.open('common')).get('k'), undefined, 'config prefix still applies');
+  await (await two.open('common')).set('k', bytes('two'));
+  assert.equal(text(await backend.get('common', 'k')), 'one');
+  assert.equal(text(await backend.get('p-common', 'k')), 'two');
+  await plugin.onWorkloadUnbind!('w1');
+  assert.equal(text(await backend.get('common', 'k')), 'one');
+  assert.throws(() => keyValuePlugin({ backend, isolation: 'global' as 'shared' }), /wasi-keyvalue: isolation must be "workload" or "shared", not "global"/);
+});
+
+test("the backend's default isolation applies unless the plugin is told one (the filesystem store's is 'shared', where its files have always been)", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'wasmhost-kv-isolation-'));
+  try {
+    const shared = await bindKeyValue(hosted(keyValuePlugin({ backend: new FilesystemKeyValueBackend({ root }) })), keyValueWorkload('w1'));
+    await (await shared.open('b')).set('k', bytes('v'));
+    const isolated = await bindKeyValue(hosted(keyValuePlugin({ backend: new FilesystemKeyValueBackend({ root }), isolation: 'workload' })), keyValueWorkload('w1'));
+    await (await isolated.open('b')).set('k', bytes('v'));
+    assert.deepEqual((await readdir(root)).sort(), ['b', 'default%2Fw1%2Fb']);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('config "buckets" limits which identifiers open; others are access-denied', async () => {
   const plugin = hosted(keyValuePlugin({ backend: new MemoryKeyValueBackend() }));
   const kv = await bindKeyValue(plugin, keyValueWorkload('w1', { buckets: 'sessions, cache' }));
@@ -120,8 +177,9 @@ test('config "prefix" names the backend bucket', async () => {
   const backend = new MemoryKeyValueBackend();
   const kv = await bindKeyValue(hosted(keyValuePlugin({ backend })), keyValueWorkload('w1', { prefix: 'app1-' }));
   await (await kv.open('cache')).set('k', bytes('v'));
-  assert.equal(text(await backend.get('default/w1', 'app1-cache', 'k')), 'v');
-  await assert.rejects(backend.get('default/w1', 'cache', 'k'), /not open/);
+  assert.equal(text(await backend.get('default/w1/app1-cache', 'k')), 'v');
+  await assert.rejects(backend.get('default/w1/cache', 'k'), /not open/);
+  await assert.rejects(backend.get('app1-cache', 'k'), /not open/, 'isolation is "workload" by default');
 });
 
 test('an unknown config key fails the bind, naming the plugin and the key', async () => {

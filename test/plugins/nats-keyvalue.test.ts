@@ -1,5 +1,6 @@
 // The NATS JetStream key-value backend against the real server: the shared backend suite, the
-// naming policy (per-workload or shared buckets, odd names that must never collide), keys of any
+// naming (JetStream names of the plugin's bucket names, odd names that must never collide, and
+// buckets that an older wasmhost named per workload scope, still found), keys of any
 // spelling, compare-and-swap increments from several hosts, persistence across connections, and
 // the failures (a bucket deleted behind the backend's back, oversized values, closed things).
 // The encoders are checked without a server too. Server outages: nats-reconnect.test.ts.
@@ -7,12 +8,15 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { KeyValueError, NatsKeyValueBackend, type NatsKeyValueOptions } from '../../src/plugins/keyvalue/index.ts';
+import { Kvm } from '@nats-io/kv';
+import { jetstream } from '@nats-io/jetstream';
+import { KeyValueError, NatsKeyValueBackend, keyValuePlugin, type NatsKeyValueOptions } from '../../src/plugins/keyvalue/index.ts';
 import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from '../../src/plugins/keyvalue/backends/nats-keys.ts';
 import { decodeNatsName, encodeNatsName, natsStoreName } from '../../src/plugins/shared/nats-names.ts';
 import { NATS_URL, service } from '../services.ts';
 import { keyValueBackendSuite, rejectsWith } from './keyvalue-backend-suite.ts';
 import { natsTestRun } from './nats-test-helpers.ts';
+import { bindKeyValue, hosted, keyValueWorkload } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined) => (value === undefined ? undefined : new TextDecoder().decode(value));
@@ -103,123 +107,148 @@ describe('NATS key-value backend', { skip }, () => {
     const bucketPrefix = freshPrefix();
     const hosts = await Promise.all(Array.from({ length: 5 }, async () => new NatsKeyValueBackend({ connection: await connectTo(), bucketPrefix })));
     // Every host opens the (new) bucket at once: creating it concurrently is fine too.
-    await Promise.all(hosts.map((kv) => kv.openBucket('ns/app', 'counters')));
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => hosts[i % 5].increment('ns/app', 'counters', 'hits', 1n)));
+    await Promise.all(hosts.map((kv) => kv.openBucket('ns/app/counters')));
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => hosts[i % 5].increment('ns/app/counters', 'hits', 1n)));
     assert.deepEqual(
       results.map(Number).sort((a, b) => a - b),
       Array.from({ length: 50 }, (_, i) => i + 1),
       'every increment saw a value of its own',
     );
-    assert.equal(text(await hosts[0].get('ns/app', 'counters', 'hits')), '50');
-    await Promise.all(Array.from({ length: 20 }, (_, i) => hosts[i % 5].increment('ns/app', 'counters', 'hits', 5n)));
-    assert.equal(await hosts[3].increment('ns/app', 'counters', 'hits', 0n), 150n);
+    assert.equal(text(await hosts[0].get('ns/app/counters', 'hits')), '50');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => hosts[i % 5].increment('ns/app/counters', 'hits', 5n)));
+    assert.equal(await hosts[3].increment('ns/app/counters', 'hits', 0n), 150n);
     await Promise.all(hosts.map((kv) => kv.close()));
   });
 
-  test("nats: isolation 'workload' gives each scope its own buckets, named by the documented policy", async () => {
+  test('nats: each bucket name is its own JetStream bucket, the plugin\'s workload names included', async () => {
     const bucketPrefix = freshPrefix();
     const kv = await backend({ bucketPrefix });
-    await kv.openBucket('prod/app-a', 'b');
-    await kv.set('prod/app-a', 'b', 'k', bytes('a'));
-    await rejectsWith(kv.get('prod/app-b', 'b', 'k'), 'no-such-store', /bucket "b" does not exist/);
-    await kv.openBucket('prod/app-b', 'b');
-    assert.equal(await kv.get('prod/app-b', 'b', 'k'), undefined);
-    await kv.set('prod/app-b', 'b', 'k', bytes('b'));
-    assert.equal(text(await kv.get('prod/app-a', 'b', 'k')), 'a');
+    await kv.openBucket('prod/app-a/b');
+    await kv.set('prod/app-a/b', 'k', bytes('a'));
+    await rejectsWith(kv.get('prod/app-b/b', 'k'), 'no-such-store', /bucket "prod\/app-b\/b" does not exist/);
+    await kv.openBucket('prod/app-b/b');
+    assert.equal(await kv.get('prod/app-b/b', 'k'), undefined);
+    await kv.set('prod/app-b/b', 'k', bytes('b'));
+    assert.equal(text(await kv.get('prod/app-a/b', 'k')), 'a');
     // The same workload on another host (replica or restart) shares its buckets.
     const replica = new NatsKeyValueBackend({ connection: await connectTo(), bucketPrefix });
-    assert.equal(text(await replica.get('prod/app-a', 'b', 'k')), 'a');
-    assert.deepEqual(await runStreams(bucketPrefix), [`KV_${bucketPrefix}prod-2Fapp-2Da_b`, `KV_${bucketPrefix}prod-2Fapp-2Db_b`]);
+    assert.equal(text(await replica.get('prod/app-a/b', 'k')), 'a');
+    assert.deepEqual(await runStreams(bucketPrefix), [`KV_${bucketPrefix}prod-2Fapp-2Da-2Fb`, `KV_${bucketPrefix}prod-2Fapp-2Db-2Fb`]);
   });
 
-  test("nats: isolation 'shared' lets workloads that name a bucket alike share it", async () => {
+  test("nats: the backend's isolation option is the plugin's default: 'shared' lets workloads that name a bucket alike share it", async () => {
     const bucketPrefix = freshPrefix();
     const kv = await backend({ bucketPrefix, isolation: 'shared' });
-    await kv.openBucket('prod/app-a', 'common');
-    await kv.set('prod/app-a', 'common', 'k', bytes('from a'));
-    assert.equal(text(await kv.get('prod/app-b', 'common', 'k')), 'from a');
-    assert.equal(await kv.increment('prod/app-b', 'common', 'n', 2n), 2n);
-    assert.equal(await kv.increment('prod/app-a', 'common', 'n', 1n), 3n);
+    assert.equal(kv.defaultIsolation, 'shared');
+    assert.equal((await backend()).defaultIsolation, 'workload');
+    const plugin = hosted(keyValuePlugin({ backend: kv }));
+    const a = await bindKeyValue(plugin, keyValueWorkload('a', {}, { namespace: 'prod', name: 'app-a' }));
+    const b = await bindKeyValue(plugin, keyValueWorkload('b', {}, { namespace: 'prod', name: 'app-b' }));
+    await (await a.open('common')).set('k', bytes('from a'));
+    assert.equal(text(await (await b.open('common')).get('k')), 'from a');
+    assert.equal(await b.increment(await b.open('common'), 'n', 2n), 2n);
+    assert.equal(await a.increment(await a.open('common'), 'n', 1n), 3n);
     assert.deepEqual(await runStreams(bucketPrefix), [`KV_${bucketPrefix}common`]);
   });
 
-  test('nats: odd bucket names and scopes never collide', async () => {
+  test('nats: buckets an older wasmhost named per workload scope are found, and new ones get the current name', async () => {
+    const bucketPrefix = freshPrefix();
+    // Written the old way (the JetStream bucket of scope `default/app`, bucket `cache`) by another client.
+    const oldName = `${bucketPrefix}default-2Fapp_cache`;
+    assert.deepEqual(natsStoreName(bucketPrefix, 'workload', 'default/app', 'cache'), { name: oldName });
+    const old = await new Kvm(jetstream(await sharedConnection())).create(oldName, { history: 1 });
+    await old.put('k', bytes('written before'));
+    await old.put('n', bytes('41'));
+
+    const plugin = hosted(keyValuePlugin({ backend: await backend({ bucketPrefix }) }));
+    const app = await bindKeyValue(plugin, keyValueWorkload('id-1', {}, { namespace: 'default', name: 'app' }));
+    const cache = await app.open('cache');
+    assert.equal(text(await cache.get('k')), 'written before');
+    assert.equal(await app.increment(cache, 'n', 1n), 42n);
+    await cache.set('new', bytes('after'));
+    const written = await old.get('new');
+    assert.equal(text(written ? new Uint8Array(written.value) : undefined), 'after', 'written into the old bucket');
+    // A bucket no older wasmhost made has the current name; another workload never reaches the old one.
+    await (await app.open('fresh')).set('k', bytes('v'));
+    const other = await bindKeyValue(plugin, keyValueWorkload('id-2', {}, { namespace: 'default', name: 'other' }));
+    assert.equal(await (await other.open('cache')).get('k'), undefined);
+    assert.deepEqual(await runStreams(bucketPrefix), [`KV_${bucketPrefix}default-2Fapp-2Ffresh`, `KV_${bucketPrefix}default-2Fapp_cache`, `KV_${bucketPrefix}default-2Fother-2Fcache`]);
+
+    // A new backend (host restart) finds the old bucket again; an escaped identity maps back to its old scope.
+    const restarted = await backend({ bucketPrefix });
+    await restarted.openBucket('default/app/cache');
+    assert.equal(text(await restarted.get('default/app/cache', 'new')), 'after');
+    const oddOld = await new Kvm(jetstream(await sharedConnection())).create(`${bucketPrefix}n-2Fs_b`, { history: 1 });
+    await oddOld.put('k', bytes('odd'));
+    const odd = await bindKeyValue(plugin, keyValueWorkload('id-3', {}, { namespace: 'n', name: 's' }));
+    assert.equal(text(await (await odd.open('b')).get('k')), 'odd');
+  });
+
+  test('nats: odd bucket names never collide', async () => {
     const kv = await backend();
-    // '_' is the scope separator, '-' the escape: spellings of one another must stay apart.
-    const buckets = ['a_b', 'a-b', 'a-5Fb', 'a-2Db', 'a.b', 'a b', 'A', 'a', '_', '-', 'ünï', '🎉', 'a/b', 'KV_x'];
+    // '_' was the scope separator, '-' is the escape: spellings of one another must stay apart.
+    const buckets = ['a_b', 'a-b', 'a-5Fb', 'a-2Db', 'a.b', 'a b', 'A', 'a', '_', '-', 'ünï', '🎉', 'a/b', 'KV_x', 'x_y/n/z', 'x/n/y_z', 'x-5Fy/n/z', 'x/y/z', 'x%2Fy/z'];
     for (const bucket of buckets) {
-      await kv.openBucket('w', bucket);
-      await kv.set('w', bucket, 'who', bytes(bucket));
+      await kv.openBucket(bucket);
+      await kv.set(bucket, 'who', bytes(bucket));
     }
-    for (const bucket of buckets) assert.equal(text(await kv.get('w', bucket, 'who')), bucket);
-    const scoped: [string, string][] = [
-      ['x_y', 'z'],
-      ['x', 'y_z'],
-      ['x-5Fy', 'z'],
-      ['x/y', 'z'],
-    ];
-    for (const [scope, bucket] of scoped) {
-      await kv.openBucket(scope, bucket);
-      await kv.set(scope, bucket, 'who', bytes(`${scope}|${bucket}`));
-    }
-    for (const [scope, bucket] of scoped) assert.equal(text(await kv.get(scope, bucket, 'who')), `${scope}|${bucket}`);
-    await rejectsWith(kv.openBucket('w', 'é'.repeat(100)), 'other', /invalid bucket name "é+": too long for NATS once encoded/);
-    await rejectsWith(kv.openBucket('w', 'lone \ud800'), 'other', /not well-formed Unicode/);
+    for (const bucket of buckets) assert.equal(text(await kv.get(bucket, 'who')), bucket);
+    await rejectsWith(kv.openBucket('é'.repeat(100)), 'other', /invalid bucket name "é+": too long for NATS once encoded/);
+    await rejectsWith(kv.openBucket('lone \ud800'), 'other', /not well-formed Unicode/);
   });
 
   test('nats: keys of any spelling round-trip, list as written, and never collide', async () => {
     const kv = await backend();
-    await kv.openBucket('w', 'b');
+    await kv.openBucket('b');
     const keys = ['.', '..', '.a', 'a.', 'a..b', 'a.b', 'a/b', '=', '=41', 'A', '*', '>', 'a.*', 'a b', '\0', 'ü', '🎉', '$KV', '-', '_', 'x'.repeat(MAX_ENCODED_KEY_LENGTH)];
-    for (const [i, key] of keys.entries()) await kv.set('w', 'b', key, bytes(String(i)));
-    for (const [i, key] of keys.entries()) assert.equal(text(await kv.get('w', 'b', key)), String(i), key);
-    assert.deepEqual((await kv.listKeys('w', 'b', undefined, 100)).keys, [...keys].sort());
-    assert.deepEqual((await kv.getMany('w', 'b', ['a.*', 'a.b', 'nope'])).map(text), [String(keys.indexOf('a.*')), String(keys.indexOf('a.b')), undefined]);
+    for (const [i, key] of keys.entries()) await kv.set('b', key, bytes(String(i)));
+    for (const [i, key] of keys.entries()) assert.equal(text(await kv.get('b', key)), String(i), key);
+    assert.deepEqual((await kv.listKeys('b', undefined, 100)).keys, [...keys].sort());
+    assert.deepEqual((await kv.getMany('b', ['a.*', 'a.b', 'nope'])).map(text), [String(keys.indexOf('a.*')), String(keys.indexOf('a.b')), undefined]);
     // Too long for a subject: refused before it reaches the connection (NATS would close it).
-    await rejectsWith(kv.set('w', 'b', 'x'.repeat(MAX_ENCODED_KEY_LENGTH + 1), bytes('v')), 'other', /too long for the NATS store \(2049 characters once encoded, at most 2048\)/);
-    await rejectsWith(kv.get('w', 'b', 'é'.repeat(400)), 'other', /2400 characters once encoded/);
-    await rejectsWith(kv.set('w', 'b', 'lone \udc00', bytes('v')), 'other', /not well-formed Unicode/);
-    await rejectsWith(kv.setMany('w', 'b', [['fine', bytes('v')], ['', bytes('v')]]), 'other', /it is empty/);
-    assert.equal(await kv.exists('w', 'b', 'fine'), false, 'a refused batch writes nothing');
-    assert.equal(text(await kv.get('w', 'b', 'a.b')), String(keys.indexOf('a.b')), 'the connection still works');
+    await rejectsWith(kv.set('b', 'x'.repeat(MAX_ENCODED_KEY_LENGTH + 1), bytes('v')), 'other', /too long for the NATS store \(2049 characters once encoded, at most 2048\)/);
+    await rejectsWith(kv.get('b', 'é'.repeat(400)), 'other', /2400 characters once encoded/);
+    await rejectsWith(kv.set('b', 'lone \udc00', bytes('v')), 'other', /not well-formed Unicode/);
+    await rejectsWith(kv.setMany('b', [['fine', bytes('v')], ['', bytes('v')]]), 'other', /it is empty/);
+    assert.equal(await kv.exists('b', 'fine'), false, 'a refused batch writes nothing');
+    assert.equal(text(await kv.get('b', 'a.b')), String(keys.indexOf('a.b')), 'the connection still works');
   });
 
   test('nats: deleted keys are gone from get, exists, list-keys and counters', async () => {
     const kv = await backend();
-    await kv.openBucket('w', 'b');
-    await kv.setMany('w', 'b', [
+    await kv.openBucket('b');
+    await kv.setMany('b', [
       ['a', bytes('1')],
       ['b', bytes('2')],
       ['c', bytes('3')],
       ['n', bytes('41')],
     ]);
-    await kv.delete('w', 'b', 'b');
-    await kv.deleteMany('w', 'b', ['n', 'never-there']);
-    assert.equal(await kv.get('w', 'b', 'b'), undefined);
-    assert.equal(await kv.exists('w', 'b', 'b'), false);
-    assert.deepEqual(await kv.listKeys('w', 'b', undefined, 10), { keys: ['a', 'c'] });
-    assert.deepEqual(await kv.listKeys('w', 'b', undefined, 1), { keys: ['a'], cursor: 1 });
-    assert.deepEqual(await kv.listKeys('w', 'b', 1, 1), { keys: ['c'] });
-    assert.equal(await kv.increment('w', 'b', 'n', 1n), 1n, 'a deleted counter starts again at 0');
-    await kv.set('w', 'b', 'b', bytes('back'));
-    assert.deepEqual((await kv.listKeys('w', 'b', undefined, 10)).keys, ['a', 'b', 'c', 'n']);
+    await kv.delete('b', 'b');
+    await kv.deleteMany('b', ['n', 'never-there']);
+    assert.equal(await kv.get('b', 'b'), undefined);
+    assert.equal(await kv.exists('b', 'b'), false);
+    assert.deepEqual(await kv.listKeys('b', undefined, 10), { keys: ['a', 'c'] });
+    assert.deepEqual(await kv.listKeys('b', undefined, 1), { keys: ['a'], cursor: 1 });
+    assert.deepEqual(await kv.listKeys('b', 1, 1), { keys: ['c'] });
+    assert.equal(await kv.increment('b', 'n', 1n), 1n, 'a deleted counter starts again at 0');
+    await kv.set('b', 'b', bytes('back'));
+    assert.deepEqual((await kv.listKeys('b', undefined, 10)).keys, ['a', 'b', 'c', 'n']);
   });
 
-  test('nats: a new connection and backend see the data (host restart); dropScope deletes nothing', async () => {
+  test('nats: a new connection and backend see the data (host restart)', async () => {
     const bucketPrefix = freshPrefix();
     const first = new NatsKeyValueBackend({ connection: await connectTo(), bucketPrefix });
-    await first.openBucket('ns/app', 'b');
-    await first.set('ns/app', 'b', 'greeting', bytes('hello'));
-    assert.equal(await first.increment('ns/app', 'b', 'visits', 3n), 3n);
-    await first.dropScope('ns/app');
+    await first.openBucket('ns/app/b');
+    await first.set('ns/app/b', 'greeting', bytes('hello'));
+    assert.equal(await first.increment('ns/app/b', 'visits', 3n), 3n);
     await first.close();
 
     const nc = await connectTo();
     const second = new NatsKeyValueBackend({ connection: nc, bucketPrefix });
-    await second.openBucket('ns/app', 'b');
-    assert.equal(text(await second.get('ns/app', 'b', 'greeting')), 'hello');
-    assert.equal(await second.increment('ns/app', 'b', 'visits', 1n), 4n);
-    assert.deepEqual((await second.listKeys('ns/app', 'b', undefined, 10)).keys, ['greeting', 'visits']);
+    await second.openBucket('ns/app/b');
+    assert.equal(text(await second.get('ns/app/b', 'greeting')), 'hello');
+    assert.equal(await second.increment('ns/app/b', 'visits', 1n), 4n);
+    assert.deepEqual((await second.listKeys('ns/app/b', undefined, 10)).keys, ['greeting', 'visits']);
     await second.close();
     assert.equal(nc.isClosed(), false, 'close leaves the caller\'s connection open');
   });
@@ -227,51 +256,51 @@ describe('NATS key-value backend', { skip }, () => {
   test('nats: a bucket deleted behind the backend\'s back is no-such-store until opened again', async () => {
     const bucketPrefix = freshPrefix();
     const kv = await backend({ bucketPrefix });
-    await kv.openBucket('w', 'b');
-    await kv.set('w', 'b', 'k', bytes('v'));
-    await (await jsm()).streams.delete(`KV_${bucketPrefix}w_b`);
+    await kv.openBucket('b');
+    await kv.set('b', 'k', bytes('v'));
+    await (await jsm()).streams.delete(`KV_${bucketPrefix}b`);
     const gone = /bucket "b" does not exist/;
-    await rejectsWith(kv.get('w', 'b', 'k'), 'no-such-store', gone);
-    await rejectsWith(kv.set('w', 'b', 'k', bytes('v')), 'no-such-store', gone);
-    await rejectsWith(kv.delete('w', 'b', 'k'), 'no-such-store', gone);
-    await rejectsWith(kv.exists('w', 'b', 'k'), 'no-such-store', gone);
-    await rejectsWith(kv.listKeys('w', 'b', undefined, 10), 'no-such-store', gone);
-    await rejectsWith(kv.increment('w', 'b', 'k', 1n), 'no-such-store', gone);
-    await rejectsWith(kv.setMany('w', 'b', [['k', bytes('v')]]), 'no-such-store', gone);
-    await rejectsWith(kv.deleteMany('w', 'b', ['k']), 'no-such-store', gone);
-    await kv.openBucket('w', 'b');
-    assert.equal(await kv.get('w', 'b', 'k'), undefined, 'opened again: a new, empty bucket');
-    await kv.set('w', 'b', 'k', bytes('again'));
-    assert.equal(text(await kv.get('w', 'b', 'k')), 'again');
+    await rejectsWith(kv.get('b', 'k'), 'no-such-store', gone);
+    await rejectsWith(kv.set('b', 'k', bytes('v')), 'no-such-store', gone);
+    await rejectsWith(kv.delete('b', 'k'), 'no-such-store', gone);
+    await rejectsWith(kv.exists('b', 'k'), 'no-such-store', gone);
+    await rejectsWith(kv.listKeys('b', undefined, 10), 'no-such-store', gone);
+    await rejectsWith(kv.increment('b', 'k', 1n), 'no-such-store', gone);
+    await rejectsWith(kv.setMany('b', [['k', bytes('v')]]), 'no-such-store', gone);
+    await rejectsWith(kv.deleteMany('b', ['k']), 'no-such-store', gone);
+    await kv.openBucket('b');
+    assert.equal(await kv.get('b', 'k'), undefined, 'opened again: a new, empty bucket');
+    await kv.set('b', 'k', bytes('again'));
+    assert.equal(text(await kv.get('b', 'k')), 'again');
   });
 
   test('nats: a value past the server\'s max_payload is refused by name, and the connection stays usable', async () => {
     const nc = await sharedConnection();
     const limit = nc.info!.max_payload;
     const kv = await backend();
-    await kv.openBucket('w', 'b');
-    await rejectsWith(kv.set('w', 'b', 'big', new Uint8Array(limit + 1)), 'other', new RegExp(`value of ${limit + 1} bytes exceeds the NATS server's limit of ${limit} bytes`));
-    await kv.set('w', 'b', 'fits', new Uint8Array(limit - 1024));
-    assert.equal((await kv.get('w', 'b', 'fits'))?.length, limit - 1024);
+    await kv.openBucket('b');
+    await rejectsWith(kv.set('b', 'big', new Uint8Array(limit + 1)), 'other', new RegExp(`value of ${limit + 1} bytes exceeds the NATS server's limit of ${limit} bytes`));
+    await kv.set('b', 'fits', new Uint8Array(limit - 1024));
+    assert.equal((await kv.get('b', 'fits'))?.length, limit - 1024);
     assert.equal(nc.isClosed(), false);
   });
 
   test('nats: calls after close, or on a closed connection, fail at once saying so', async () => {
     const kv = await backend();
-    await kv.openBucket('w', 'b');
+    await kv.openBucket('b');
     await kv.close();
-    await rejectsWith(kv.get('w', 'b', 'k'), 'other', /get from bucket "b" failed: the NATS key-value backend is closed/);
+    await rejectsWith(kv.get('b', 'k'), 'other', /get from bucket "b" failed: the NATS key-value backend is closed/);
     const nc = await connect({ servers: NATS_URL });
     const other = new NatsKeyValueBackend({ connection: nc, bucketPrefix: freshPrefix() });
     await nc.close();
     const started = Date.now();
-    await rejectsWith(other.openBucket('w', 'b'), 'other', /open bucket "b" failed: the NATS connection is closed/);
+    await rejectsWith(other.openBucket('b'), 'other', /open bucket "b" failed: the NATS connection is closed/);
     assert.ok(Date.now() - started < 1000);
   });
 
   test('nats: a failure never shows the server address to the guest', async () => {
     const kv = await backend();
-    await assert.rejects(kv.get('w', 'never', 'k'), (err: unknown) => {
+    await assert.rejects(kv.get('never', 'k'), (err: unknown) => {
       assert.ok(err instanceof KeyValueError);
       assert.ok(!err.message.includes('127.0.0.1') && !err.message.includes('4222'), err.message);
       return true;

@@ -67,9 +67,9 @@ describe('NATS backends when the server goes away and comes back', { skip: natsS
 
   test('key-value: calls fail in time with KeyValueError while the server is down; afterwards the data is there', async () => {
     const kv = new NatsKeyValueBackend({ connection: nc!, timeoutMs: TIMEOUT_MS });
-    await kv.openBucket('ns/app', 'b');
-    await kv.set('ns/app', 'b', 'kept', bytes('before the outage'));
-    assert.equal(await kv.increment('ns/app', 'b', 'counter', 7n), 7n);
+    await kv.openBucket('ns/app/b');
+    await kv.set('ns/app/b', 'kept', bytes('before the outage'));
+    assert.equal(await kv.increment('ns/app/b', 'counter', 7n), 7n);
 
     await server!.stop();
     const down = (err: unknown) => {
@@ -79,25 +79,25 @@ describe('NATS backends when the server goes away and comes back', { skip: natsS
     };
     // All at once: none waits for another, and each is bounded on its own.
     const calls: [string, () => Promise<unknown>][] = [
-      ['open', () => kv.openBucket('ns/app', 'b')],
-      ['get', () => kv.get('ns/app', 'b', 'kept')],
-      ['set', () => kv.set('ns/app', 'b', 'outage-set', bytes('x'))],
-      ['delete', () => kv.delete('ns/app', 'b', 'outage-delete')],
-      ['exists', () => kv.exists('ns/app', 'b', 'kept')],
-      ['list-keys', () => kv.listKeys('ns/app', 'b', undefined, 10)],
-      ['increment', () => kv.increment('ns/app', 'b', 'outage-counter', 1n)],
-      ['get-many', () => kv.getMany('ns/app', 'b', ['kept', 'counter'])],
-      ['set-many', () => kv.setMany('ns/app', 'b', [['outage-many', bytes('x')]])],
+      ['open', () => kv.openBucket('ns/app/b')],
+      ['get', () => kv.get('ns/app/b', 'kept')],
+      ['set', () => kv.set('ns/app/b', 'outage-set', bytes('x'))],
+      ['delete', () => kv.delete('ns/app/b', 'outage-delete')],
+      ['exists', () => kv.exists('ns/app/b', 'kept')],
+      ['list-keys', () => kv.listKeys('ns/app/b', undefined, 10)],
+      ['increment', () => kv.increment('ns/app/b', 'outage-counter', 1n)],
+      ['get-many', () => kv.getMany('ns/app/b', ['kept', 'counter'])],
+      ['set-many', () => kv.setMany('ns/app/b', [['outage-many', bytes('x')]])],
     ];
     const elapsed = await Promise.all(calls.map(([label, call]) => failsWithin(`kv ${label}`, call, down)));
     for (const ms of elapsed) assert.ok(ms >= TIMEOUT_MS - 100, `failed after ${ms} ms: not before NATS had its time`);
 
     await server!.restart();
     // The same backend on the same connection: the client reconnects by itself.
-    assert.equal(text(await eventually(() => kv.get('ns/app', 'b', 'kept'))), 'before the outage');
-    assert.equal(await kv.increment('ns/app', 'b', 'counter', 1n), 8n);
-    await kv.set('ns/app', 'b', 'after', bytes('the outage'));
-    const keys = (await kv.listKeys('ns/app', 'b', undefined, 100)).keys;
+    assert.equal(text(await eventually(() => kv.get('ns/app/b', 'kept'))), 'before the outage');
+    assert.equal(await kv.increment('ns/app/b', 'counter', 1n), 8n);
+    await kv.set('ns/app/b', 'after', bytes('the outage'));
+    const keys = (await kv.listKeys('ns/app/b', undefined, 100)).keys;
     for (const key of ['after', 'counter', 'kept']) assert.ok(keys.includes(key), `${key} in ${keys}`);
     await kv.close();
   });

@@ -7,8 +7,6 @@ export type StoreError = { tag: 'no-such-store' } | { tag: 'access-denied' } | {
 /** What every bucket of one component shares. */
 export interface BucketContext {
   backend: KeyValueBackend;
-  /** The workload's `namespace/name`: the backend's isolation scope. */
-  scope: string;
   /** Keys per `list-keys` page. */
   pageSize: number;
   logger: Logger;
@@ -20,63 +18,66 @@ export interface BucketContext {
  */
 export class Bucket {
   readonly #ctx: BucketContext;
-  /** The backend's name for the bucket (config `prefix` + identifier). */
+  /** The backend's name for the bucket (the plugin's naming policy). */
   readonly #name: string;
+  /** What the guest calls it (config `prefix` + identifier), for its error messages. */
+  readonly #shown: string;
 
-  constructor(ctx: BucketContext, name: string) {
+  constructor(ctx: BucketContext, name: string, shown: string) {
     this.#ctx = ctx;
     this.#name = name;
+    this.#shown = shown;
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
-    return this.#call('get', (b, scope, name) => b.get(scope, name, key));
+    return this.#call('get', (b, name) => b.get(name, key));
   }
 
   set(key: string, value: Uint8Array): Promise<void> {
-    return this.#call('set', (b, scope, name) => b.set(scope, name, key, value));
+    return this.#call('set', (b, name) => b.set(name, key, value));
   }
 
   delete(key: string): Promise<void> {
-    return this.#call('delete', (b, scope, name) => b.delete(scope, name, key));
+    return this.#call('delete', (b, name) => b.delete(name, key));
   }
 
   exists(key: string): Promise<boolean> {
-    return this.#call('exists', (b, scope, name) => b.exists(scope, name, key));
+    return this.#call('exists', (b, name) => b.exists(name, key));
   }
 
   listKeys(cursor: bigint | undefined): Promise<{ keys: string[]; cursor: bigint | undefined }> {
     // The cursor is ours: anything past what a safe integer holds is past the end anyway.
     const start = cursor === undefined ? undefined : Number(cursor > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : cursor);
-    return this.#call('list-keys', async (b, scope, name) => {
-      const page = await b.listKeys(scope, name, start, this.#ctx.pageSize);
+    return this.#call('list-keys', async (b, name) => {
+      const page = await b.listKeys(name, start, this.#ctx.pageSize);
       return { keys: page.keys, cursor: page.cursor === undefined ? undefined : BigInt(page.cursor) };
     });
   }
 
   increment(key: string, delta: bigint): Promise<bigint> {
-    return this.#call('increment', (b, scope, name) => b.increment(scope, name, key, delta));
+    return this.#call('increment', (b, name) => b.increment(name, key, delta));
   }
 
   getMany(keys: string[]): Promise<([string, Uint8Array] | undefined)[]> {
-    return this.#call('get-many', async (b, scope, name) => {
-      const values = await b.getMany(scope, name, keys);
+    return this.#call('get-many', async (b, name) => {
+      const values = await b.getMany(name, keys);
       return values.map((value, i): [string, Uint8Array] | undefined => (value === undefined ? undefined : [keys[i], value]));
     });
   }
 
   setMany(entries: [string, Uint8Array][]): Promise<void> {
-    return this.#call('set-many', (b, scope, name) => b.setMany(scope, name, entries));
+    return this.#call('set-many', (b, name) => b.setMany(name, entries));
   }
 
   deleteMany(keys: string[]): Promise<void> {
-    return this.#call('delete-many', (b, scope, name) => b.deleteMany(scope, name, keys));
+    return this.#call('delete-many', (b, name) => b.deleteMany(name, keys));
   }
 
-  async #call<T>(operation: string, fn: (backend: KeyValueBackend, scope: string, name: string) => Promise<T>): Promise<T> {
+  async #call<T>(operation: string, fn: (backend: KeyValueBackend, name: string) => Promise<T>): Promise<T> {
     try {
-      return await fn(this.#ctx.backend, this.#ctx.scope, this.#name);
+      return await fn(this.#ctx.backend, this.#name);
     } catch (err) {
-      throw storeError(this.#ctx.logger, `${operation} on bucket ${JSON.stringify(this.#name)}`, err);
+      throw storeError(this.#ctx.logger, `${operation} on bucket ${JSON.stringify(this.#shown)}`, err);
     }
   }
 }

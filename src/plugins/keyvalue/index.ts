@@ -1,5 +1,6 @@
-export { keyValuePlugin, type KeyValuePluginOptions } from './plugin.ts';
-export { KeyValueError, checkBucketName, checkKey, type KeyValueBackend, type KeyValueErrorKind, type KeyPage } from './backend.ts';
+export { keyValuePlugin, type KeyValuePluginOptions, type KeyValueState } from './plugin.ts';
+export type { StorageIsolation } from '../shared/storage-scope.ts';
+export { KeyValueError, checkBucketName, checkIdentifier, checkKey, type KeyValueBackend, type KeyValueErrorKind, type KeyPage } from './backend.ts';
 export { MemoryKeyValueBackend } from './backends/memory.ts';
 export { FilesystemKeyValueBackend, type FilesystemKeyValueOptions } from './backends/filesystem.ts';
 export type { KeyValueConfig } from './config.ts';

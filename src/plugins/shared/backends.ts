@@ -42,6 +42,58 @@ export function createBackend<B>(
   return entry.create(entry.parseConfig(config), resources);
 }
 
+/**
+ * A capability's backends as one host offers them to its workloads: its default, and every other
+ * type of the registry, made once on first use with the host's resources, for the workloads
+ * whose interface config names one (`backend: nats`). `close` closes them all.
+ */
+export class BackendChoice<B extends { close?(): Promise<void> }> {
+  readonly default: B;
+  readonly #capability: string;
+  readonly #registry: BackendRegistry<B>;
+  readonly #resources: BackendResources;
+  readonly #made = new Map<string, B>();
+
+  /** `backend`: the default, made here from `registry` when given by type (a UsageError when it cannot be). */
+  constructor(capability: string, registry: BackendRegistry<B>, resources: BackendResources, backend: B | string) {
+    this.#capability = capability;
+    this.#registry = registry;
+    this.#resources = resources;
+    if (typeof backend === 'string') {
+      this.default = createBackend(capability, registry, backend, resources);
+      this.#made.set(backend, this.default);
+    } else {
+      this.default = backend;
+    }
+  }
+
+  /**
+   * The backend of `type`, made on its first use. A UsageError says why there is none, in one
+   * line a workload's start failure can carry: no such type (naming the known ones), or a
+   * resource this host lacks.
+   */
+  get(type: string): B {
+    const made = this.#made.get(type);
+    if (made) return made;
+    const entry = this.#registry.find((b) => b.type === type);
+    if (!entry) throw new UsageError(`no backend named "${type}" (known: ${this.#registry.map((b) => b.type).join(', ')})`);
+    let backend: B;
+    try {
+      backend = entry.create(entry.parseConfig({}), this.#resources);
+    } catch (err) {
+      throw new UsageError(`this host cannot offer the ${this.#capability} backend "${type}": ${(err as Error).message}`, { cause: err });
+    }
+    this.#made.set(type, backend);
+    return backend;
+  }
+
+  async close(): Promise<void> {
+    const all = new Set([this.default, ...this.#made.values()]);
+    this.#made.clear();
+    await Promise.all([...all].map((b) => b.close?.()));
+  }
+}
+
 /** `config` holds only `known` keys (else a located error). */
 export function strictConfig(what: string, config: Readonly<Record<string, string>>, known: readonly string[]): Readonly<Record<string, string>> {
   for (const key of Object.keys(config)) {

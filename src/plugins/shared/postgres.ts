@@ -33,8 +33,18 @@ export interface PostgresStoreSpec {
   tables: readonly string[];
   /** Idempotent statements (`CREATE TABLE IF NOT EXISTS ...`) given the quoted schema name. */
   ddl(schema: string): readonly string[];
+  /**
+   * Older layouts brought forward once: while column `retires` (`table.column`) exists, the
+   * setup runs again and, after `ddl`, these statements, which must drop that column.
+   */
+  migrations?: readonly PostgresMigration[];
   /** The guest-visible error for a database that cannot be used now; `reason` names the problem without addresses. */
   unavailable(reason: string, cause: unknown): Error;
+}
+
+export interface PostgresMigration {
+  retires: string;
+  statements(schema: string): readonly string[];
 }
 
 /** Deadlocks and serialization failures: the statement or transaction ran in vain and may simply run again. */
@@ -105,26 +115,46 @@ export class PostgresStore implements Sql {
     }
   }
 
-  /** Creates the schema and tables once per backend (again after a failure), under a lock so two hosts starting at once do not collide. */
+  /**
+   * Creates the schema and tables, and migrates an older layout, once per backend (again after a
+   * failure), under a lock so two hosts starting at once do not collide.
+   */
   #ensureTables(): Promise<void> {
     this.#ready ??= this.#withConnection(async (sql, connection) => {
-      const { tables, ddl } = this.#spec;
+      const { tables, ddl, migrations = [] } = this.#spec;
       const found = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = ANY($2::text[])', [
         this.schemaName,
         tables,
       ]);
-      if (found.rows[0].n === tables.length) return;
+      if (found.rows[0].n === tables.length && (await this.#retiredColumns(sql)).length === 0) return;
       await inTransaction(sql, connection, 'READ COMMITTED', this.timeoutMs, async (tx) => {
         // CREATE ... IF NOT EXISTS is not safe against a concurrent CREATE of the same name.
         await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`wasmhost schema ${this.schemaName}`]);
         await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
         for (const statement of ddl(this.schema)) await tx.query(statement);
+        // Asked again under the lock: another host may have migrated meanwhile.
+        const retired = await this.#retiredColumns(tx);
+        for (const migration of migrations.filter((m) => retired.includes(m.retires))) {
+          for (const statement of migration.statements(this.schema)) await tx.query(statement);
+        }
       });
     }).catch((err: unknown) => {
       this.#ready = undefined;
       throw err;
     });
     return this.#ready;
+  }
+
+  /** The columns of the spec's migrations still in the schema (`table.column`). */
+  async #retiredColumns(sql: Sql): Promise<string[]> {
+    const columns = (this.#spec.migrations ?? []).map((m) => m.retires);
+    if (columns.length === 0) return [];
+    const { rows } = await sql.query<{ retired: string }>(
+      `SELECT table_name || '.' || column_name AS retired FROM information_schema.columns
+        WHERE table_schema = $1 AND table_name || '.' || column_name = ANY($2::text[])`,
+      [this.schemaName, columns],
+    );
+    return rows.map((row) => row.retired);
   }
 
   async #withConnection<T>(body: (sql: Sql, connection: Connection) => Promise<T>): Promise<T> {

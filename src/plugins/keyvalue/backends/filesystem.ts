@@ -5,6 +5,7 @@ import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBa
 import { nextCounterValue } from '../counter.ts';
 import { pageOf } from '../paging.ts';
 import { decodeFileName, encodeFileName } from '../../shared/file-names.ts';
+import type { StorageIsolation } from '../../shared/storage-scope.ts';
 import { withFileLock } from './file-lock.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
@@ -18,9 +19,9 @@ export interface FilesystemKeyValueOptions {
  * (`file-names.ts`), so any key is storable and none can leave the root. Data outlives the
  * process: a new backend over the same root sees it.
  *
- * Not scoped per workload: the data is meant to outlive a workload (the dev loop restarts it
- * under a new id), so workloads sharing a root share buckets by name, as in wasmCloud's
- * filesystem store; the plugin's `prefix` config keeps them apart when needed.
+ * Its default isolation is 'shared': the data is meant to outlive a workload (the dev loop
+ * restarts it under a new id), and workloads sharing a root have always shared buckets by name,
+ * as in wasmCloud's filesystem store; the plugin's `prefix` config keeps them apart when needed.
  *
  * Writes go to a temporary file renamed into place, so a reader sees the old value or the new
  * one, never half of it. `increment` is atomic, within this process and across the processes
@@ -29,26 +30,27 @@ export interface FilesystemKeyValueOptions {
  */
 export class FilesystemKeyValueBackend implements KeyValueBackend {
   readonly root: string;
+  readonly defaultIsolation: StorageIsolation = 'shared';
   readonly #lock = new KeyedLock();
 
   constructor(options: FilesystemKeyValueOptions) {
     this.root = options.root;
   }
 
-  async openBucket(_scope: string, bucket: string): Promise<void> {
+  async openBucket(bucket: string): Promise<void> {
     await io(() => mkdir(this.#bucketDir(bucket), { recursive: true }));
   }
 
-  async get(_scope: string, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  async get(bucket: string, key: string): Promise<Uint8Array | undefined> {
     return this.#read(bucket, this.#keyPath(bucket, key));
   }
 
-  async set(_scope: string, bucket: string, key: string, value: Uint8Array): Promise<void> {
+  async set(bucket: string, key: string, value: Uint8Array): Promise<void> {
     const path = this.#keyPath(bucket, key);
     await this.#lock.run(path, () => this.#write(bucket, path, value));
   }
 
-  async delete(_scope: string, bucket: string, key: string): Promise<void> {
+  async delete(bucket: string, key: string): Promise<void> {
     const path = this.#keyPath(bucket, key);
     await this.#lock.run(path, async () => {
       await this.#requireBucket(bucket);
@@ -56,7 +58,7 @@ export class FilesystemKeyValueBackend implements KeyValueBackend {
     });
   }
 
-  async exists(_scope: string, bucket: string, key: string): Promise<boolean> {
+  async exists(bucket: string, key: string): Promise<boolean> {
     try {
       return (await stat(this.#keyPath(bucket, key))).isFile();
     } catch (err) {
@@ -66,7 +68,7 @@ export class FilesystemKeyValueBackend implements KeyValueBackend {
     }
   }
 
-  async listKeys(_scope: string, bucket: string, cursor: number | undefined, limit: number): Promise<KeyPage> {
+  async listKeys(bucket: string, cursor: number | undefined, limit: number): Promise<KeyPage> {
     const dir = this.#bucketDir(bucket);
     await this.#requireBucket(bucket);
     const files = await io(() => readdir(dir));
@@ -75,7 +77,7 @@ export class FilesystemKeyValueBackend implements KeyValueBackend {
     return pageOf(keys, cursor, limit);
   }
 
-  async increment(_scope: string, bucket: string, key: string, delta: bigint): Promise<bigint> {
+  async increment(bucket: string, key: string, delta: bigint): Promise<bigint> {
     const path = this.#keyPath(bucket, key);
     return this.#lock.run(path, () =>
       withFileLock(this.#lockPath(bucket, path), async () => {
@@ -90,20 +92,17 @@ export class FilesystemKeyValueBackend implements KeyValueBackend {
     );
   }
 
-  async getMany(scope: string, bucket: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    return Promise.all(keys.map((key) => this.get(scope, bucket, key)));
+  async getMany(bucket: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    return Promise.all(keys.map((key) => this.get(bucket, key)));
   }
 
-  async setMany(scope: string, bucket: string, entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
-    await Promise.all(entries.map(([key, value]) => this.set(scope, bucket, key, value)));
+  async setMany(bucket: string, entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+    await Promise.all(entries.map(([key, value]) => this.set(bucket, key, value)));
   }
 
-  async deleteMany(scope: string, bucket: string, keys: readonly string[]): Promise<void> {
-    await Promise.all(keys.map((key) => this.delete(scope, bucket, key)));
+  async deleteMany(bucket: string, keys: readonly string[]): Promise<void> {
+    await Promise.all(keys.map((key) => this.delete(bucket, key)));
   }
-
-  /** Nothing is kept per scope (see the class comment). */
-  async dropScope(_scope: string): Promise<void> {}
 
   #bucketDir(bucket: string): string {
     checkBucketName(bucket);

@@ -5,78 +5,76 @@ import { pageOf } from '../paging.ts';
 type Bucket = Map<string, Uint8Array>;
 
 /**
- * Key-value pairs in this process's memory, isolated per scope (workload): one workload never
- * sees another's buckets, and `dropScope` frees everything a workload stored. Values are copied
- * in and out, so callers never share a buffer with the store.
+ * Key-value pairs in this process's memory, one map per bucket name. Workloads are kept apart by
+ * the plugin's names; `dropBuckets` frees what a stopped workload stored. Values are copied in
+ * and out, so callers never share a buffer with the store.
  */
 export class MemoryKeyValueBackend implements KeyValueBackend {
-  readonly #scopes = new Map<string, Map<string, Bucket>>();
+  readonly #buckets = new Map<string, Bucket>();
 
-  async openBucket(scope: string, bucket: string): Promise<void> {
+  async openBucket(bucket: string): Promise<void> {
     checkBucketName(bucket);
-    let buckets = this.#scopes.get(scope);
-    if (!buckets) this.#scopes.set(scope, (buckets = new Map()));
-    if (!buckets.has(bucket)) buckets.set(bucket, new Map());
+    if (!this.#buckets.has(bucket)) this.#buckets.set(bucket, new Map());
   }
 
-  async get(scope: string, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  async get(bucket: string, key: string): Promise<Uint8Array | undefined> {
     checkKey(key);
-    return this.#bucket(scope, bucket).get(key)?.slice();
+    return this.#bucket(bucket).get(key)?.slice();
   }
 
-  async set(scope: string, bucket: string, key: string, value: Uint8Array): Promise<void> {
+  async set(bucket: string, key: string, value: Uint8Array): Promise<void> {
     checkKey(key);
-    this.#bucket(scope, bucket).set(key, value.slice());
+    this.#bucket(bucket).set(key, value.slice());
   }
 
-  async delete(scope: string, bucket: string, key: string): Promise<void> {
+  async delete(bucket: string, key: string): Promise<void> {
     checkKey(key);
-    this.#bucket(scope, bucket).delete(key);
+    this.#bucket(bucket).delete(key);
   }
 
-  async exists(scope: string, bucket: string, key: string): Promise<boolean> {
+  async exists(bucket: string, key: string): Promise<boolean> {
     checkKey(key);
-    return this.#bucket(scope, bucket).has(key);
+    return this.#bucket(bucket).has(key);
   }
 
-  async listKeys(scope: string, bucket: string, cursor: number | undefined, limit: number): Promise<KeyPage> {
-    return pageOf([...this.#bucket(scope, bucket).keys()], cursor, limit);
+  async listKeys(bucket: string, cursor: number | undefined, limit: number): Promise<KeyPage> {
+    return pageOf([...this.#bucket(bucket).keys()], cursor, limit);
   }
 
-  async increment(scope: string, bucket: string, key: string, delta: bigint): Promise<bigint> {
+  async increment(bucket: string, key: string, delta: bigint): Promise<bigint> {
     checkKey(key);
     // Synchronous from read to write: nothing else runs in between, so this is atomic.
-    const entries = this.#bucket(scope, bucket);
+    const entries = this.#bucket(bucket);
     const { value, bytes } = nextCounterValue(key, entries.get(key), delta);
     entries.set(key, bytes);
     return value;
   }
 
-  async getMany(scope: string, bucket: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+  async getMany(bucket: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     keys.forEach(checkKey);
-    const entries = this.#bucket(scope, bucket);
+    const entries = this.#bucket(bucket);
     return keys.map((key) => entries.get(key)?.slice());
   }
 
-  async setMany(scope: string, bucket: string, pairs: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+  async setMany(bucket: string, pairs: readonly (readonly [string, Uint8Array])[]): Promise<void> {
     for (const [key] of pairs) checkKey(key);
-    const entries = this.#bucket(scope, bucket);
+    const entries = this.#bucket(bucket);
     for (const [key, value] of pairs) entries.set(key, value.slice());
   }
 
-  async deleteMany(scope: string, bucket: string, keys: readonly string[]): Promise<void> {
+  async deleteMany(bucket: string, keys: readonly string[]): Promise<void> {
     keys.forEach(checkKey);
-    const entries = this.#bucket(scope, bucket);
+    const entries = this.#bucket(bucket);
     for (const key of keys) entries.delete(key);
   }
 
-  async dropScope(scope: string): Promise<void> {
-    this.#scopes.delete(scope);
+  async dropBuckets(prefix: string): Promise<void> {
+    for (const name of this.#buckets.keys()) if (name.startsWith(prefix)) this.#buckets.delete(name);
   }
 
-  /** A bucket that was never opened, or whose scope was dropped, is not recreated behind a caller's back. */
-  #bucket(scope: string, bucket: string): Bucket {
-    const entries = this.#scopes.get(scope)?.get(bucket);
+  /** A bucket that was never opened, or was dropped, is not recreated behind a caller's back. */
+  #bucket(bucket: string): Bucket {
+    const entries = this.#buckets.get(bucket);
     if (!entries) throw new KeyValueError('no-such-store', `bucket ${JSON.stringify(bucket)} is not open`);
     return entries;
   }

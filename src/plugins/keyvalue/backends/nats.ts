@@ -7,6 +7,7 @@ import { nextCounterValue } from '../counter.ts';
 import { pageOf } from '../paging.ts';
 import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from './nats-keys.ts';
 import { DEFAULT_NATS_TIMEOUT_MS, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../shared/nats-names.ts';
+import { splitStorageName } from '../../shared/storage-scope.ts';
 import {
   NatsConnectionState,
   isNoResponders,
@@ -21,7 +22,10 @@ export interface NatsKeyValueOptions {
   connection: NatsConnection;
   /** Put before every JetStream bucket name (`[A-Za-z0-9_-]`); default none. */
   bucketPrefix?: string;
-  /** 'workload' (default): each workload scope has its own buckets. 'shared': workloads share buckets by name. */
+  /**
+   * The isolation of the key-value plugin over this backend when the plugin is not told one
+   * (its `defaultIsolation`): 'workload' (default), each workload its own buckets, or 'shared'.
+   */
   isolation?: NatsIsolation;
   /** How long a call may wait for NATS without an answer; default 5000 ms. */
   timeoutMs?: number;
@@ -40,13 +44,19 @@ interface Clients {
 }
 
 /**
- * Key-value pairs in NATS JetStream key-value buckets. The JetStream bucket of a (scope, bucket)
- * pair is named by `plugins/shared/nats-names.ts` (prefix, then the scope unless isolation is 'shared',
- * then the bucket, encoded into the characters JetStream allows); keys are encoded by
- * `nats-keys.ts`, so any non-empty key is storable and `listKeys` answers it as written.
+ * Key-value pairs in NATS JetStream key-value buckets. The JetStream bucket of a bucket name is
+ * `bucketPrefix` + the name encoded into the characters JetStream allows
+ * (`plugins/shared/nats-names.ts`); keys are encoded by `nats-keys.ts`, so any non-empty key is
+ * storable and `listKeys` answers it as written.
+ *
+ * Before the plugin named buckets, this backend put the workload's scope into the JetStream name
+ * itself (`encode(scope) + '_' + encode(bucket)`). So that such data is still found, a name the
+ * plugin's policy made for a workload (split by `splitStorageName`, the one place that knows how
+ * such a name is built) is looked up under that older JetStream name too, once per backend, when
+ * no bucket of the current name exists: an existing older bucket is used from then on.
  *
  * Data outlives workloads and hosts: `openBucket` creates a missing bucket (history 1) and
- * `dropScope` deletes nothing. `increment` is a compare-and-swap on the key's last revision,
+ * nothing is ever deleted. `increment` is a compare-and-swap on the key's last revision,
  * retried when another writer got there first, so it is atomic across processes. Batch calls run
  * their keys concurrently and are not atomic (the WIT allows that). Reads go to the stream
  * leader (no direct get), so a read sees every write acknowledged before it.
@@ -58,60 +68,62 @@ interface Clients {
  */
 export class NatsKeyValueBackend implements KeyValueBackend {
   readonly bucketPrefix: string;
-  readonly isolation: NatsIsolation;
+  readonly defaultIsolation: NatsIsolation;
   readonly timeoutMs: number;
   readonly replicas: number;
   readonly #nc: NatsConnection;
   readonly #state: NatsConnectionState;
   readonly #buckets = new Map<string, KV>();
+  /** Bucket name -> the JetStream name it lives under (current or older, see the class comment). */
+  readonly #storeNames = new Map<string, string>();
   #clients: Promise<Clients> | undefined;
   #closed = false;
 
   constructor(options: NatsKeyValueOptions) {
     this.#nc = options.connection;
-    ({ bucketPrefix: this.bucketPrefix, isolation: this.isolation, timeoutMs: this.timeoutMs, replicas: this.replicas } = natsStoreSettings('NatsKeyValueBackend', options));
+    ({ bucketPrefix: this.bucketPrefix, isolation: this.defaultIsolation, timeoutMs: this.timeoutMs, replicas: this.replicas } = natsStoreSettings('NatsKeyValueBackend', options));
     this.#state = new NatsConnectionState(this.#nc);
   }
 
-  async openBucket(scope: string, bucket: string): Promise<void> {
-    const name = this.#storeName(scope, bucket);
+  async openBucket(bucket: string): Promise<void> {
     await this.#call(`open bucket ${quote(bucket)}`, bucket, async () => {
+      const name = await this.#storeName(bucket);
       const { kvm } = await this.#loadClients();
       // Opens the bucket when it exists (whatever its settings), creates it otherwise.
       await kvm.create(name, { history: 1, replicas: this.replicas });
     });
   }
 
-  async get(scope: string, bucket: string, key: string): Promise<Uint8Array | undefined> {
+  async get(bucket: string, key: string): Promise<Uint8Array | undefined> {
     const natsKey = toNatsKey(key);
-    return this.#call(`get from bucket ${quote(bucket)}`, bucket, async () => valueOf(await (await this.#bucket(scope, bucket)).get(natsKey)));
+    return this.#call(`get from bucket ${quote(bucket)}`, bucket, async () => valueOf(await (await this.#bucket(bucket)).get(natsKey)));
   }
 
-  async set(scope: string, bucket: string, key: string, value: Uint8Array): Promise<void> {
+  async set(bucket: string, key: string, value: Uint8Array): Promise<void> {
     const natsKey = toNatsKey(key);
     this.#checkSize(value);
     await this.#call(`set in bucket ${quote(bucket)}`, bucket, async () => {
-      const kv = await this.#bucket(scope, bucket);
-      await this.#publish(scope, bucket, () => kv.put(natsKey, value));
+      const kv = await this.#bucket(bucket);
+      await this.#publish(bucket, () => kv.put(natsKey, value));
     });
   }
 
-  async delete(scope: string, bucket: string, key: string): Promise<void> {
+  async delete(bucket: string, key: string): Promise<void> {
     const natsKey = toNatsKey(key);
     await this.#call(`delete from bucket ${quote(bucket)}`, bucket, async () => {
-      const kv = await this.#bucket(scope, bucket);
+      const kv = await this.#bucket(bucket);
       // A delete marker: the key's history says it is gone, and `keys()` skips it.
-      await this.#publish(scope, bucket, () => kv.delete(natsKey));
+      await this.#publish(bucket, () => kv.delete(natsKey));
     });
   }
 
-  async exists(scope: string, bucket: string, key: string): Promise<boolean> {
-    return (await this.get(scope, bucket, key)) !== undefined;
+  async exists(bucket: string, key: string): Promise<boolean> {
+    return (await this.get(bucket, key)) !== undefined;
   }
 
-  async listKeys(scope: string, bucket: string, cursor: number | undefined, limit: number): Promise<KeyPage> {
+  async listKeys(bucket: string, cursor: number | undefined, limit: number): Promise<KeyPage> {
     return this.#call(`list keys of bucket ${quote(bucket)}`, bucket, async (alive, signal) => {
-      const kv = await this.#bucket(scope, bucket);
+      const kv = await this.#bucket(bucket);
       const iterator = await kv.keys();
       const stop = () => iterator.stop();
       signal.addEventListener('abort', stop, { once: true });
@@ -131,16 +143,16 @@ export class NatsKeyValueBackend implements KeyValueBackend {
     });
   }
 
-  async increment(scope: string, bucket: string, key: string, delta: bigint): Promise<bigint> {
+  async increment(bucket: string, key: string, delta: bigint): Promise<bigint> {
     const natsKey = toNatsKey(key);
     return this.#call(`increment in bucket ${quote(bucket)}`, bucket, async (alive) => {
-      const kv = await this.#bucket(scope, bucket);
+      const kv = await this.#bucket(bucket);
       for (let attempt = 1; attempt <= MAX_INCREMENT_ATTEMPTS; attempt++) {
         const entry = await kv.get(natsKey);
         const { value, bytes } = nextCounterValue(key, valueOf(entry), delta);
         try {
           // Written only if the key's last revision (a delete marker counts; 0 = none) is still the one read.
-          await this.#publish(scope, bucket, () => kv.put(natsKey, bytes, { previousSeq: entry?.revision ?? 0 }));
+          await this.#publish(bucket, () => kv.put(natsKey, bytes, { previousSeq: entry?.revision ?? 0 }));
           return value;
         } catch (err) {
           if (!isWrongLastSequence(err)) throw err;
@@ -153,52 +165,57 @@ export class NatsKeyValueBackend implements KeyValueBackend {
     });
   }
 
-  async getMany(scope: string, bucket: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+  async getMany(bucket: string, keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     const natsKeys = keys.map(toNatsKey);
     return this.#call(`get-many from bucket ${quote(bucket)}`, bucket, async () => {
-      const kv = await this.#bucket(scope, bucket);
+      const kv = await this.#bucket(bucket);
       return Promise.all(natsKeys.map(async (natsKey) => valueOf(await kv.get(natsKey))));
     });
   }
 
-  async setMany(scope: string, bucket: string, entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
+  async setMany(bucket: string, entries: readonly (readonly [string, Uint8Array])[]): Promise<void> {
     const pairs = entries.map(([key, value]) => [toNatsKey(key), value] as const);
     for (const [, value] of pairs) this.#checkSize(value);
     await this.#call(`set-many in bucket ${quote(bucket)}`, bucket, async () => {
-      const kv = await this.#bucket(scope, bucket);
-      await Promise.all(pairs.map(([natsKey, value]) => this.#publish(scope, bucket, () => kv.put(natsKey, value))));
+      const kv = await this.#bucket(bucket);
+      await Promise.all(pairs.map(([natsKey, value]) => this.#publish(bucket, () => kv.put(natsKey, value))));
     });
   }
 
-  async deleteMany(scope: string, bucket: string, keys: readonly string[]): Promise<void> {
+  async deleteMany(bucket: string, keys: readonly string[]): Promise<void> {
     const natsKeys = keys.map(toNatsKey);
     await this.#call(`delete-many from bucket ${quote(bucket)}`, bucket, async () => {
-      const kv = await this.#bucket(scope, bucket);
-      await Promise.all(natsKeys.map((natsKey) => this.#publish(scope, bucket, () => kv.delete(natsKey))));
+      const kv = await this.#bucket(bucket);
+      await Promise.all(natsKeys.map((natsKey) => this.#publish(bucket, () => kv.delete(natsKey))));
     });
   }
-
-  /** Nothing to free: the buckets are meant to outlive the workload (a restarted one finds its data). */
-  async dropScope(_scope: string): Promise<void> {}
 
   /** Stops using the connection; the connection itself stays open (the caller owns it). */
   async close(): Promise<void> {
     this.#closed = true;
     this.#state.stop();
     this.#buckets.clear();
+    this.#storeNames.clear();
   }
 
-  /** The JetStream bucket name for `bucket` as `scope` sees it. */
-  #storeName(scope: string, bucket: string): string {
-    checkBucketName(bucket);
-    const result = natsStoreName(this.bucketPrefix, this.isolation, scope, bucket);
-    if ('problem' in result) throw new KeyValueError('other', `invalid bucket name ${quote(bucket.slice(0, 64))}: ${result.problem}`);
-    return result.name;
+  /** The JetStream bucket `bucket` lives in: the current name, or the older one when only that exists. */
+  async #storeName(bucket: string): Promise<string> {
+    const known = this.#storeNames.get(bucket);
+    if (known !== undefined) return known;
+    const current = storeNameOf(this.bucketPrefix, bucket);
+    const older = olderStoreName(this.bucketPrefix, bucket);
+    let chosen = current;
+    if (older !== undefined && older !== current) {
+      const { jsm } = await this.#loadClients();
+      if (!(await streamExists(jsm, current)) && (await streamExists(jsm, older))) chosen = older;
+    }
+    this.#storeNames.set(bucket, chosen);
+    return chosen;
   }
 
   /** A handle on the bucket; binding asks the server nothing, so a missing bucket shows at the first call. */
-  async #bucket(scope: string, bucket: string): Promise<KV> {
-    const name = this.#storeName(scope, bucket);
+  async #bucket(bucket: string): Promise<KV> {
+    const name = await this.#storeName(bucket);
     let kv = this.#buckets.get(name);
     if (!kv) {
       const { kvm } = await this.#loadClients();
@@ -214,13 +231,13 @@ export class NatsKeyValueBackend implements KeyValueBackend {
    * "JetStream not enabled": asking for the stream tells the two apart (it fails with "stream not
    * found" when the bucket is missing).
    */
-  async #publish<T>(scope: string, bucket: string, publish: () => Promise<T>): Promise<T> {
+  async #publish<T>(bucket: string, publish: () => Promise<T>): Promise<T> {
     try {
       return await publish();
     } catch (err) {
       if (isNoResponders(err)) {
         const { jsm } = await this.#loadClients();
-        await jsm.streams.info(`KV_${this.#storeName(scope, bucket)}`);
+        await jsm.streams.info(`KV_${await this.#storeName(bucket)}`);
       }
       throw err;
     }
@@ -258,6 +275,32 @@ export class NatsKeyValueBackend implements KeyValueBackend {
       if (failure !== undefined) throw new KeyValueError('other', `${operation} failed: ${failure}`, { cause: err });
       throw err;
     }
+  }
+}
+
+/** The JetStream name of `bucket`, or the guest-visible reason it has none. */
+function storeNameOf(prefix: string, bucket: string): string {
+  checkBucketName(bucket);
+  const result = natsStoreName(prefix, 'shared', '', bucket);
+  if ('problem' in result) throw new KeyValueError('other', `invalid bucket name ${quote(bucket.slice(0, 64))}: ${result.problem}`);
+  return result.name;
+}
+
+/** The JetStream name this backend gave a workload's bucket before the plugin named buckets. */
+function olderStoreName(prefix: string, bucket: string): string | undefined {
+  const parts = splitStorageName(bucket);
+  if (!parts) return undefined;
+  const result = natsStoreName(prefix, 'workload', `${parts.namespace}/${parts.name}`, parts.bucket);
+  return 'name' in result ? result.name : undefined;
+}
+
+async function streamExists(jsm: JetStreamManager, storeName: string): Promise<boolean> {
+  try {
+    await jsm.streams.info(`KV_${storeName}`);
+    return true;
+  } catch (err) {
+    if (isStreamNotFound(err)) return false;
+    throw err;
   }
 }
 
