@@ -102,6 +102,8 @@ export function serveWorkload(file: string, opts: ServeOptions): Workload {
           imagePullPolicy: 'IMAGE_PULL_POLICY_IF_NOT_PRESENT',
           poolSize: count(opts.poolSize, '--pool-size'),
           maxInvocations: count(opts.maxInvocations, '--max-invocations'),
+          reclaimWindowSeconds: 0,
+          reclaimMinInstances: 0,
           localResources: {
             memoryLimitMb: opts.maxMemory ? Math.ceil(parseSize(opts.maxMemory, '--max-memory') / 2 ** 20) : -1,
             cpuLimit: -1,

@@ -5,6 +5,11 @@
  * one, or one restored to its initial state: see canon/plan.ts): full isolation between requests,
  * at the cost of a new WASI context, limits and instance state each. Reuse is faster, but a
  * guest's memory and globals carry over from one request to the next of the same component.
+ *
+ * A pool grows back to `poolSize` after a burst and would hold that many instances (and their
+ * memories) through a quiet night: with `reclaimWindowSeconds`, at the end of each window the
+ * idle instances beyond the window's peak in use (at least `reclaimMinInstances`) are closed,
+ * least recently used first. The next burst instantiates fresh ones, as a pool that was empty.
  */
 import type { Invocation } from '../plugin/plugin.ts';
 import type { InvocationOptions, InvocationScope } from './invocation.ts';
@@ -18,17 +23,30 @@ export interface PoolOptions {
   poolSize: number;
   /** 0 = no limit. */
   maxInvocations: number;
+  /** 0 or absent = never reclaim. */
+  reclaimWindowSeconds?: number;
+  reclaimMinInstances?: number;
 }
 
 export class InstancePool {
   readonly #create: () => InvocationScope;
   readonly #options: PoolOptions;
+  /** Least recently used first: `take` pops the newest, `#reclaim` closes from the front. */
   readonly #idle: Warm[] = [];
   #closed = false;
+  #inUse = 0;
+  /** The most instances in use at once since the last reclaim. */
+  #peak = 0;
+  readonly #reclaimTimer: NodeJS.Timeout | undefined;
 
   constructor(create: () => InvocationScope, options: PoolOptions) {
     this.#create = create;
     this.#options = options;
+    const window = options.reclaimWindowSeconds ?? 0;
+    if (options.poolSize > 0 && window > 0) {
+      // Closing only frees what an instance holds: a failure there leaves nothing to undo.
+      this.#reclaimTimer = setInterval(() => this.#reclaim().catch(() => undefined), window * 1000).unref();
+    }
   }
 
   /** Idle warm instances (for tests and status). */
@@ -51,11 +69,13 @@ export class InstancePool {
     }
     const warm = this.#idle.pop() ?? { scope: this.#create(), uses: 0 };
     warm.uses++;
+    this.#peak = Math.max(this.#peak, ++this.#inUse);
     warm.scope.arm(options);
     return new PooledInvocation(warm, (w, reusable) => this.#giveBack(w, reusable));
   }
 
   #giveBack(warm: Warm, reusable: boolean): Promise<void> {
+    this.#inUse--;
     const { poolSize, maxInvocations } = this.#options;
     const keep =
       reusable && !this.#closed && warm.scope.reusable && (maxInvocations === 0 || warm.uses < maxInvocations) && this.#idle.length < poolSize;
@@ -64,8 +84,18 @@ export class InstancePool {
     return Promise.resolve();
   }
 
+  /** Closes the idle instances the last window did not need; the next window starts from now. */
+  async #reclaim(): Promise<void> {
+    const keep = Math.max(this.#peak, this.#options.reclaimMinInstances ?? 0) - this.#inUse;
+    this.#peak = this.#inUse;
+    const excess = this.#idle.length - Math.max(keep, 0);
+    if (excess <= 0) return;
+    await Promise.all(this.#idle.splice(0, excess).map((w) => w.scope.close()));
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#reclaimTimer);
     await Promise.all(this.#idle.splice(0).map((w) => w.scope.close()));
   }
 }

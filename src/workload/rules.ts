@@ -67,6 +67,20 @@ export function checkWorkloadRules(workload: unknown, ctx: z.RefinementCtx): voi
     });
   }
 
+  // Reclaiming shrinks a pool: it needs one, and cannot keep more than the pool holds.
+  listAt(workload, ['witWorld', 'components']).forEach((item, i) => {
+    const poolSize = at(item, ['poolSize']);
+    const window = at(item, ['reclaimWindowSeconds']);
+    const min = at(item, ['reclaimMinInstances']);
+    if (typeof poolSize !== 'number') return;
+    if (typeof window === 'number' && window > 0 && poolSize === 0) {
+      report(['witWorld', 'components', i, 'reclaimWindowSeconds'], 'reclaiming needs warm instances to reclaim: set poolSize too');
+    }
+    if (typeof min === 'number' && min > poolSize) {
+      report(['witWorld', 'components', i, 'reclaimMinInstances'], `${min} is more than poolSize (${poolSize})`);
+    }
+  });
+
   const components = at(workload, ['witWorld', 'components']);
   if (Array.isArray(components) && components.length === 0 && at(workload, ['service']) === undefined) {
     report(['witWorld', 'components'], 'a workload needs at least one component or a service');

@@ -74,6 +74,8 @@ const component = message('a component', {
   digest: string('an OCI digest such as sha256:<64 hex digits>').regex(DIGEST).optional(),
   poolSize: integer(0, INT32_MAX).default(0),
   maxInvocations: integer(0, INT32_MAX).default(0),
+  reclaimWindowSeconds: integer(0, INT32_MAX).default(0),
+  reclaimMinInstances: integer(0, INT32_MAX).default(0),
 }, resourceFields)
   .superRefine(oneSource, always)
   .transform(withSource);

@@ -77,6 +77,13 @@ export type Component = ComponentSource &
     poolSize: number;
     /** Invocations an instance serves before it is replaced; 0 = no limit. */
     maxInvocations: number;
+    /**
+     * Idle warm instances are closed down to the peak in use over the last this many seconds
+     * (but never below `reclaimMinInstances`); 0 = never: the pool stays at `poolSize`.
+     */
+    reclaimWindowSeconds: number;
+    /** Warm instances kept however quiet the component is, when `reclaimWindowSeconds` is set. */
+    reclaimMinInstances: number;
   };
 
 /** One long-lived instance calling `wasi:cli/run`, restarted fresh up to `maxRestarts` times. */
@@ -168,7 +175,7 @@ interface ImageOptionsInput {
 }
 
 export type ComponentInput = ComponentSource &
-  ImageOptionsInput & { name: string; digest?: string; localResources?: LocalResourcesInput; poolSize?: number; maxInvocations?: number };
+  ImageOptionsInput & { name: string; digest?: string; localResources?: LocalResourcesInput; poolSize?: number; maxInvocations?: number; reclaimWindowSeconds?: number; reclaimMinInstances?: number };
 
 export type ServiceInput = ComponentSource & ImageOptionsInput & { localResources?: LocalResourcesInput; maxRestarts?: number };
 

@@ -91,6 +91,8 @@ const FULL_PARSED: Workload = {
         file: '/srv/app/build/api.wasm',
         poolSize: 4,
         maxInvocations: 1000,
+        reclaimWindowSeconds: 0,
+        reclaimMinInstances: 0,
         imagePullPolicy: 'IMAGE_PULL_POLICY_IF_NOT_PRESENT',
         localResources: {
           memoryLimitMb: 128,
@@ -110,6 +112,8 @@ const FULL_PARSED: Workload = {
         digest: DIGEST,
         poolSize: 0,
         maxInvocations: 0,
+        reclaimWindowSeconds: 0,
+        reclaimMinInstances: 0,
         imagePullPolicy: 'IMAGE_PULL_POLICY_ALWAYS',
         imagePullSecret: { username: 'robot', password: 's3cret' },
         localResources: defaults,
@@ -191,6 +195,8 @@ volumes:
     file: '/srv/app/api.wasm',
     poolSize: 2,
     maxInvocations: 10,
+    reclaimWindowSeconds: 0,
+    reclaimMinInstances: 0,
     imagePullPolicy: 'IMAGE_PULL_POLICY_NEVER',
     localResources: {
       ...defaults,
@@ -220,7 +226,7 @@ test('a minimal manifest gets every default of the reference', () => {
     annotations: {},
     witWorld: {
       components: [
-        { name: 'a', image: 'ghcr.io/x/a:1', poolSize: 0, maxInvocations: 0, imagePullPolicy: 'IMAGE_PULL_POLICY_IF_NOT_PRESENT', localResources: defaults },
+        { name: 'a', image: 'ghcr.io/x/a:1', poolSize: 0, maxInvocations: 0, reclaimWindowSeconds: 0, reclaimMinInstances: 0, imagePullPolicy: 'IMAGE_PULL_POLICY_IF_NOT_PRESENT', localResources: defaults },
       ],
       hostInterfaces: [],
     },
@@ -262,6 +268,9 @@ test('the reported path is the exact path of the bad field', () => {
     ],
     ['a fraction for an integer', withComponent('      poolSize: 1.5\n'), 'witWorld.components[0].poolSize', 'expected an integer >= 0, got 1.5'],
     ['a negative pool', withComponent('      maxInvocations: -1\n'), 'witWorld.components[0].maxInvocations', 'expected an integer >= 0, got -1'],
+    ['reclaiming without a pool', withComponent('      reclaimWindowSeconds: 60\n'), 'witWorld.components[0].reclaimWindowSeconds', 'reclaiming needs warm instances to reclaim: set poolSize too'],
+    ['a reclaim minimum over the pool', withComponent('      poolSize: 2\n      reclaimWindowSeconds: 60\n      reclaimMinInstances: 3\n'), 'witWorld.components[0].reclaimMinInstances', '3 is more than poolSize (2)'],
+    ['a fractional reclaim window', withComponent('      poolSize: 2\n      reclaimWindowSeconds: 0.5\n'), 'witWorld.components[0].reclaimWindowSeconds', 'expected an integer >= 0, got 0.5'],
     ['an int32 overflow', withComponent('      poolSize: 3000000000\n'), 'witWorld.components[0].poolSize', 'expected an integer <= 2147483647, got 3000000000'],
     ['a string for a bool', withComponent('      localResources:\n        volumeMounts: [{name: d, mountPath: /d, readOnly: "yes"}]\nvolumes: [{name: d, emptyDir: {}}]\n'), 'witWorld.components[0].localResources.volumeMounts[0].readOnly', 'expected true or false, got "yes"'],
     ['a number in a string map', withComponent('      localResources:\n        environment: {PORT: 8080}\n'), 'witWorld.components[0].localResources.environment.PORT', 'expected a string, got 8080'],
