@@ -213,7 +213,7 @@ test('backend errors reach the guest as WIT errors; unexpected ones without host
     tag: 'other',
     val: 'cannot increment key "word": its value is not a decimal u64',
   });
-  await rejectsWithWitError(kv.open(''), { tag: 'other', val: 'invalid bucket name "": it is empty' });
+  await rejectsWithWitError(kv.open('a\u0007b'), { tag: 'other', val: 'invalid bucket name "a\\u0007b": it contains a control character' });
 });
 
 test('stop closes the backend', async () => {
@@ -226,4 +226,18 @@ test('stop closes the backend', async () => {
   const plugin = hosted(keyValuePlugin({ backend: new ClosingBackend() }));
   await plugin.stop!();
   assert.equal(closed, 1);
+});
+
+test('open("") opens the default bucket, as wasmCloud components expect: prefixed and checked against config buckets as "default"', async () => {
+  const backend = new MemoryKeyValueBackend();
+  const plugin = hosted(keyValuePlugin({ backend }));
+  const kv = await bindKeyValue(plugin, keyValueWorkload('w1', { prefix: 'app-' }));
+  await (await kv.open('')).set('k', bytes('from the empty identifier'));
+  assert.equal(text(await (await kv.open('default')).get('k')), 'from the empty identifier');
+  assert.equal(text(await backend.get('default/w1/app-default', 'k')), 'from the empty identifier');
+
+  const restricted = await bindKeyValue(plugin, keyValueWorkload('w2', { buckets: 'default' }));
+  await (await restricted.open('')).set('k', bytes('allowed'));
+  const other = await bindKeyValue(plugin, keyValueWorkload('w3', { buckets: 'visits' }));
+  await rejectsWithWitError(other.open(''), { tag: 'access-denied' });
 });

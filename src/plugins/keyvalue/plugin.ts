@@ -41,6 +41,12 @@ export interface KeyValueState {
 }
 
 const VERSION = '0.2.0-draft';
+/**
+ * What `open("")` opens: components written for wasmCloud open the empty identifier as their
+ * default bucket, which wash-runtime's backends accept. Here it is another name for `default`
+ * (checked against config `buckets` and prefixed as `default`), so every backend can store it.
+ */
+const DEFAULT_BUCKET = 'default';
 const DEFAULT_LIST_PAGE_SIZE = 1000;
 
 /**
@@ -76,9 +82,10 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<KeyValueS
       const config = keyValueConfig(id, component.interfaces);
       const ctx: BucketContext = { backend: state.backend, pageSize, logger: component.logger };
 
-      async function open(identifier: string): Promise<Bucket> {
+      async function open(requested: string): Promise<Bucket> {
         try {
           if (!state.live) throw new KeyValueError('no-such-store', 'the workload is no longer running');
+          const identifier = requested === '' ? DEFAULT_BUCKET : requested;
           if (config.buckets && !config.buckets.has(identifier)) {
             throw new KeyValueError('access-denied', `bucket ${JSON.stringify(identifier)} is not in the workload's config "buckets"`);
           }
@@ -88,7 +95,7 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<KeyValueS
           await state.backend.openBucket(name);
           return new Bucket(ctx, name, shown);
         } catch (err) {
-          throw storeError(component.logger, `open ${JSON.stringify(identifier)}`, err);
+          throw storeError(component.logger, `open ${JSON.stringify(requested)}`, err);
         }
       }
 
