@@ -29,7 +29,7 @@ import { pino } from 'pino';
 import { httpRequest, invocation } from '../src/telemetry/channels.ts';
 import type { TelemetryOptions } from '../src/telemetry/options.ts';
 import { fixturePath } from '../test/fixtures/index.ts';
-import { load, startServer, stop, type Server } from './http.ts';
+import { load, startServer, stop, type HttpRow, type Server } from './http.ts';
 import { median } from './stats.ts';
 
 const SECONDS = Number(process.env.BENCH_TELEMETRY_SECONDS ?? 3);
@@ -37,15 +37,9 @@ const ROUNDS = Number(process.env.BENCH_TELEMETRY_ROUNDS ?? 3);
 const CONCURRENCY = [1, 10, 100];
 const SINK_PORT = 8610;
 
-export interface TelemetryRow {
+/** An HTTP row (bench/http.ts) of one of the three servers. */
+export interface TelemetryRow extends HttpRow {
   server: 'node' | 'off' | 'on';
-  connections: number;
-  requestsPerSecond: number;
-  /** Median share of the bare Node run next to it (1 for node itself). */
-  shareOfNode: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
 }
 
 export interface TelemetryResult {
