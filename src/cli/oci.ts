@@ -7,8 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { defaultCacheDir } from '../engine/disk-cache.ts';
-import { parseDuration } from '../http/route-config.ts';
+import { defaultCacheDir } from '../cache-dir.ts';
+import { parseDuration } from '../duration.ts';
 import { OciClient, type Credentials, type PullPolicy } from '../oci/index.ts';
 
 interface CommonOptions {

@@ -8,7 +8,7 @@ import { Limiter } from '../engine/limits/limiter.ts';
 import { DEFAULT_HOST_LIMITS } from '../host/limits.ts';
 import { AllowedHosts } from '../http/allowed-hosts.ts';
 import { OutgoingHttp } from '../http/outgoing.ts';
-import { parseDuration } from '../http/route-config.ts';
+import { parseDuration } from '../duration.ts';
 import { httpTypes } from '../http/types/index.ts';
 import { readComponentFile } from './component-file.ts';
 import { parseSize } from './limits.ts';
