@@ -10,6 +10,7 @@ export { Limiter, type InstanceLimits, type InvocationLimits } from './engine/li
 export { MemoryBudget } from './engine/limits/budget.ts';
 export type { CoreModuleTransform, CoreModuleInfo } from './engine/core-modules.ts';
 export type { World, WorldItem } from './engine/world.ts';
+export { describeBinary, type BinaryDescription } from './engine/describe.ts';
 export type { FuncType, ValType, Primitive, ResourceType } from './engine/component/types.ts';
 export {
   parseInterfaceName,

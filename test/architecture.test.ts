@@ -23,8 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   host: ['plugin', 'workload', 'wasi', 'engine', 'telemetry'],
   // The HTTP server is a plugin like the others (it also uses the host's Gate); the host never imports it.
   http: ['host', 'plugin', 'wasi', 'engine', 'telemetry'],
-  // OCI only moves bytes; it asks the engine whether they are a component.
-  oci: ['engine'],
+  // OCI only moves bytes: whether they are a component it asks of the engine's `describeBinary`, which it is given.
+  oci: [],
   // The cluster host only drives a host, through the Host API and the workload types, as any operator would.
   washlet: ['host', 'workload'],
   cli: ['washlet', 'oci', 'http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine', 'telemetry'],
