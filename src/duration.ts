@@ -1,4 +1,5 @@
 import ms from 'ms';
+import { UsageError } from './errors.ts';
 
 /**
  * The longest duration wasmhost accepts: Node's timers hold at most 2^31 - 1 ms (about 24.8
@@ -27,6 +28,13 @@ export function durationProblem(text: string): string {
 }
 
 export const DURATION_HINT = 'use a number with a unit, such as 500ms, 30s or 2m (at most 24 days)';
+
+/** `2s`, `500ms`, `1m`, or a number of milliseconds; else a UsageError naming `what`. */
+export function parseDuration(text: string, what: string): number {
+  const value = durationMs(text);
+  if (value === undefined) throw new UsageError(`${what}: "${text}" is ${durationProblem(text)}`, { hint: DURATION_HINT });
+  return value;
+}
 
 /** A duration given as a number (the library's options): past Node's timer range it is clamped, not wrapped to 1 ms. */
 export function timerMs(ms: number): number {

@@ -9,6 +9,7 @@
 export { Engine, type EngineOptions } from './engine/engine.ts';
 export { CompiledComponent, type ImportObject, type InstantiateOptions } from './engine/component.ts';
 export { Instance } from './engine/instance.ts';
+export { ComponentError } from './engine/canon/group.ts';
 export {
   WasiContext,
   WASI_DEFAULTS,
@@ -20,6 +21,7 @@ export {
 } from './wasi/context.ts';
 export { createWasiImports } from './wasi/imports.ts';
 export { Host, HostBuilder, type HostOptions } from './host/host.ts';
+export { friendlyName } from './host/heartbeat.ts';
 export type { TelemetryOptions } from './telemetry/options.ts';
 export { traceLogFields } from './telemetry/channels.ts';
 export { DEFAULT_HOST_LIMITS, type HostLimits } from './host/limits.ts';
@@ -31,6 +33,7 @@ export { DevRouter, HostRouter, type Router, type RouteMatch } from './http/rout
 export type { WorkloadRoute } from './http/route.ts';
 export type { RouteConfig } from './http/route-config.ts';
 export { AllowedHosts } from './http/allowed-hosts.ts';
+export { createOutgoingHttpImports, type OutgoingHttpOptions, type OutgoingHttpImports } from './http/outgoing-imports.ts';
 export {
   pluginInterface,
   type Plugin,

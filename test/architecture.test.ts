@@ -1,7 +1,11 @@
 /**
  * The dependency rule of DESIGN.md, checked on every run: one folder per part, and a part may
- * import only the parts below it (`cli` -> ... -> `wasi` -> `engine`; shared base modules
- * such as errors.ts are open to all). Nothing imports `cli`.
+ * import only the parts below it (`host` -> `plugin` -> `wasi` -> `engine`; shared base modules
+ * such as errors.ts are open to all, and import no part). The parts on top reach the others only
+ * through public faces: the CLI imports nothing but the package's entry points, as an embedder
+ * would; `oci` imports no part (it is given the engine's `describeBinary`); `washlet` drives a
+ * host through the Host API alone (its messages in `workload`, and the host's types, never its
+ * code). Nothing imports `cli`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +13,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve(import.meta.dirname, '../src');
+
+/** The package's entry points (package.json `exports`), as paths under src/: the public API. */
+const ENTRY_POINTS: string[] = Object.values(JSON.parse(await readFile(resolve(SRC, '../package.json'), 'utf8')).exports as Record<string, string | { default: string }>)
+  .flatMap((e) => (typeof e === 'object' ? [e.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')] : []));
 
 /** Part -> the parts it may import. Base modules (files directly in src/) are always allowed. */
 const ALLOWED: Record<string, string[]> = {
@@ -23,15 +31,19 @@ const ALLOWED: Record<string, string[]> = {
   host: ['plugin', 'workload', 'wasi', 'engine', 'telemetry'],
   // The HTTP server is a plugin like the others (it also uses the host's Gate); the host never imports it.
   http: ['host', 'plugin', 'wasi', 'engine', 'telemetry'],
-  // OCI only moves bytes; it asks the engine whether they are a component.
-  oci: ['engine'],
-  // The cluster host only drives a host, through the Host API and the workload types, as any operator would.
-  washlet: ['host', 'workload'],
-  cli: ['washlet', 'oci', 'http', 'host', 'plugins', 'plugin', 'workload', 'wasi', 'engine', 'telemetry'],
+  // OCI only moves bytes: whether they are a component it asks of the engine's `describeBinary`, which it is given.
+  oci: [],
+  // The cluster host drives a host as any operator would: the Host API's messages and their wire
+  // format (`workload`), and the host's types (TYPES_ONLY) for the host and image fetcher it is given.
+  washlet: ['workload'],
+  // The CLI is built on the public API: it imports the package's entry points (and base modules), no part.
+  cli: [],
 };
 
-/** The package's entry points (package.json `exports`): parts never import them. */
-const ENTRY_POINTS = ['index.ts', 'engine.ts', 'nats.ts', 'postgres.ts'];
+/** Part -> the parts it may import types from (`import type`), never code. */
+const TYPES_ONLY: Record<string, string[]> = {
+  washlet: ['host'],
+};
 
 async function* sourceFiles(dir: string): AsyncGenerator<string> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -41,23 +53,36 @@ async function* sourceFiles(dir: string): AsyncGenerator<string> {
   }
 }
 
-function partOf(file: string): string | undefined {
-  const rel = relative(SRC, file).split('/');
-  return rel.length > 1 ? rel[0] : undefined;
+/** `host/host.ts` -> `host`; undefined for a file directly in src/ (an entry point or a base module). */
+function partOf(path: string): string | undefined {
+  const segments = path.split('/');
+  return segments.length > 1 ? segments[0] : undefined;
 }
 
 test('source folders import only the parts below them', async () => {
   const violations: string[] = [];
   for await (const file of sourceFiles(SRC)) {
-    const from = partOf(file);
+    const source = relative(SRC, file);
+    const from = partOf(source);
     const text = await readFile(file, 'utf8');
-    for (const m of text.matchAll(/(?:import|export)[^'"]*from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g)) {
-      const target = resolve(dirname(file), m[1] ?? m[2]);
+    for (const m of text.matchAll(/(?:import|export)(\s+type\b)?[^'"]*from\s+'(\.[^']+)'|import\('(\.[^']+)'\)/g)) {
+      const target = relative(SRC, resolve(dirname(file), m[2] ?? m[3]));
       const to = partOf(target);
-      if (to === undefined || to === from) continue;
-      if (ENTRY_POINTS.includes(relative(SRC, target)) && from !== 'cli') violations.push(`${relative(SRC, file)} imports the public entry point ${relative(SRC, target)}`);
-      if (from === undefined) continue; // the entry points re-export every part
-      if (!(ALLOWED[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} (${from}) imports ${relative(SRC, target)} (${to})`);
+      if (to === from) continue;
+      if (ENTRY_POINTS.includes(target)) {
+        // The entry points are for the CLI and embedders; they re-export the parts, so a part importing one could import itself back.
+        if (from !== undefined && from !== 'cli') violations.push(`${source} imports the public entry point ${target}`);
+        continue;
+      }
+      if (to === undefined) continue; // a base module: open to all
+      if (from === undefined) {
+        // An entry point re-exports the parts, but never the CLI; a base module imports no part.
+        const entry = ENTRY_POINTS.includes(source);
+        if (!entry || to === 'cli') violations.push(`${source} (${entry ? 'an entry point' : 'a base module'}) imports ${target} (${to})`);
+        continue;
+      }
+      const typesOnly = m[1] !== undefined && (TYPES_ONLY[from] ?? []).includes(to);
+      if (!typesOnly && !(ALLOWED[from] ?? []).includes(to)) violations.push(`${source} (${from}) imports ${target} (${to})`);
     }
   }
   assert.deepEqual(violations, []);

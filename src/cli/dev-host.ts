@@ -3,9 +3,7 @@
  * stderr, and a graceful stop on SIGINT/SIGTERM.
  */
 import type { Logger } from 'pino';
-import { defaultPlugins, Engine, HostBuilder, UsageError, type Host } from '../index.ts';
-import { HttpServer } from '../http/server.ts';
-import { DevRouter, HostRouter } from '../http/router.ts';
+import { defaultPlugins, DevRouter, Engine, HostBuilder, HostRouter, HttpServer, UsageError, type Host } from '../index.ts';
 import { createLogger, notice } from './output.ts';
 import { noteTelemetry, telemetryOption } from './telemetry.ts';
 import { guestMemoryLimit } from './limits.ts';

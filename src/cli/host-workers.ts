@@ -16,9 +16,8 @@
  * shared cache and could fail on some workers only.)
  */
 import type { Logger } from 'pino';
-import type { Host } from '../host/host.ts';
-import type { WashletHost } from '../washlet/index.ts';
 import type {
+  Host,
   HostHeartbeat,
   WorkloadStartRequest,
   WorkloadStartResponse,
@@ -28,7 +27,8 @@ import type {
   WorkloadStatusResponse,
   WorkloadStopRequest,
   WorkloadStopResponse,
-} from '../workload/types.ts';
+} from '../index.ts';
+import type { WashletHost } from '../washlet/index.ts';
 import type { WorkerChannel } from './workers.ts';
 
 /** The Host API calls the washlet makes, by name: what crosses to a worker. */

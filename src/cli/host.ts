@@ -13,10 +13,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { durationMs, durationProblem, DURATION_HINT } from '../duration.ts';
-import { defaultPlugins, Engine, HostBuilder, UsageError, type Host } from '../index.ts';
-import { friendlyName } from '../host/heartbeat.ts';
-import { HostRouter } from '../http/router.ts';
-import { HttpServer } from '../http/server.ts';
+import { describeBinary } from '../engine.ts';
+import { defaultPlugins, Engine, friendlyName, HostBuilder, HostRouter, HttpServer, UsageError, type Host } from '../index.ts';
 import { OciImageFetcher } from '../oci/index.ts';
 import { guestMemoryLimit } from './limits.ts';
 import { untilSignal } from './dev-host.ts';
@@ -136,7 +134,7 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
   const dataOptions = natsOptions(opts, 'data');
 
   const log = createLogger(opts.logLevel);
-  const fetcher = new OciImageFetcher({ insecure: opts.allowInsecureRegistries ?? false, timeoutMs: pullTimeoutMs, cacheDir: opts.ociCacheDir });
+  const fetcher = new OciImageFetcher({ describeBinary, insecure: opts.allowInsecureRegistries ?? false, timeoutMs: pullTimeoutMs, cacheDir: opts.ociCacheDir });
   if (workers > 1 && !isWorker) {
     return runPrimary(workers, opts, { hostGroup, labels, heartbeatIntervalMs, fetcher, log, schedulerOptions });
   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LimitExceededError, WasmhostError, TrapError } from '../errors.ts';
-import { DEFAULT_ADDRESS } from '../http/server.ts';
+import { DEFAULT_ADDRESS } from '../index.ts';
 import { run } from './run.ts';
 import { serve } from './serve.ts';
 import { up } from './up.ts';

@@ -7,8 +7,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { defaultCacheDir } from '../engine/disk-cache.ts';
-import { parseDuration } from '../http/route-config.ts';
+import { defaultCacheDir } from '../cache-dir.ts';
+import { parseDuration } from '../duration.ts';
+import { describeBinary } from '../engine.ts';
 import { OciClient, type Credentials, type PullPolicy } from '../oci/index.ts';
 
 interface CommonOptions {
@@ -94,6 +95,7 @@ export async function pull(ref: string, opts: CommonOptions & { output?: string;
 
 function clientFor(opts: CommonOptions): OciClient {
   return new OciClient({
+    describeBinary,
     cacheDir: join(opts.cacheDir ?? defaultCacheDir(), 'oci'),
     insecure: opts.insecure === true,
     ...(opts.timeout ? { timeoutMs: parseDuration(opts.timeout, '--timeout') } : {}),

@@ -1,15 +1,24 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { destination, pino } from 'pino';
-import { Engine, WasiContext, createWasiImports, MissingImportError, UsageError, type CompiledComponent, type ImportObject, type Instance, type Preopen, type NetworkPolicy } from '../index.ts';
-import { ComponentError } from '../engine/canon/group.ts';
-import type { FuncType } from '../engine/component/types.ts';
-import { Limiter } from '../engine/limits/limiter.ts';
-import { DEFAULT_HOST_LIMITS } from '../host/limits.ts';
-import { AllowedHosts } from '../http/allowed-hosts.ts';
-import { OutgoingHttp } from '../http/outgoing.ts';
-import { parseDuration } from '../http/route-config.ts';
-import { httpTypes } from '../http/types/index.ts';
+import { parseDuration } from '../duration.ts';
+import { Limiter, type FuncType } from '../engine.ts';
+import {
+  ComponentError,
+  createOutgoingHttpImports,
+  createWasiImports,
+  DEFAULT_HOST_LIMITS,
+  Engine,
+  MissingImportError,
+  UsageError,
+  WasiContext,
+  type CompiledComponent,
+  type ImportObject,
+  type Instance,
+  type NetworkPolicy,
+  type OutgoingHttpImports,
+  type Preopen,
+} from '../index.ts';
 import { readComponentFile } from './component-file.ts';
 import { parseSize } from './limits.ts';
 import { parseWasmtimeFlags, type WasmtimeFlags } from './wasmtime-flags.ts';
@@ -97,7 +106,7 @@ function checkCommand(file: string, component: CompiledComponent): void {
  * client `serve` uses, to any host. Without it a component that imports them is refused here,
  * with the flag named, rather than by the engine's generic missing-import error.
  */
-function httpImports(file: string, component: CompiledComponent, allowed: boolean): { imports: ImportObject; close: () => Promise<void> } | undefined {
+function httpImports(file: string, component: CompiledComponent, allowed: boolean): OutgoingHttpImports | undefined {
   const wanted = component.imports.filter((i) => i.interfaceName?.namespace === 'wasi' && i.interfaceName.package === 'http');
   if (wanted.length === 0) return undefined;
   if (!allowed) {
@@ -106,12 +115,7 @@ function httpImports(file: string, component: CompiledComponent, allowed: boolea
       hint: '-S http lets it send HTTP requests (to any host)',
     });
   }
-  const outgoing = new OutgoingHttp();
-  const logger = pino({ level: 'warn', base: undefined }, destination(2));
-  return {
-    imports: { 'wasi:http/types': httpTypes, 'wasi:http/outgoing-handler': outgoing.handlerFor(new AllowedHosts(['*']), logger) },
-    close: () => outgoing.close(),
-  };
+  return createOutgoingHttpImports({ allowedHosts: ['*'], logger: pino({ level: 'warn', base: undefined }, destination(2)) });
 }
 
 /** `run` links WASI (and wasi:http with -S http) only: say where other interfaces come from. */

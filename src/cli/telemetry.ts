@@ -3,9 +3,31 @@
  * standard `OTEL_*` variables ask for it (an endpoint, a service name, an exporter), configured
  * by those variables either way.
  */
-import type { Host } from '../host/host.ts';
-import { telemetryRequested, type TelemetryOptions } from '../telemetry/options.ts';
+import type { Host, TelemetryOptions } from '../index.ts';
 import { notice } from './output.ts';
+
+/** The variables whose presence asks for telemetry (any of them switches it on). */
+const SWITCHES = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_METRICS_EXPORTER',
+];
+
+/**
+ * Whether the environment asks for telemetry: any of the exporter, endpoint or service-name
+ * variables set (an exporter set to `none` does not count), unless `OTEL_SDK_DISABLED=true`.
+ * The CLI's choice: the library switches telemetry on only when asked in code.
+ */
+export function telemetryRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  return SWITCHES.some((name) => {
+    const value = env[name]?.trim();
+    return !!value && !(name.endsWith('_EXPORTER') && value.toLowerCase() === 'none');
+  });
+}
 
 /** `.option(...OTEL_FLAG)`: the flag and its help. */
 export const OTEL_FLAG = ['--otel', 'export traces and metrics with OpenTelemetry over OTLP/HTTP (the OTEL_* variables configure it, and switch it on too)'] as const;

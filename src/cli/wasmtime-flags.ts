@@ -5,7 +5,7 @@
  * `=n|no|false` say it explicitly. Any other key is an error naming the supported ones.
  */
 import { UsageError } from '../errors.ts';
-import { parseDuration } from '../http/route-config.ts';
+import { parseDuration } from '../duration.ts';
 import { parseSize } from './limits.ts';
 
 export interface WasmtimeFlags {

@@ -13,8 +13,7 @@
  * also a keyword is written `%true`. Resources cannot be written.
  */
 import { UsageError } from '../errors.ts';
-import { camel } from '../engine/interface-name.ts';
-import type { FuncType, ValType } from '../engine/component/types.ts';
+import { camel, type FuncType, type ValType } from '../engine.ts';
 
 /** A value as written, before its type is known; `at` and `end` delimit it in the text. */
 export type WaveNode = WaveShape & { at: number; end: number };

@@ -16,7 +16,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { UsageError } from '../errors.ts';
-import type { Workload } from '../workload/types.ts';
+import type { Workload } from '../index.ts';
 import { notice, reportError } from './output.ts';
 
 /** A command's first lines: what it prints on stdout, and its notes on stderr. */

@@ -1,6 +1,5 @@
 import { mkdir, readFile, writeFile, rename, rm, readdir } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import type { Prepared } from './prepare.ts';
@@ -12,13 +11,6 @@ const FORMAT = 2;
 
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** `$WASMHOST_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmhost`, else `~/.cache/wasmhost`. */
-export function defaultCacheDir(): string {
-  if (process.env.WASMHOST_CACHE_DIR) return process.env.WASMHOST_CACHE_DIR;
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'wasmhost');
 }
 
 interface EntryMeta {

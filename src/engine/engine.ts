@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { debuglog } from 'node:util';
+import { defaultCacheDir } from '../cache-dir.ts';
 import { InvalidComponentError, WasmhostError } from '../errors.ts';
 import { sniffBinary } from './binary.ts';
 import { makeBlueprint } from './canon/blueprint.ts';
@@ -10,7 +11,7 @@ import { decodeComponent } from './component/decode.ts';
 import { planComponent } from './component/inline.ts';
 import type { Plan } from './component/plan.ts';
 import { compileCoreModule, transformCoreModule, type CoreModuleTransform } from './core-modules.ts';
-import { DiskCache, defaultCacheDir, sha256 } from './disk-cache.ts';
+import { DiskCache, sha256 } from './disk-cache.ts';
 import { preparer } from './preparer.ts';
 import { ADAPTER_VERSION } from './preview1.ts';
 

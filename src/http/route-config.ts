@@ -8,7 +8,7 @@
  *   max-concurrent-requests  requests handled at once (default 256); more wait up to `queue-timeout`, then 503
  *   queue-timeout            how long a request waits for a slot (default 1s)
  */
-import { DURATION_HINT, durationMs, durationProblem, timerMs } from '../duration.ts';
+import { parseDuration, timerMs } from '../duration.ts';
 import { UsageError } from '../errors.ts';
 import { listSetting } from '../plugin/config.ts';
 
@@ -26,13 +26,6 @@ export const ROUTE_CONFIG_KEYS = ['host', 'host-aliases', 'path', 'request-timeo
 const DEFAULT_QUEUE_TIMEOUT_MS = 1000;
 /** Requests one component handles at once unless its workload says otherwise (the host's instance cap per component). */
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 256;
-
-/** `2s`, `500ms`, `1m`, or a number of milliseconds; else a UsageError naming `what`. */
-export function parseDuration(text: string, what: string): number {
-  const value = durationMs(text);
-  if (value === undefined) throw new UsageError(`${what}: "${text}" is ${durationProblem(text)}`, { hint: DURATION_HINT });
-  return value;
-}
 
 export function normalizeHost(host: string): string {
   const h = host.trim().toLowerCase();

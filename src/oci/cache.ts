@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { debuglog } from 'node:util';
-import { defaultCacheDir } from '../engine/disk-cache.ts';
+import { defaultCacheDir } from '../cache-dir.ts';
 import { digestOf, algorithmOf } from './digest.ts';
 import { checkDigest } from './reference.ts';
 

@@ -6,12 +6,13 @@
  *   its digest is there); IF_NOT_PRESENT answers from the cache without touching the network;
  *   NEVER answers from the cache or fails. The manifest digest is the image's identity and cache key.
  * Each operation has one deadline (default 30 s) covering every request it makes.
+ * Whether bytes are a component is the engine's answer, given as `describeBinary`.
  */
 import type { Dispatcher } from 'undici';
 import { OciCache, type CleanResult } from './cache.ts';
 import { dockerCredentials, defaultDockerConfigDir, type Credentials } from './credentials.ts';
 import { OciError, OciNotCachedError, OciReferenceError, OciSizeLimitError, OciTimeoutError } from './errors.ts';
-import { inspectComponent } from './inspect.ts';
+import { inspectComponent, type DescribeBinary } from './inspect.ts';
 import { OCI_MANIFEST, buildArtifact, parseManifest, wasmEntry, wasmLayer, type Descriptor, type ParsedManifest } from './manifest.ts';
 import { formatReference, parseReference, type Reference } from './reference.ts';
 import { RegistryClient } from './registry.ts';
@@ -22,6 +23,8 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BLOB_BYTES = 512 * 1024 * 1024;
 
 export interface OciClientOptions {
+  /** The engine's `describeBinary` (`import { describeBinary } from 'wasmhost/engine'`): pushes and pulls only components. */
+  describeBinary: DescribeBinary;
   /** Default `$WASMHOST_CACHE_DIR/oci` (see `defaultOciCacheDir`). */
   cacheDir?: string;
   /** Plain HTTP: for every registry (true) or for the listed ones (`127.0.0.1:5000`). */
@@ -90,9 +93,11 @@ export class OciClient {
   readonly #dockerConfigDir: string | false | undefined;
   readonly #maxBlobBytes: number;
   readonly #dispatcher?: Dispatcher;
+  readonly #describe: DescribeBinary;
 
-  constructor(options: OciClientOptions = {}) {
+  constructor(options: OciClientOptions) {
     this.cache = new OciCache(options.cacheDir);
+    this.#describe = options.describeBinary;
     this.#insecure = options.insecure ?? false;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#dockerConfigDir = options.dockerConfigDir;
@@ -105,7 +110,7 @@ export class OciClient {
     const name = formatReference(ref);
     // A digest comes with a tag only when both were written (`latest` is implied only alone).
     if (ref.digest && ref.tag) throw new OciReferenceError(`cannot push to ${reference}: give a tag or a digest, not both`, { reference });
-    const component = await inspectComponent(bytes, options.source ?? name);
+    const component = await inspectComponent(bytes, options.source ?? name, this.#describe);
     const artifact = buildArtifact(bytes, { component, ...(options.annotations ? { annotations: options.annotations } : {}), ...(options.created ? { created: options.created } : {}) });
     if (ref.digest && ref.digest !== artifact.manifestDigest) {
       throw new OciReferenceError(`cannot push to ${name}: the manifest's digest is ${artifact.manifestDigest}`, { reference: name, hint: 'push to a tag; a digest names content, it cannot be chosen' });
@@ -172,7 +177,7 @@ export class OciClient {
     if (!bytes) {
       bytes = await registry.getBlob(ref.repository, layer, { what: `the wasm layer ${layer.digest} of ${name}`, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
       // Only components enter the cache, so a cached layer needs no second look.
-      await inspectComponent(bytes, `the wasm layer of ${name}`);
+      await inspectComponent(bytes, `the wasm layer of ${name}`, this.#describe);
       await this.cache.writeBlob(layer.digest, bytes);
     }
     const path = this.cache.blobPath(layer.digest);

@@ -33,7 +33,7 @@ export class OciImageFetcher {
   readonly client: OciClient;
   readonly #onPull?: (result: PullResult) => void;
 
-  constructor(client: OciClient | OciImageFetcherOptions = {}) {
+  constructor(client: OciClient | OciImageFetcherOptions) {
     if (client instanceof OciClient) {
       this.client = client;
     } else {

@@ -17,7 +17,7 @@ export type { Credentials } from './credentials.ts';
 export { parseChallenges } from './challenge.ts';
 export type { Challenge } from './challenge.ts';
 export { inspectComponent } from './inspect.ts';
-export type { ComponentSummary } from './inspect.ts';
+export type { ComponentSummary, DescribeBinary } from './inspect.ts';
 export {
   buildArtifact,
   parseManifest,

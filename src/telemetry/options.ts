@@ -27,25 +27,3 @@ export interface TelemetryOptions {
   /** Metrics go here instead of OTLP. */
   metricExporter?: PushMetricExporter;
 }
-
-/** The variables whose presence asks for telemetry (the CLI switches it on for any of them). */
-const SWITCHES = [
-  'OTEL_EXPORTER_OTLP_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
-  'OTEL_SERVICE_NAME',
-  'OTEL_TRACES_EXPORTER',
-  'OTEL_METRICS_EXPORTER',
-];
-
-/**
- * Whether the environment asks for telemetry: any of the exporter, endpoint or service-name
- * variables set (an exporter set to `none` does not count), unless `OTEL_SDK_DISABLED=true`.
- */
-export function telemetryRequested(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  return SWITCHES.some((name) => {
-    const value = env[name]?.trim();
-    return !!value && !(name.endsWith('_EXPORTER') && value.toLowerCase() === 'none');
-  });
-}

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fixturePath } from '../fixtures/index.ts';
+import { describeBinary } from '../../src/engine.ts';
 import { OciClient, RegistryClient, buildArtifact, OCI_MANIFEST, type BuildOptions, type OciClientOptions } from '../../src/oci/index.ts';
 
 export const component = (name: 'calc' | 'pure' | 'greeter' | 'trap') => readFile(fixturePath(name));
@@ -18,8 +19,8 @@ export async function tempDir(prefix = 'wasmhost-oci-'): Promise<{ dir: string; 
 }
 
 /** A client on a fresh cache folder, plain HTTP, ignoring the machine's Docker config. */
-export function client(cacheDir: string, options: OciClientOptions = {}): OciClient {
-  return new OciClient({ cacheDir, insecure: true, dockerConfigDir: false, ...options });
+export function client(cacheDir: string, options: Partial<OciClientOptions> = {}): OciClient {
+  return new OciClient({ describeBinary, cacheDir, insecure: true, dockerConfigDir: false, ...options });
 }
 
 /**

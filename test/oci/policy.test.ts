@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRegistry, registrySkip } from '../registry.ts';
+import { describeBinary } from '../../src/engine.ts';
 import { OciImageFetcher, OciNotCachedError, OciUnreachableError, digestOf } from '../../src/oci/index.ts';
 import type { ImageFetcher } from '../../src/host/sources.ts';
 import { client, component, tempDir } from './helpers.ts';
@@ -168,7 +169,7 @@ test('OciImageFetcher: the host\'s ImageFetcher, with workload pull policies and
     const ref = `${registry.host}/test/fetch:v1`;
     await client(cache.dir).push(ref, calc, { credentials: { username: 'wl', password: 'wl-secret' } });
     const pulls: boolean[] = [];
-    const fetcher: ImageFetcher = new OciImageFetcher({ cacheDir: cache.dir, insecure: true, dockerConfigDir: false, onPull: (r) => pulls.push(r.fromCache) });
+    const fetcher: ImageFetcher = new OciImageFetcher({ describeBinary, cacheDir: cache.dir, insecure: true, dockerConfigDir: false, onPull: (r) => pulls.push(r.fromCache) });
     await assert.rejects(fetcher.fetch(ref, { pullPolicy: 'IMAGE_PULL_POLICY_NEVER', pullSecret: { username: 'wl', password: 'wl-secret' } }), OciNotCachedError);
     await assert.rejects(fetcher.fetch(ref, { pullPolicy: 'IMAGE_PULL_POLICY_UNSPECIFIED' }), /requires credentials/);
     await assert.rejects(fetcher.fetch(ref, { pullPolicy: 'IMAGE_PULL_POLICY_ALWAYS', pullSecret: { username: 'wl', password: 'nope' } }), /refused the credentials of user "wl"/);

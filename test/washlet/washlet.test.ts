@@ -13,6 +13,7 @@ import { connect, type Msg, type NatsConnection, type Subscription } from '@nats
 import { HostBuilder, type Host } from '../../src/host/host.ts';
 import { HostRouter } from '../../src/http/router.ts';
 import { HttpServer } from '../../src/http/server.ts';
+import { describeBinary } from '../../src/engine.ts';
 import { OciImageFetcher } from '../../src/oci/index.ts';
 import { configPlugin } from '../../src/plugins/config/index.ts';
 import { loggingPlugin } from '../../src/plugins/logging/index.ts';
@@ -74,7 +75,7 @@ async function makeHost(): Promise<TestHost> {
     .withStopTimeout(1000)
     .build();
   await host.start();
-  const fetcher = new OciImageFetcher({ insecure: true, timeoutMs: 1500, cacheDir, dockerConfigDir: false });
+  const fetcher = new OciImageFetcher({ describeBinary, insecure: true, timeoutMs: 1500, cacheDir, dockerConfigDir: false });
   const control = await connect({ servers: NATS_URL });
   const washlet = new Washlet({ host, connection: control, heartbeatIntervalMs: HEARTBEAT_MS, imageFetcher: fetcher });
   // Subscribed before the washlet starts: the first heartbeat is sent at start.
