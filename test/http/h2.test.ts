@@ -229,7 +229,7 @@ describe('outgoing', () => {
     try {
       const url = `http://127.0.0.1:${port(silent)}/test.Greeter/Slow`;
       const started = Date.now();
-      const res = await fetch(`${plain.url.href}fetch?url=${encodeURIComponent(url)}&timeout-ms=300`, { method: 'POST', headers: { 'content-type': 'application/grpc' }, body: frame('x') });
+      const res = await fetch(`${plain.url.href}fetch?url=${encodeURIComponent(url)}&timeout-ms=300`, { method: 'POST', headers: { 'content-type': 'application/grpc' }, body: new Uint8Array(frame('x')) });
       assert.equal(res.status, 502);
       assert.equal(await res.text(), 'connection-read-timeout');
       assert.ok(Date.now() - started < 5000);
