@@ -1,13 +1,12 @@
 /**
- * The host's HTTP server, an ordinary plugin: a Node HTTP/1.1 server (keep-alive; TLS when given
- * a certificate and key) that routes each request to a workload's `wasi:http/incoming-handler`
+ * The host's HTTP server, an ordinary plugin: Node's HTTP/1.1 and HTTP/2 servers on one port
+ * (keep-alive; TLS when given a certificate and key, h2c otherwise: h2-incoming.ts) that routes each request to a workload's `wasi:http/incoming-handler`
  * component (the interface it calls), and serves the `wasi:http` imports every component gets
  * (`types`, and `outgoing-handler` bound to its own `allowedHosts`), declared or not, as WASI is.
  * Its state per workload is the workload's route, if it has one; the host never imports it.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { unversioned } from '../engine/interface-name.ts';
 import { UsageError } from '../errors.ts';
@@ -17,6 +16,7 @@ import { Gate } from '../host/gate.ts';
 import { AllowedHosts } from './allowed-hosts.ts';
 import { ConnectionGuard, type ConnectionLimits } from './connections.ts';
 import { plainStatus } from './exchange.ts';
+import { createListeners } from './h2-incoming.ts';
 import { OutgoingHttp } from './outgoing.ts';
 import { ROUTE_CONFIG_KEYS, routeConfig } from './route-config.ts';
 import { WorkloadRoute } from './route.ts';
@@ -123,8 +123,9 @@ export class HttpServer implements Plugin<HttpWorkloadState> {
     if (this.#server) return;
     const { host, port } = parseAddress(this.#options.address ?? DEFAULT_ADDRESS);
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
-    const server = this.#options.tls ? createHttpsServer({ ...this.#options.tls }, onRequest) : createHttpServer(onRequest);
-    this.connections.attach(server);
+    const listeners = createListeners(onRequest, this.#options.tls);
+    this.connections.attach(listeners);
+    const server = listeners.listener;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -172,9 +173,9 @@ export class HttpServer implements Plugin<HttpWorkloadState> {
     if (!server) return;
     this.#server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    this.connections.closeIdle();
     await Promise.all(this.router.routes().map((r) => r.drain(STOP_GRACE_MS)));
-    server.closeAllConnections();
+    this.connections.closeAll();
     await closed;
     await this.#outgoing.close();
   }

@@ -58,12 +58,37 @@ const BY_CODE: Record<string, ErrorCode> = {
   UND_ERR_INVALID_ARG: { tag: 'HTTP-request-URI-invalid' },
 };
 
+/**
+ * HTTP/2 error codes (RFC 9113 section 7) of a RST_STREAM or GOAWAY, as undici reports them
+ * (`http2ErrorCode`). NO_ERROR (0) is not a failure and falls through to the error's own code.
+ */
+const BY_HTTP2_CODE: Record<number, ErrorCode> = {
+  0x1: { tag: 'HTTP-protocol-error' }, // PROTOCOL_ERROR
+  0x2: { tag: 'HTTP-protocol-error' }, // INTERNAL_ERROR
+  0x3: { tag: 'HTTP-protocol-error' }, // FLOW_CONTROL_ERROR
+  0x4: { tag: 'connection-timeout' }, // SETTINGS_TIMEOUT
+  0x5: { tag: 'HTTP-protocol-error' }, // STREAM_CLOSED
+  0x6: { tag: 'HTTP-protocol-error' }, // FRAME_SIZE_ERROR
+  0x7: { tag: 'connection-limit-reached' }, // REFUSED_STREAM (undici retries it once first)
+  0x8: { tag: 'connection-terminated' }, // CANCEL
+  0x9: { tag: 'HTTP-protocol-error' }, // COMPRESSION_ERROR
+  0xa: { tag: 'connection-terminated' }, // CONNECT_ERROR
+  0xb: { tag: 'connection-limit-reached' }, // ENHANCE_YOUR_CALM
+  0xc: { tag: 'TLS-protocol-error' }, // INADEQUATE_SECURITY
+  0xd: { tag: 'HTTP-protocol-error' }, // HTTP_1_1_REQUIRED
+};
+
 /** The `error-code` for any error met while sending a request or reading a response. */
 export function toErrorCode(err: unknown): ErrorCode {
   if (err instanceof HttpError) return err.errorCode;
-  const e = err as { code?: string; message?: string; cause?: unknown } | null;
+  const e = err as { code?: string; message?: string; cause?: unknown; http2ErrorCode?: number } | null;
   const code = e?.code ?? '';
+  if (e?.http2ErrorCode && BY_HTTP2_CODE[e.http2ErrorCode]) return BY_HTTP2_CODE[e.http2ErrorCode];
   if (BY_CODE[code]) return BY_CODE[code];
+  // Node's HTTP/2 session: a peer that broke the protocol (one that does not speak HTTP/2 at all
+  // answers the connection preface with an HTTP/1.1 error page, which nghttp2 cannot parse).
+  if (code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_SESSION_ERROR' || code === 'ERR_HTTP2_STREAM_ERROR') return { tag: 'HTTP-protocol-error' };
+  if (code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION') return { tag: 'connection-terminated' };
   if (code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'EAI_NODATA') return { tag: 'DNS-error', val: { rcode: code, infoCode: undefined } };
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT/.test(code)) return { tag: 'TLS-certificate-error' };
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return { tag: 'TLS-protocol-error' };
