@@ -2,12 +2,22 @@ import { pluginInterface, type Implementations, type Plugin } from '../../plugin
 import { BlobstoreError, checkName, type BlobstoreBackend } from './backend.ts';
 import { blobstoreConfig } from './config.ts';
 import { STORAGE_ISOLATIONS, workloadNamePrefix, type StorageIsolation } from '../shared/storage-scope.ts';
+import { BackendChoice, type BackendRegistry, type BackendResources } from '../shared/backends.ts';
+import { blobstoreBackends } from './backends/registry.ts';
 import { Container, StreamObjectNames } from './container.ts';
 import { BlobContext } from './context.ts';
 import { IncomingValue, OutgoingValue } from './values.ts';
 
 export interface BlobstorePluginOptions {
-  backend: BlobstoreBackend;
+  /** The host's backend: an instance, or a type of `registry` made with `resources`. */
+  backend: BlobstoreBackend | string;
+  /**
+   * What the backends a workload names by type (config `backend`), or `backend` given by type,
+   * are made with; default none (then only `memory` can be chosen).
+   */
+  resources?: BackendResources;
+  /** Where backend types are looked up; default `blobstoreBackends`. */
+  registry?: BackendRegistry<BlobstoreBackend>;
   /**
    * How workloads are kept apart in the backend (`shared/storage-scope.ts`): 'workload', each
    * its own containers, or 'shared', by container name. Default: the backend's
@@ -38,7 +48,8 @@ interface ObjectId {
 }
 
 /**
- * `wasi:blobstore/blobstore,container,types@0.2.0-draft` over one backend. The plugin names every
+ * `wasi:blobstore/blobstore,container,types@0.2.0-draft` over the host's backend, or the one a
+ * workload's config names (`backend: nats`), made once on first use. The plugin names every
  * container (see `storageName`): with isolation 'workload', a workload's stable identity is part
  * of the name, so restarts and replicas share data and other workloads never see it; the guest
  * sees only its own names. Config `buckets` and `read_only` limit what a workload may do (see
@@ -47,26 +58,34 @@ interface ObjectId {
  * out are WASI's own `wasi:io` resources.
  */
 export function blobstorePlugin(options: BlobstorePluginOptions): Plugin<BlobstoreState> {
-  const { backend } = options;
   const id = options.id ?? 'wasi-blobstore';
   if (options.isolation !== undefined && !STORAGE_ISOLATIONS.includes(options.isolation)) {
     throw new RangeError(`${id}: isolation must be "workload" or "shared", not ${JSON.stringify(options.isolation)}`);
   }
   const isolationOf = (b: BlobstoreBackend): StorageIsolation => options.isolation ?? b.defaultIsolation ?? 'workload';
-
-  /** `new-outgoing-value` takes no arguments, so the backend's size limit comes with the class. */
-  class LimitedOutgoingValue extends OutgoingValue {
-    static newOutgoingValue(): OutgoingValue {
-      return new LimitedOutgoingValue(backend.maxObjectSize);
+  const backends = new BackendChoice(id, options.registry ?? blobstoreBackends, options.resources ?? {}, options.backend);
+  /** `new-outgoing-value` takes no arguments, so a backend's size limit comes with the class: one per backend. */
+  const valueClasses = new Map<BlobstoreBackend, typeof OutgoingValue>();
+  const outgoingValueOf = (b: BlobstoreBackend): typeof OutgoingValue => {
+    let limited = valueClasses.get(b);
+    if (!limited) {
+      limited = class LimitedOutgoingValue extends OutgoingValue {
+        static newOutgoingValue(): OutgoingValue {
+          return new LimitedOutgoingValue(b.maxObjectSize);
+        }
+      };
+      valueClasses.set(b, limited);
     }
-  }
+    return limited;
+  };
 
   return {
     id,
     imports: [pluginInterface(`wasi:blobstore/blobstore,container,types@${VERSION}`)],
 
     onWorkloadBind(workload): BlobstoreState {
-      blobstoreConfig(id, workload.interfaces);
+      const config = blobstoreConfig(id, workload.interfaces);
+      const backend = backends.forWorkload(workload, 'wasi:blobstore', config.backend);
       return { backend, isolation: isolationOf(backend), live: true };
     },
 
@@ -113,7 +132,7 @@ export function blobstorePlugin(options: BlobstorePluginOptions): Plugin<Blobsto
       return {
         [`wasi:blobstore/blobstore@${VERSION}`]: blobstore,
         [`wasi:blobstore/container@${VERSION}`]: { Container, StreamObjectNames },
-        [`wasi:blobstore/types@${VERSION}`]: { OutgoingValue: LimitedOutgoingValue, IncomingValue },
+        [`wasi:blobstore/types@${VERSION}`]: { OutgoingValue: outgoingValueOf(b), IncomingValue },
       };
     },
 
@@ -124,7 +143,7 @@ export function blobstorePlugin(options: BlobstorePluginOptions): Plugin<Blobsto
     },
 
     async stop() {
-      await backend.close?.();
+      await backends.close();
     },
   };
 }
