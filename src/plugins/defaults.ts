@@ -7,13 +7,11 @@
  */
 import type { Plugin } from '../plugin/plugin.ts';
 import { blobstorePlugin } from './blobstore/plugin.ts';
-import { blobstoreBackends } from './blobstore/backends/registry.ts';
 import { configPlugin } from './config/plugin.ts';
 import { keyValuePlugin } from './keyvalue/plugin.ts';
 import { loggingPlugin } from './logging/plugin.ts';
 import { messagingPlugin } from './messaging/plugin.ts';
-import { messagingBackends } from './messaging/backends/registry.ts';
-import { createBackend, type BackendResources } from './shared/backends.ts';
+import type { BackendResources } from './shared/backends.ts';
 
 export interface DefaultPluginsOptions {
   mode: 'development' | 'production';
@@ -40,13 +38,10 @@ const PLUGINS: ((c: Composition) => Plugin | undefined | Promise<Plugin | undefi
   // As the reference's cluster host, production takes a component's environment as part of its config.
   ({ production }) => configPlugin(production ? { includeEnvironment: true } : {}),
   () => loggingPlugin(),
-  // A workload may name another key-value backend (config `backend`): made from the same resources.
+  // A workload may name another backend (its interface's config `backend`): made from the same resources.
   (c) => keyValuePlugin({ backend: c.options.keyvalue ?? storageDefault(c), resources: c.resources }),
-  (c) => blobstorePlugin({ backend: createBackend('wasi-blobstore', blobstoreBackends, c.options.blobstore ?? storageDefault(c), c.resources) }),
-  (c) => {
-    const type = c.options.messaging ?? (c.production ? 'nats' : 'memory');
-    return messagingPlugin({ backend: createBackend('wasmcloud-messaging', messagingBackends, type, c.resources), ownsBackend: type === 'memory' });
-  },
+  (c) => blobstorePlugin({ backend: c.options.blobstore ?? storageDefault(c), resources: c.resources }),
+  (c) => messagingPlugin({ backend: c.options.messaging ?? (c.production ? 'nats' : 'memory'), resources: c.resources }),
   // Loaded only when asked for: embedding the core never loads a PostgreSQL client.
   async (c) => (c.options.postgres ? (await import('./postgres/plugin.ts')).postgresPlugin({ url: c.options.postgres.url }) : undefined),
 ];

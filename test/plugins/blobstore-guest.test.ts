@@ -99,14 +99,14 @@ test('blob-roundtrip: config "buckets" and "read_only" hold for a real guest', a
   assert.equal(text(await limited.roundtrip('allowed', 'o', bytes('ok'))), 'ok');
   await guestError(limited.roundtrip('other', 'o', bytes('x')), /^container-exists "other": container "other" is not in the workload's config "buckets"$/);
 
-  await backend.createContainer('default/w2', 'existing');
-  await backend.writeObject('default/w2', 'existing', 'o', bytes('read me'));
+  await backend.createContainer('default/w2/existing');
+  await backend.writeObject('default/w2/existing', 'o', bytes('read me'));
   const readOnly = await startApp(plugin, 'w2', { read_only: 'true' });
   assert.equal(text(await readOnly.readRange('existing', 'o', 0n, 3n)), 'read');
   assert.deepEqual(await readOnly.list('existing'), ['o']);
   await guestError(readOnly.roundtrip('new', 'o', bytes('x')), /^create-container "new": create-container refused: the blobstore is read-only/);
   await guestError(readOnly.roundtrip('existing', 'o', bytes('x')), /^write-data "o": write-data refused: the blobstore is read-only/);
-  assert.equal(text(await backend.readObject('default/w2', 'existing', 'o', 0, 100)), 'read me');
+  assert.equal(text(await backend.readObject('default/w2/existing', 'o', 0, 100)), 'read me');
 });
 
 test('blob-roundtrip: a filesystem store keeps objects across a host restart', async () => {

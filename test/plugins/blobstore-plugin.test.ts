@@ -4,7 +4,10 @@ import { pino } from 'pino';
 import { WasiContext, createWasiImports } from '../../src/index.ts';
 import { UsageError } from '../../src/errors.ts';
 import { InputStream, OutputStream } from '../../src/plugin/streams.ts';
-import { MemoryBlobstoreBackend, blobstorePlugin, type BlobstoreBackend } from '../../src/plugins/blobstore/index.ts';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FilesystemBlobstoreBackend, MemoryBlobstoreBackend, blobstorePlugin, type BlobstoreBackend } from '../../src/plugins/blobstore/index.ts';
 import { bindBlobstore, blobstoreWorkload, getObjectText, putObject, rejectsWithString, hosted } from './plugin-harness.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -186,8 +189,8 @@ test('config "buckets" allows only the named containers', async () => {
 
 test('config "read_only" refuses every change and allows every read', async () => {
   const backend = new MemoryBlobstoreBackend();
-  await backend.createContainer('default/w1', 'c');
-  await backend.writeObject('default/w1', 'c', 'o', bytes('0123456789'));
+  await backend.createContainer('default/w1/c');
+  await backend.writeObject('default/w1/c', 'o', bytes('0123456789'));
   const bs = await bindBlobstore(hosted(blobstorePlugin({ backend })), blobstoreWorkload('w1', { read_only: 'true' }));
 
   const container = await bs.getContainer('c');
@@ -207,8 +210,8 @@ test('config "read_only" refuses every change and allows every read', async () =
   await rejectsWithString(container.deleteObject('o'), refused('delete-object'));
   await rejectsWithString(container.deleteObjects(['o']), refused('delete-objects'));
   await rejectsWithString(container.clear(), refused('clear'));
-  assert.deepEqual(await backend.listObjects('default/w1', 'c'), ['o'], 'nothing changed');
-  assert.equal(await backend.containerExists('default/w1', 'new'), false);
+  assert.deepEqual(await backend.listObjects('default/w1/c'), ['o'], 'nothing changed');
+  assert.equal(await backend.containerExists('default/w1/new'), false);
 });
 
 test('bad config fails the bind, naming the plugin and the key', async () => {
@@ -232,6 +235,66 @@ test('workloads are isolated, and unbinding drops a workload (idempotently)', as
   await rejectsWithString(one.createContainer('c'), /^the workload is no longer running$/);
   await rejectsWithString(c.hasObject('o'), /container "c" does not exist/);
   await two.createContainer('c');
+});
+
+test('the last replica to unbind frees every container of the workload, whichever replica made it', async () => {
+  const backend = new MemoryBlobstoreBackend();
+  const plugin = hosted(blobstorePlugin({ backend }));
+  const first = await bindBlobstore(plugin, blobstoreWorkload('r1', {}, { name: 'app' }));
+  const second = await bindBlobstore(plugin, blobstoreWorkload('r2', {}, { name: 'app' }));
+  await first.createContainer('x');
+  await second.createContainer('y');
+  await rejectsWithString(second.createContainer('x'), /^container "x" already exists$/); // replicas share containers
+  await plugin.onWorkloadUnbind!('r1');
+  assert.equal(await backend.containerExists('default/app/x'), true, 'kept while a replica runs');
+  await plugin.onWorkloadUnbind!('r2');
+  assert.equal(await backend.containerExists('default/app/x'), false);
+  assert.equal(await backend.containerExists('default/app/y'), false);
+});
+
+test("isolation 'workload': identities holding '/' or '%' never meet; the guest sees only its own names", async () => {
+  const backend = new MemoryBlobstoreBackend();
+  const plugin = hosted(blobstorePlugin({ backend }));
+  const ab = await bindBlobstore(plugin, blobstoreWorkload('w1', {}, { namespace: 'a/b', name: 'c' }));
+  const bc = await bindBlobstore(plugin, blobstoreWorkload('w2', {}, { namespace: 'a', name: 'b/c' }));
+  const d = await ab.createContainer('d');
+  await putObject(ab, d, 'o', bytes('a/b + c'));
+  assert.equal(await bc.containerExists('d'), false);
+  assert.deepEqual(await backend.listObjects('a%2Fb/c/d'), ['o']);
+  assert.equal(d.name(), 'd');
+  assert.equal((await d.info()).name, 'd');
+  assert.equal((await d.objectInfo('o')).container, 'd');
+  await rejectsWithString(ab.createContainer('d'), /^container "d" already exists$/);
+  await rejectsWithString(d.getData('nope', 0n, 1n), /^object "nope" does not exist in container "d"$/);
+  await rejectsWithString(ab.copyObject({ container: 'd', object: 'o' }, { container: 'gone', object: 'o' }), /^container "gone" does not exist$/);
+  await rejectsWithString(ab.createContainer('x'.repeat(1025)), /^invalid container name "x{64}": it is longer than 1024 characters$/);
+  await ab.createContainer('x'.repeat(1024));
+});
+
+test("isolation 'shared': workloads that name a container alike share it, and unbinding frees nothing", async () => {
+  const backend = new MemoryBlobstoreBackend();
+  const plugin = hosted(blobstorePlugin({ backend, isolation: 'shared' }));
+  const one = await bindBlobstore(plugin, blobstoreWorkload('w1'));
+  const two = await bindBlobstore(plugin, blobstoreWorkload('w2'));
+  await putObject(one, await one.createContainer('common'), 'o', bytes('one'));
+  assert.equal(await getObjectText(two, await two.getContainer('common'), 'o', 0n, 10n), 'one');
+  await plugin.onWorkloadUnbind!('w1');
+  await plugin.onWorkloadUnbind!('w2');
+  assert.deepEqual(await backend.listObjects('common'), ['o']);
+  assert.throws(() => blobstorePlugin({ backend, isolation: 'global' as 'shared' }), /wasi-blobstore: isolation must be "workload" or "shared", not "global"/);
+});
+
+test("the backend's default isolation applies unless the plugin is told one (the filesystem store's is 'shared', where its files have always been)", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'wasmhost-blob-isolation-'));
+  try {
+    const shared = await bindBlobstore(hosted(blobstorePlugin({ backend: new FilesystemBlobstoreBackend({ root }) })), blobstoreWorkload('w1'));
+    await shared.createContainer('b');
+    const isolated = await bindBlobstore(hosted(blobstorePlugin({ backend: new FilesystemBlobstoreBackend({ root }), isolation: 'workload' })), blobstoreWorkload('w1'));
+    await isolated.createContainer('b');
+    assert.deepEqual((await readdir(root)).sort(), ['b', 'default%2Fw1%2Fb']);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 test('an unexpected backend failure reaches the guest without host details and is logged', async () => {

@@ -37,3 +37,22 @@ test("the key-value plugin offers a workload the registry's other backends, made
   assert.throws(() => kv.onWorkloadBind!(workload({ backend: 'nats' })), /backend "nats": the NATS key-value backend needs a NATS connection/);
   for (const p of plugins) await p.stop?.();
 });
+
+test("the blobstore and messaging plugins offer a workload the registry's other backends, made with the host's resources", async () => {
+  const plugins = await defaultPlugins({ mode: 'development' });
+  const workload = (namespace: string, pkg: string, config: Record<string, string>) => ({
+    id: 'w',
+    namespace: 'default',
+    name: 'w',
+    annotations: {},
+    interfaces: [{ namespace, package: pkg, interfaces: ['x'], version: '0.2.0', config }],
+    logger: pino({ level: 'silent' }),
+  });
+  const blobstore = plugins.find((p) => p.id === 'wasi-blobstore')!;
+  assert.ok(await blobstore.onWorkloadBind!(workload('wasi', 'blobstore', { backend: 'memory' })));
+  assert.throws(() => blobstore.onWorkloadBind!(workload('wasi', 'blobstore', { backend: 'nats' })), /backend "nats": the NATS blobstore backend needs a NATS connection/);
+  const messaging = plugins.find((p) => p.id === 'wasmcloud-messaging')!;
+  assert.ok(await messaging.onWorkloadBind!(workload('wasmcloud', 'messaging', { backend: 'memory' })));
+  assert.throws(() => messaging.onWorkloadBind!(workload('wasmcloud', 'messaging', { backend: 'nats' })), /backend "nats": the NATS messaging backend needs a NATS connection/);
+  for (const p of plugins) await p.stop?.();
+});

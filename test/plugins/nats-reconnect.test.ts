@@ -104,11 +104,11 @@ describe('NATS backends when the server goes away and comes back', { skip: natsS
 
   test('blobstore: calls fail in time with BlobstoreError while the server is down; afterwards the data is there', async () => {
     const bs = new NatsBlobstoreBackend({ connection: nc!, timeoutMs: TIMEOUT_MS });
-    const created = await bs.createContainer('ns/app', 'c');
+    const created = await bs.createContainer('ns/app/c');
     const big = new Uint8Array(300_000).map((_, i) => i % 253); // three chunks
-    await bs.writeObject('ns/app', 'c', 'big', big);
-    await bs.writeObject('ns/app', 'c', 'small', bytes('before the outage'));
-    await bs.createContainer('ns/app', 'other');
+    await bs.writeObject('ns/app/c', 'big', big);
+    await bs.writeObject('ns/app/c', 'small', bytes('before the outage'));
+    await bs.createContainer('ns/app/other');
 
     await server!.stop();
     const down = (err: unknown) => {
@@ -116,29 +116,29 @@ describe('NATS backends when the server goes away and comes back', { skip: natsS
       assert.match(err.message, DOWN);
     };
     const calls: [string, () => Promise<unknown>][] = [
-      ['create-container', () => bs.createContainer('ns/app', 'new')],
-      ['container-info', () => bs.containerInfo('ns/app', 'c')],
-      ['container-exists', () => bs.containerExists('ns/app', 'c')],
-      ['delete-container', () => bs.deleteContainer('ns/app', 'never')],
-      ['list-objects', () => bs.listObjects('ns/app', 'c')],
-      ['write-object', () => bs.writeObject('ns/app', 'c', 'outage', big)],
-      ['read-object whole', () => bs.readObject('ns/app', 'c', 'big', 0, big.length)],
-      ['read-object range', () => bs.readObject('ns/app', 'c', 'big', 200_000, 200_010)],
-      ['object-info', () => bs.objectInfo('ns/app', 'c', 'small')],
-      ['has-object', () => bs.hasObject('ns/app', 'c', 'small')],
-      ['delete-object', () => bs.deleteObject('ns/app', 'c', 'outage-delete')],
-      ['clear-container', () => bs.clearContainer('ns/app', 'other')],
-      ['copy-object', () => bs.copyObject('ns/app', { container: 'c', object: 'small' }, { container: 'other', object: 'copy' })],
+      ['create-container', () => bs.createContainer('ns/app/new')],
+      ['container-info', () => bs.containerInfo('ns/app/c')],
+      ['container-exists', () => bs.containerExists('ns/app/c')],
+      ['delete-container', () => bs.deleteContainer('ns/app/never')],
+      ['list-objects', () => bs.listObjects('ns/app/c')],
+      ['write-object', () => bs.writeObject('ns/app/c', 'outage', big)],
+      ['read-object whole', () => bs.readObject('ns/app/c', 'big', 0, big.length)],
+      ['read-object range', () => bs.readObject('ns/app/c', 'big', 200_000, 200_010)],
+      ['object-info', () => bs.objectInfo('ns/app/c', 'small')],
+      ['has-object', () => bs.hasObject('ns/app/c', 'small')],
+      ['delete-object', () => bs.deleteObject('ns/app/c', 'outage-delete')],
+      ['clear-container', () => bs.clearContainer('ns/app/other')],
+      ['copy-object', () => bs.copyObject({ container: 'ns/app/c', object: 'small' }, { container: 'ns/app/other', object: 'copy' })],
     ];
     await Promise.all(calls.map(([label, call]) => failsWithin(`blobstore ${label}`, call, down)));
 
     await server!.restart();
-    assert.deepEqual(await eventually(() => bs.containerInfo('ns/app', 'c')), created, 'createdAt survives the restart');
-    assert.equal(text(await bs.readObject('ns/app', 'c', 'small', 0, 100)), 'before the outage');
-    assert.ok(Buffer.from(await bs.readObject('ns/app', 'c', 'big', 0, big.length)).equals(Buffer.from(big)));
-    assert.deepEqual(await bs.readObject('ns/app', 'c', 'big', 200_000, 200_010), big.slice(200_000, 200_010));
-    await bs.writeObject('ns/app', 'c', 'after', bytes('the outage'));
-    const names = await bs.listObjects('ns/app', 'c');
+    assert.deepEqual(await eventually(() => bs.containerInfo('ns/app/c')), created, 'createdAt survives the restart');
+    assert.equal(text(await bs.readObject('ns/app/c', 'small', 0, 100)), 'before the outage');
+    assert.ok(Buffer.from(await bs.readObject('ns/app/c', 'big', 0, big.length)).equals(Buffer.from(big)));
+    assert.deepEqual(await bs.readObject('ns/app/c', 'big', 200_000, 200_010), big.slice(200_000, 200_010));
+    await bs.writeObject('ns/app/c', 'after', bytes('the outage'));
+    const names = await bs.listObjects('ns/app/c');
     for (const name of ['after', 'big', 'small']) assert.ok(names.includes(name), `${name} in ${names}`);
     await bs.close();
   });

@@ -1,6 +1,8 @@
-export { blobstorePlugin, type BlobstorePluginOptions } from './plugin.ts';
+export type { StorageIsolation } from '../shared/storage-scope.ts';
+export { blobstorePlugin, type BlobstorePluginOptions, type BlobstoreState } from './plugin.ts';
 export {
   BlobstoreError,
+  checkContainerName,
   checkName,
   type BlobstoreBackend,
   type ContainerInfo,

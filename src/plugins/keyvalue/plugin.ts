@@ -1,5 +1,4 @@
-import { pluginInterface, type Implementations, type Plugin, type PluginWorkload } from '../../plugin/plugin.ts';
-import { UsageError } from '../../errors.ts';
+import { pluginInterface, type Implementations, type Plugin } from '../../plugin/plugin.ts';
 import { KeyValueError, checkIdentifier, type KeyValueBackend } from './backend.ts';
 import { Bucket, storeError, type BucketContext } from './bucket.ts';
 import { keyValueConfig } from './config.ts';
@@ -74,7 +73,7 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<KeyValueS
 
     onWorkloadBind(workload): KeyValueState {
       const config = keyValueConfig(id, workload.interfaces);
-      const backend = config.backend === undefined ? backends.default : chosenBackend(workload, config.backend);
+      const backend = backends.forWorkload(workload, 'wasi:keyvalue', config.backend);
       return { backend, isolation: isolationOf(backend), live: true };
     },
 
@@ -122,13 +121,4 @@ export function keyValuePlugin(options: KeyValuePluginOptions): Plugin<KeyValueS
       await backends.close();
     },
   };
-
-  /** The backend a workload's config names; failing, an error that says whose config and why. */
-  function chosenBackend(workload: PluginWorkload, type: string): KeyValueBackend {
-    try {
-      return backends.get(type);
-    } catch (err) {
-      throw new UsageError(`workload "${workload.namespace}/${workload.name}", wasi:keyvalue config backend: ${(err as Error).message}`, { cause: err });
-    }
-  }
 }

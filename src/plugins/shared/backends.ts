@@ -8,6 +8,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 import { UsageError } from '../../errors.ts';
+import type { PluginWorkload } from '../../plugin/plugin.ts';
 
 /** What the host brings its backends: where data goes, and the production connections. */
 export interface BackendResources {
@@ -45,7 +46,8 @@ export function createBackend<B>(
 /**
  * A capability's backends as one host offers them to its workloads: its default, and every other
  * type of the registry, made once on first use with the host's resources, for the workloads
- * whose interface config names one (`backend: nats`). `close` closes them all.
+ * whose interface config names one (`backend: nats`). `close` closes the ones it made, and the
+ * default unless told it belongs to someone else.
  */
 export class BackendChoice<B extends { close?(): Promise<void> }> {
   readonly default: B;
@@ -53,17 +55,38 @@ export class BackendChoice<B extends { close?(): Promise<void> }> {
   readonly #registry: BackendRegistry<B>;
   readonly #resources: BackendResources;
   readonly #made = new Map<string, B>();
+  readonly #closesDefault: boolean;
 
-  /** `backend`: the default, made here from `registry` when given by type (a UsageError when it cannot be). */
-  constructor(capability: string, registry: BackendRegistry<B>, resources: BackendResources, backend: B | string) {
+  /**
+   * `backend`: the default, made here from `registry` when given by type (a UsageError when it
+   * cannot be). `closesDefault` (default true): whether `close` closes a default given as an
+   * instance; one made here is always closed.
+   */
+  constructor(capability: string, registry: BackendRegistry<B>, resources: BackendResources, backend: B | string, closesDefault = true) {
     this.#capability = capability;
     this.#registry = registry;
     this.#resources = resources;
     if (typeof backend === 'string') {
       this.default = createBackend(capability, registry, backend, resources);
       this.#made.set(backend, this.default);
+      this.#closesDefault = true;
     } else {
       this.default = backend;
+      this.#closesDefault = closesDefault;
+    }
+  }
+
+  /**
+   * The backend of `workload`: the default when its config names none (`type` undefined), else
+   * the one of that type. Failing, a UsageError that says whose config (`iface`, such as
+   * `wasi:keyvalue`) and why, so the workload's start fails with it and the host keeps running.
+   */
+  forWorkload(workload: Pick<PluginWorkload, 'namespace' | 'name'>, iface: string, type: string | undefined): B {
+    if (type === undefined) return this.default;
+    try {
+      return this.get(type);
+    } catch (err) {
+      throw new UsageError(`workload "${workload.namespace}/${workload.name}", ${iface} config backend: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -88,7 +111,8 @@ export class BackendChoice<B extends { close?(): Promise<void> }> {
   }
 
   async close(): Promise<void> {
-    const all = new Set([this.default, ...this.#made.values()]);
+    const all = new Set(this.#made.values());
+    if (this.#closesDefault) all.add(this.default);
     this.#made.clear();
     await Promise.all([...all].map((b) => b.close?.()));
   }

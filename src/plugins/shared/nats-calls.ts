@@ -4,6 +4,7 @@
  * server address). Types only from the client: nothing here loads it.
  */
 import type { NatsConnection, Status } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
 
 /** JetStream API error codes the backends act on. */
 export const JS_STREAM_NAME_IN_USE = 10058;
@@ -32,6 +33,17 @@ export function jetStreamCode(err: unknown): number | undefined {
 
 export function isStreamNotFound(err: unknown): boolean {
   return jetStreamCode(err) === JS_STREAM_NOT_FOUND;
+}
+
+/** Whether the server has a stream of that name (`KV_<bucket>`, `OBJ_<store>`). */
+export async function streamExists(jsm: JetStreamManager, stream: string): Promise<boolean> {
+  try {
+    await jsm.streams.info(stream);
+    return true;
+  } catch (err) {
+    if (isStreamNotFound(err)) return false;
+    throw err;
+  }
 }
 
 /** A compare-and-swap publish lost: the subject's last revision is not the one expected. */

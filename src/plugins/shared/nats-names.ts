@@ -13,6 +13,7 @@
  *
  * No JetStream client is imported here: the naming is plain text, testable without a server.
  */
+import { splitStorageName } from './storage-scope.ts';
 
 /**
  * 'workload': each workload (its scope, `<namespace>/<name>`, the same across restarts and
@@ -79,6 +80,56 @@ export function natsStoreName(prefix: string, isolation: NatsIsolation, scope: s
     return { problem: `too long for NATS once encoded (${storeName.length} of at most ${MAX_NATS_STORE_NAME_LENGTH} characters)` };
   }
   return { name: storeName };
+}
+
+/**
+ * Where each store of one NATS backend lives. The plugins name a workload's buckets and
+ * containers (`shared/storage-scope.ts`), and the backend calls its store `prefix` +
+ * encode(that name), but before the plugins named them the backends put the workload's scope
+ * into the store name itself (`prefix` + encode(scope) + `_` + encode(name)). So that such data
+ * is still found, a name the policy made for a workload (split by `splitStorageName`, the one
+ * place that knows how such a name is built) is looked up under that older store name too, once,
+ * when no store of the current name exists: an existing older store is used from then on.
+ */
+export class NatsStoreNames {
+  readonly #prefix: string;
+  readonly #exists: (store: string) => Promise<boolean>;
+  /** Name -> the store it lives in (current or older). */
+  readonly #known = new Map<string, string>();
+
+  /** `exists` asks the server whether the store of that name exists. */
+  constructor(prefix: string, exists: (store: string) => Promise<boolean>) {
+    this.#prefix = prefix;
+    this.#exists = exists;
+  }
+
+  /** The store `name` lives in, `current` being its store name under today's naming. */
+  async resolve(name: string, current: string): Promise<string> {
+    const known = this.#known.get(name);
+    if (known !== undefined) return known;
+    const older = olderStoreName(this.#prefix, name);
+    let chosen = current;
+    if (older !== undefined && older !== current && !(await this.#exists(current)) && (await this.#exists(older))) chosen = older;
+    this.#known.set(name, chosen);
+    return chosen;
+  }
+
+  /** Looks `name` up again next time (its store was deleted: a new one gets today's name). */
+  forget(name: string): void {
+    this.#known.delete(name);
+  }
+
+  clear(): void {
+    this.#known.clear();
+  }
+}
+
+/** The store name an older version gave a workload's `name`, or undefined when `name` is not a workload's. */
+function olderStoreName(prefix: string, name: string): string | undefined {
+  const parts = splitStorageName(name);
+  if (!parts) return undefined;
+  const result = natsStoreName(prefix, 'workload', `${parts.namespace}/${parts.name}`, parts.bucket);
+  return 'name' in result ? result.name : undefined;
 }
 
 /** How long a JetStream backend call may wait for NATS without an answer, by default. */

@@ -1,27 +1,9 @@
 import type { PluginWorkload } from '../../plugin/plugin.ts';
 
 /**
- * The storage scope of a workload: its stable identity `<namespace>/<name>`, not its id. An
- * operator restarts a workload under a new id, and its key-value and blob data must still be
- * there; replicas of one workload share their data; different workloads never see each other's.
- */
-export function storageScope(workload: Pick<PluginWorkload, 'namespace' | 'name'>): string {
-  return `${workload.namespace}/${workload.name}`;
-}
-
-/**
- * What a storage plugin keeps per workload (its state, held by the host): the scope, and whether
- * the workload still runs, so that a call still running after its workload stopped cannot
- * recreate what the unbind released.
- */
-export interface StorageState {
-  readonly scope: string;
-  live: boolean;
-}
-
-/**
- * The one naming policy of a plugin that isolates workloads by bucket name (key-value): the
- * plugin decides once what a backend's bucket is called, and backends only ever see that name.
+ * The one naming policy of the plugins that isolate workloads by name (key-value buckets,
+ * blobstore containers): the plugin decides once what a backend's bucket or container is
+ * called, and backends only ever see that name.
  *
  *   'workload'  `<namespace>/<name>/<bucket>`: each workload (its stable identity, the same across
  *               restarts and replicas) has its own buckets
@@ -62,6 +44,22 @@ export function splitStorageName(name: string): { namespace: string; name: strin
   const bucket = name.slice(second + 1);
   if (namespace === undefined || workload === undefined || namespace === '' || workload === '' || bucket === '') return undefined;
   return { namespace, name: workload, bucket };
+}
+
+/**
+ * `storageName` in SQL, for the rows an older layout keyed by (scope, name), the scope being what
+ * the plugins passed then, the workload's `<namespace>/<name>` unescaped: split at its first `/`
+ * (a namespace holding `/` was ambiguous there already: such workloads shared one scope), both
+ * parts escaped as `escapePart` does. A scope the plugins cannot have written (empty around its
+ * first `/`, or none) keeps its row under `scope U+001F name`: no name the plugins make holds a
+ * control character, so it meets no other row and stays for an operator. `scope` and `name` are
+ * column names, never guest input.
+ */
+export function legacyStorageNameSql(scope: string, name: string): string {
+  const escaped = (part: string) => `replace(replace(${part}, '%', '%25'), '/', '%2F')`;
+  return `CASE WHEN strpos(${scope}, '/') > 1 AND strpos(${scope}, '/') < length(${scope})
+  THEN ${escaped(`split_part(${scope}, '/', 1)`)} || '/' || ${escaped(`substr(${scope}, strpos(${scope}, '/') + 1)`)} || '/' || ${name}
+  ELSE ${scope} || chr(31) || ${name} END`;
 }
 
 function escapePart(text: string): string {

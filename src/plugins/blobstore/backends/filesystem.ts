@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BlobstoreError, checkName, tooLarge, type BlobstoreBackend, type ContainerInfo, type ObjectInfo, type ObjectRef } from '../backend.ts';
+import { BlobstoreError, checkContainerName, checkName, tooLarge, type BlobstoreBackend, type ContainerInfo, type ObjectInfo, type ObjectRef } from '../backend.ts';
 import { decodeFileName, encodeFileName } from '../../shared/file-names.ts';
+import type { StorageIsolation } from '../../shared/storage-scope.ts';
 
 export interface FilesystemBlobstoreOptions {
   /** The directory holding every container (created if missing). */
@@ -21,9 +22,9 @@ const MARKER = '.container';
  * as safe file names (`file-names.ts`, at most 255 bytes once encoded), so no name can leave the
  * root. Data outlives the process.
  *
- * Not scoped per workload: the data is meant to outlive a workload (the dev loop restarts it
- * under a new id), so workloads sharing a root share containers by name; the plugin's `buckets`
- * config limits which ones a workload may touch.
+ * Its default isolation is 'shared': the data is meant to outlive a workload (the dev loop
+ * restarts it under a new id), and workloads sharing a root have always shared containers by
+ * name; the plugin's `buckets` config limits which ones a workload may touch.
  *
  * Objects are written to a temporary file renamed into place, and a container is created by
  * renaming a prepared directory, so readers never see half of either. An object's `createdAt` is
@@ -32,13 +33,14 @@ const MARKER = '.container';
 export class FilesystemBlobstoreBackend implements BlobstoreBackend {
   readonly root: string;
   readonly maxObjectSize: number;
+  readonly defaultIsolation: StorageIsolation = 'shared';
 
   constructor(options: FilesystemBlobstoreOptions) {
     this.root = options.root;
     this.maxObjectSize = options.maxObjectSize ?? DEFAULT_FILESYSTEM_MAX_OBJECT_SIZE;
   }
 
-  async createContainer(_scope: string, name: string): Promise<ContainerInfo> {
+  async createContainer(name: string): Promise<ContainerInfo> {
     const dir = this.#containerDir(name);
     const staging = join(this.root, `.tmp-${randomUUID()}`);
     const createdAt = nowSeconds();
@@ -56,7 +58,7 @@ export class FilesystemBlobstoreBackend implements BlobstoreBackend {
     return { name, createdAt };
   }
 
-  async containerInfo(_scope: string, name: string): Promise<ContainerInfo> {
+  async containerInfo(name: string): Promise<ContainerInfo> {
     const dir = await this.#requireContainer(name);
     try {
       const { createdAt } = JSON.parse(await readFile(join(dir, MARKER), 'utf8')) as { createdAt: number };
@@ -67,11 +69,11 @@ export class FilesystemBlobstoreBackend implements BlobstoreBackend {
     }
   }
 
-  async containerExists(_scope: string, name: string): Promise<boolean> {
+  async containerExists(name: string): Promise<boolean> {
     return isDirectory(this.#containerDir(name));
   }
 
-  async deleteContainer(_scope: string, name: string): Promise<void> {
+  async deleteContainer(name: string): Promise<void> {
     // Renamed away first, so the container disappears at once, not file by file.
     const trash = join(this.root, `.tmp-${randomUUID()}`);
     try {
@@ -83,7 +85,7 @@ export class FilesystemBlobstoreBackend implements BlobstoreBackend {
     await io(() => rm(trash, { recursive: true, force: true }));
   }
 
-  async listObjects(_scope: string, container: string): Promise<string[]> {
+  async listObjects(container: string): Promise<string[]> {
     const dir = await this.#requireContainer(container);
     const files = await io(() => readdir(dir));
     return files
@@ -92,13 +94,13 @@ export class FilesystemBlobstoreBackend implements BlobstoreBackend {
       .sort();
   }
 
-  async writeObject(_scope: string, container: string, name: string, data: Uint8Array): Promise<void> {
+  async writeObject(container: string, name: string, data: Uint8Array): Promise<void> {
     if (data.length > this.maxObjectSize) throw tooLarge(data.length, this.maxObjectSize);
     const path = this.#objectPath(container, name);
     await this.#replace(container, path, (temp) => writeFile(temp, data, { flag: 'wx' }));
   }
 
-  async readObject(_scope: string, container: string, name: string, start: number, end: number): Promise<Uint8Array> {
+  async readObject(container: string, name: string, start: number, end: number): Promise<Uint8Array> {
     const path = this.#objectPath(container, name);
     const file = await open(path, 'r').catch((err) => this.#missing(container, name, err));
     try {
@@ -119,36 +121,36 @@ export class FilesystemBlobstoreBackend implements BlobstoreBackend {
     }
   }
 
-  async objectInfo(_scope: string, container: string, name: string): Promise<ObjectInfo> {
+  async objectInfo(container: string, name: string): Promise<ObjectInfo> {
     const info = await stat(this.#objectPath(container, name)).catch((err) => this.#missing(container, name, err));
     if (!info.isFile()) return this.#missing(container, name, undefined);
     return { name, container, createdAt: Math.floor(info.mtimeMs / 1000), size: info.size };
   }
 
-  async hasObject(_scope: string, container: string, name: string): Promise<boolean> {
+  async hasObject(container: string, name: string): Promise<boolean> {
     const path = this.#objectPath(container, name);
     await this.#requireContainer(container);
     return (await stat(path).catch(() => undefined))?.isFile() ?? false;
   }
 
-  async deleteObject(_scope: string, container: string, name: string): Promise<void> {
+  async deleteObject(container: string, name: string): Promise<void> {
     const path = this.#objectPath(container, name);
     await this.#requireContainer(container);
     await io(() => rm(path, { force: true }));
   }
 
-  async clearContainer(scope: string, container: string): Promise<void> {
-    for (const name of await this.listObjects(scope, container)) await this.deleteObject(scope, container, name);
+  async clearContainer(container: string): Promise<void> {
+    for (const name of await this.listObjects(container)) await this.deleteObject(container, name);
   }
 
-  async copyObject(_scope: string, src: ObjectRef, dest: ObjectRef): Promise<void> {
+  async copyObject(src: ObjectRef, dest: ObjectRef): Promise<void> {
     const from = this.#objectPath(src.container, src.object);
     const to = this.#objectPath(dest.container, dest.object);
     if (!(await stat(from).catch(() => undefined))?.isFile()) return this.#missing(src.container, src.object, undefined);
     await this.#replace(dest.container, to, (temp) => copyFile(from, temp));
   }
 
-  async moveObject(_scope: string, src: ObjectRef, dest: ObjectRef): Promise<void> {
+  async moveObject(src: ObjectRef, dest: ObjectRef): Promise<void> {
     const from = this.#objectPath(src.container, src.object);
     const to = this.#objectPath(dest.container, dest.object);
     if (!(await stat(from).catch(() => undefined))?.isFile()) return this.#missing(src.container, src.object, undefined);
@@ -156,11 +158,8 @@ export class FilesystemBlobstoreBackend implements BlobstoreBackend {
     await io(() => rename(from, to));
   }
 
-  /** Nothing is kept per scope (see the class comment). */
-  async dropScope(_scope: string): Promise<void> {}
-
   #containerDir(name: string): string {
-    checkName('container', name);
+    checkContainerName(name);
     const file = encodeFileName(name);
     if (!file) throw new BlobstoreError(`invalid container name ${JSON.stringify(name.slice(0, 64))}: too long once encoded`);
     return join(this.root, file);

@@ -1,4 +1,4 @@
-import { BlobstoreError, checkName, tooLarge, type BlobstoreBackend, type ContainerInfo, type ObjectInfo, type ObjectRef } from '../backend.ts';
+import { BlobstoreError, checkContainerName, checkName, tooLarge, type BlobstoreBackend, type ContainerInfo, type ObjectInfo, type ObjectRef } from '../backend.ts';
 
 interface StoredObject {
   data: Uint8Array;
@@ -19,92 +19,91 @@ export interface MemoryBlobstoreOptions {
 export const DEFAULT_MEMORY_MAX_OBJECT_SIZE = 1024 * 1024;
 
 /**
- * Containers and objects in this process's memory, isolated per scope (workload); `dropScope`
- * frees everything a workload stored. Objects are copied in and out.
+ * Containers and objects in this process's memory, one entry per container name. Workloads are
+ * kept apart by the plugin's names; `dropContainers` frees what a stopped workload stored.
+ * Objects are copied in and out.
  */
 export class MemoryBlobstoreBackend implements BlobstoreBackend {
   readonly maxObjectSize: number;
-  readonly #scopes = new Map<string, Map<string, Container>>();
+  readonly #containers = new Map<string, Container>();
 
   constructor(options: MemoryBlobstoreOptions = {}) {
     this.maxObjectSize = options.maxObjectSize ?? DEFAULT_MEMORY_MAX_OBJECT_SIZE;
   }
 
-  async createContainer(scope: string, name: string): Promise<ContainerInfo> {
-    checkName('container', name);
-    let containers = this.#scopes.get(scope);
-    if (!containers) this.#scopes.set(scope, (containers = new Map()));
-    if (containers.has(name)) throw new BlobstoreError(`container ${JSON.stringify(name)} already exists`);
+  async createContainer(name: string): Promise<ContainerInfo> {
+    checkContainerName(name);
+    if (this.#containers.has(name)) throw new BlobstoreError(`container ${JSON.stringify(name)} already exists`);
     const container: Container = { createdAt: nowSeconds(), objects: new Map() };
-    containers.set(name, container);
+    this.#containers.set(name, container);
     return { name, createdAt: container.createdAt };
   }
 
-  async containerInfo(scope: string, name: string): Promise<ContainerInfo> {
-    return { name, createdAt: this.#container(scope, name).createdAt };
+  async containerInfo(name: string): Promise<ContainerInfo> {
+    return { name, createdAt: this.#container(name).createdAt };
   }
 
-  async containerExists(scope: string, name: string): Promise<boolean> {
-    return this.#scopes.get(scope)?.has(name) ?? false;
+  async containerExists(name: string): Promise<boolean> {
+    return this.#containers.has(name);
   }
 
-  async deleteContainer(scope: string, name: string): Promise<void> {
-    this.#scopes.get(scope)?.delete(name);
+  async deleteContainer(name: string): Promise<void> {
+    this.#containers.delete(name);
   }
 
-  async listObjects(scope: string, container: string): Promise<string[]> {
-    return [...this.#container(scope, container).objects.keys()].sort();
+  async listObjects(container: string): Promise<string[]> {
+    return [...this.#container(container).objects.keys()].sort();
   }
 
-  async writeObject(scope: string, container: string, name: string, data: Uint8Array): Promise<void> {
+  async writeObject(container: string, name: string, data: Uint8Array): Promise<void> {
     checkName('object', name);
     if (data.length > this.maxObjectSize) throw tooLarge(data.length, this.maxObjectSize);
-    this.#container(scope, container).objects.set(name, { data: data.slice(), createdAt: nowSeconds() });
+    this.#container(container).objects.set(name, { data: data.slice(), createdAt: nowSeconds() });
   }
 
-  async readObject(scope: string, container: string, name: string, start: number, end: number): Promise<Uint8Array> {
-    return this.#object(scope, container, name).data.slice(start, end);
+  async readObject(container: string, name: string, start: number, end: number): Promise<Uint8Array> {
+    return this.#object(container, name).data.slice(start, end);
   }
 
-  async objectInfo(scope: string, container: string, name: string): Promise<ObjectInfo> {
-    const { data, createdAt } = this.#object(scope, container, name);
+  async objectInfo(container: string, name: string): Promise<ObjectInfo> {
+    const { data, createdAt } = this.#object(container, name);
     return { name, container, createdAt, size: data.length };
   }
 
-  async hasObject(scope: string, container: string, name: string): Promise<boolean> {
-    return this.#container(scope, container).objects.has(name);
+  async hasObject(container: string, name: string): Promise<boolean> {
+    return this.#container(container).objects.has(name);
   }
 
-  async deleteObject(scope: string, container: string, name: string): Promise<void> {
-    this.#container(scope, container).objects.delete(name);
+  async deleteObject(container: string, name: string): Promise<void> {
+    this.#container(container).objects.delete(name);
   }
 
-  async clearContainer(scope: string, container: string): Promise<void> {
-    this.#container(scope, container).objects.clear();
+  async clearContainer(container: string): Promise<void> {
+    this.#container(container).objects.clear();
   }
 
-  async copyObject(scope: string, src: ObjectRef, dest: ObjectRef): Promise<void> {
-    const { data } = this.#object(scope, src.container, src.object);
-    await this.writeObject(scope, dest.container, dest.object, data);
+  async copyObject(src: ObjectRef, dest: ObjectRef): Promise<void> {
+    const { data } = this.#object(src.container, src.object);
+    await this.writeObject(dest.container, dest.object, data);
   }
 
-  async moveObject(scope: string, src: ObjectRef, dest: ObjectRef): Promise<void> {
-    await this.copyObject(scope, src, dest);
-    if (src.container !== dest.container || src.object !== dest.object) await this.deleteObject(scope, src.container, src.object);
+  async moveObject(src: ObjectRef, dest: ObjectRef): Promise<void> {
+    await this.copyObject(src, dest);
+    if (src.container !== dest.container || src.object !== dest.object) await this.deleteObject(src.container, src.object);
   }
 
-  async dropScope(scope: string): Promise<void> {
-    this.#scopes.delete(scope);
+  async dropContainers(prefix: string): Promise<void> {
+    for (const name of this.#containers.keys()) if (name.startsWith(prefix)) this.#containers.delete(name);
   }
 
-  #container(scope: string, name: string): Container {
-    const container = this.#scopes.get(scope)?.get(name);
+  #container(name: string): Container {
+    const container = this.#containers.get(name);
     if (!container) throw new BlobstoreError(`container ${JSON.stringify(name)} does not exist`);
     return container;
   }
 
-  #object(scope: string, container: string, name: string): StoredObject {
-    const object = this.#container(scope, container).objects.get(name);
+  #object(container: string, name: string): StoredObject {
+    const object = this.#container(container).objects.get(name);
     if (!object) throw new BlobstoreError(`object ${JSON.stringify(name)} does not exist in container ${JSON.stringify(container)}`);
     return object;
   }

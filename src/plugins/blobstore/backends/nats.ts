@@ -5,14 +5,14 @@ import type { JetStreamClient, JetStreamManager, StreamInfo } from '@nats-io/jet
 import type { ObjectInfo as NatsObjectInfo, ObjectStore, Objm } from '@nats-io/obj';
 import {
   BlobstoreError,
-  checkName,
+  checkContainerName,
   tooLarge,
   type BlobstoreBackend,
   type ContainerInfo,
   type ObjectInfo,
   type ObjectRef,
 } from '../backend.ts';
-import { checkSetting, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../shared/nats-names.ts';
+import { NatsStoreNames, checkSetting, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../shared/nats-names.ts';
 import { checkObjectName, clientName, listedName, missingContainerAs, putObject, readWhole } from './nats-objects.ts';
 import {
   JS_STREAM_NAME_IN_USE,
@@ -22,6 +22,7 @@ import {
   isStreamNotFound,
   jetStreamCode,
   natsFailure,
+  streamExists,
   withWatchdog,
 } from '../../shared/nats-calls.ts';
 
@@ -32,7 +33,10 @@ export interface NatsBlobstoreOptions {
   connection: NatsConnection;
   /** Put before every object store name (`[A-Za-z0-9_-]`); default none. */
   bucketPrefix?: string;
-  /** 'workload' (default): each workload scope has its own containers. 'shared': workloads share containers by name. */
+  /**
+   * The isolation of the blobstore plugin over this backend when the plugin is not told one
+   * (its `defaultIsolation`): 'workload' (default), each workload its own containers, or 'shared'.
+   */
   isolation?: NatsIsolation;
   /** How long a call may wait for NATS without an answer (per step of a large transfer); default 5000 ms. */
   timeoutMs?: number;
@@ -55,12 +59,15 @@ interface Clients {
 }
 
 /**
- * Containers as NATS JetStream object stores, named by the policy of `plugins/shared/nats-names.ts`
- * (prefix, then the scope unless isolation is 'shared', then the container). Any object name up
- * to 2 KiB of UTF-8 is storable: the object store puts it into a subject as base64url of its
- * UTF-8 bytes, as every NATS client does (`nats-objects.ts` works around the JavaScript client's
- * `btoa`). Data outlives workloads and hosts: `dropScope` deletes nothing. A call that timed out
- * may still take effect once the server is back: its request may already be on its way.
+ * Containers as NATS JetStream object stores: the store of a container name is `bucketPrefix` +
+ * the name encoded into the characters JetStream allows (`plugins/shared/nats-names.ts`). Before
+ * the plugin named containers, this backend put the workload's scope into the store name itself
+ * (`encode(scope) + '_' + encode(container)`): such a store is still found (`NatsStoreNames`).
+ * Any object name up to 2 KiB of UTF-8 is storable: the object store puts it into a subject as
+ * base64url of its UTF-8 bytes, as every NATS client does (`nats-objects.ts` works around the
+ * JavaScript client's `btoa`). Data outlives workloads and hosts: nothing is deleted when a
+ * workload stops. A call that timed out may still take effect once the server is back: its
+ * request may already be on its way.
  *
  * - A container's `createdAt` is its stream's creation time; an object's is its `mtime`, when
  *   this version was written. Creating a container that exists fails, also when two hosts race:
@@ -80,26 +87,30 @@ interface Clients {
 export class NatsBlobstoreBackend implements BlobstoreBackend {
   readonly maxObjectSize: number;
   readonly bucketPrefix: string;
-  readonly isolation: NatsIsolation;
+  readonly defaultIsolation: NatsIsolation;
   readonly timeoutMs: number;
   readonly replicas: number;
   readonly #nc: NatsConnection;
   readonly #state: NatsConnectionState;
   readonly #stores = new Map<string, ObjectStore>();
+  /** Container name -> the object store it lives in (current or older, see the class comment). */
+  readonly #storeNames: NatsStoreNames;
   #clients: Promise<Clients> | undefined;
   #closed = false;
 
   constructor(options: NatsBlobstoreOptions) {
     this.#nc = options.connection;
-    ({ bucketPrefix: this.bucketPrefix, isolation: this.isolation, timeoutMs: this.timeoutMs, replicas: this.replicas } = natsStoreSettings('NatsBlobstoreBackend', options));
+    ({ bucketPrefix: this.bucketPrefix, isolation: this.defaultIsolation, timeoutMs: this.timeoutMs, replicas: this.replicas } = natsStoreSettings('NatsBlobstoreBackend', options));
     this.maxObjectSize = options.maxObjectSize ?? DEFAULT_NATS_MAX_OBJECT_SIZE;
     checkSetting('NatsBlobstoreBackend', 'maxObjectSize', this.maxObjectSize, 0);
     this.#state = new NatsConnectionState(this.#nc);
+    this.#storeNames = new NatsStoreNames(this.bucketPrefix, async (store) => streamExists((await this.#loadClients()).jsm, streamOf(store)));
   }
 
-  async createContainer(scope: string, name: string): Promise<ContainerInfo> {
-    const store = this.#storeName(scope, name);
+  async createContainer(name: string): Promise<ContainerInfo> {
+    const current = this.#currentStoreName(name);
     return this.#call(`create container ${quote(name)}`, async () => {
+      const store = await this.#storeNames.resolve(name, current);
       const { objm } = await this.#loadClients();
       const mark = `wasmhost blobstore container, creation ${randomUUID()}`;
       let os: ObjectStore;
@@ -120,43 +131,43 @@ export class NatsBlobstoreBackend implements BlobstoreBackend {
     });
   }
 
-  async containerInfo(scope: string, name: string): Promise<ContainerInfo> {
-    const store = this.#storeName(scope, name);
+  async containerInfo(name: string): Promise<ContainerInfo> {
+    const current = this.#currentStoreName(name);
     return this.#call(`describe container ${quote(name)}`, async () => {
+      const store = await this.#storeNames.resolve(name, current);
       const info = await this.#streamInfo(store, name);
       return { name, createdAt: seconds(info.created) };
     });
   }
 
-  async containerExists(scope: string, name: string): Promise<boolean> {
-    const store = this.#storeName(scope, name);
+  async containerExists(name: string): Promise<boolean> {
+    const current = this.#currentStoreName(name);
     return this.#call(`look up container ${quote(name)}`, async () => {
-      const { jsm } = await this.#loadClients();
-      try {
-        await jsm.streams.info(streamOf(store));
-        return true;
-      } catch (err) {
-        if (isStreamNotFound(err)) return false;
-        throw err;
-      }
+      const store = await this.#storeNames.resolve(name, current);
+      return streamExists((await this.#loadClients()).jsm, streamOf(store));
     });
   }
 
-  async deleteContainer(scope: string, name: string): Promise<void> {
-    const store = this.#storeName(scope, name);
+  async deleteContainer(name: string): Promise<void> {
+    const current = this.#currentStoreName(name);
     await this.#call(`delete container ${quote(name)}`, async () => {
+      const store = await this.#storeNames.resolve(name, current);
       const { jsm } = await this.#loadClients();
       try {
         await jsm.streams.delete(streamOf(store));
       } catch (err) {
         if (!isStreamNotFound(err)) throw err;
       }
+      // Made again, the container gets today's store name.
+      this.#storeNames.forget(name);
+      this.#stores.delete(store);
     });
   }
 
-  async listObjects(scope: string, container: string): Promise<string[]> {
-    const store = this.#storeName(scope, container);
+  async listObjects(container: string): Promise<string[]> {
+    const current = this.#currentStoreName(container);
     return this.#call(`list objects of container ${quote(container)}`, async () => {
+      const store = await this.#storeNames.resolve(container, current);
       const os = await this.#store(store);
       const infos = await missingContainerAs(container, () => os.list());
       return infos
@@ -166,20 +177,22 @@ export class NatsBlobstoreBackend implements BlobstoreBackend {
     });
   }
 
-  async writeObject(scope: string, container: string, name: string, data: Uint8Array): Promise<void> {
-    const store = this.#storeName(scope, container);
+  async writeObject(container: string, name: string, data: Uint8Array): Promise<void> {
+    const current = this.#currentStoreName(container);
     checkObjectName(name);
     if (data.length > this.maxObjectSize) throw tooLarge(data.length, this.maxObjectSize);
     await this.#call(`write object ${quote(name)} to container ${quote(container)}`, async (alive, signal) => {
+      const store = await this.#storeNames.resolve(container, current);
       const os = await this.#store(store);
       await putObject(os, container, name, data, alive, signal);
     });
   }
 
-  async readObject(scope: string, container: string, name: string, start: number, end: number): Promise<Uint8Array> {
-    const store = this.#storeName(scope, container);
+  async readObject(container: string, name: string, start: number, end: number): Promise<Uint8Array> {
+    const current = this.#currentStoreName(container);
     checkObjectName(name);
     return this.#call(`read object ${quote(name)} of container ${quote(container)}`, async (alive, signal) => {
+      const store = await this.#storeNames.resolve(container, current);
       const os = await this.#store(store);
       const info = await this.#objectInfo(os, container, name);
       alive();
@@ -194,69 +207,73 @@ export class NatsBlobstoreBackend implements BlobstoreBackend {
     });
   }
 
-  async objectInfo(scope: string, container: string, name: string): Promise<ObjectInfo> {
-    const store = this.#storeName(scope, container);
+  async objectInfo(container: string, name: string): Promise<ObjectInfo> {
+    const current = this.#currentStoreName(container);
     checkObjectName(name);
     return this.#call(`describe object ${quote(name)} of container ${quote(container)}`, async () => {
+      const store = await this.#storeNames.resolve(container, current);
       const info = await this.#objectInfo(await this.#store(store), container, name);
       return { name, container, createdAt: seconds(info.mtime), size: info.size };
     });
   }
 
-  async hasObject(scope: string, container: string, name: string): Promise<boolean> {
-    const store = this.#storeName(scope, container);
+  async hasObject(container: string, name: string): Promise<boolean> {
+    const current = this.#currentStoreName(container);
     checkObjectName(name);
     return this.#call(`look up object ${quote(name)} in container ${quote(container)}`, async () => {
+      const store = await this.#storeNames.resolve(container, current);
       const os = await this.#store(store);
       const info = await missingContainerAs(container, () => os.info(clientName(name)));
       return info !== null && !info.deleted;
     });
   }
 
-  async deleteObject(scope: string, container: string, name: string): Promise<void> {
-    const store = this.#storeName(scope, container);
+  async deleteObject(container: string, name: string): Promise<void> {
+    const current = this.#currentStoreName(container);
     checkObjectName(name);
     await this.#call(`delete object ${quote(name)} from container ${quote(container)}`, async () => {
+      const store = await this.#storeNames.resolve(container, current);
       const os = await this.#store(store);
       // A missing object answers `success: false`, which is not an error here.
       await missingContainerAs(container, () => os.delete(clientName(name)));
     });
   }
 
-  async clearContainer(scope: string, container: string): Promise<void> {
-    const store = this.#storeName(scope, container);
+  async clearContainer(container: string): Promise<void> {
+    const current = this.#currentStoreName(container);
     await this.#call(`clear container ${quote(container)}`, async () => {
+      const store = await this.#storeNames.resolve(container, current);
       const { jsm } = await this.#loadClients();
       // Every object's metadata and chunks in one request; the store stays.
       await missingContainerAs(container, () => jsm.streams.purge(streamOf(store)));
     });
   }
 
-  async copyObject(scope: string, src: ObjectRef, dest: ObjectRef): Promise<void> {
-    await this.#copy(scope, src, dest, 'copy');
+  async copyObject(src: ObjectRef, dest: ObjectRef): Promise<void> {
+    await this.#copy(src, dest, 'copy');
   }
 
-  async moveObject(scope: string, src: ObjectRef, dest: ObjectRef): Promise<void> {
-    await this.#copy(scope, src, dest, 'move');
+  async moveObject(src: ObjectRef, dest: ObjectRef): Promise<void> {
+    await this.#copy(src, dest, 'move');
   }
-
-  /** Nothing to free: the containers are meant to outlive the workload (a restarted one finds its data). */
-  async dropScope(_scope: string): Promise<void> {}
 
   /** Stops using the connection; the connection itself stays open (the caller owns it). */
   async close(): Promise<void> {
     this.#closed = true;
     this.#state.stop();
     this.#stores.clear();
+    this.#storeNames.clear();
   }
 
-  async #copy(scope: string, src: ObjectRef, dest: ObjectRef, verb: 'copy' | 'move'): Promise<void> {
-    const srcStore = this.#storeName(scope, src.container);
-    const destStore = this.#storeName(scope, dest.container);
+  async #copy(src: ObjectRef, dest: ObjectRef, verb: 'copy' | 'move'): Promise<void> {
+    const srcCurrent = this.#currentStoreName(src.container);
+    const destCurrent = this.#currentStoreName(dest.container);
     checkObjectName(src.object);
     checkObjectName(dest.object);
     const what = `${verb} object ${quote(src.object)} of container ${quote(src.container)} to ${quote(dest.object)} of container ${quote(dest.container)}`;
     await this.#call(what, async (alive, signal) => {
+      const srcStore = await this.#storeNames.resolve(src.container, srcCurrent);
+      const destStore = await this.#storeNames.resolve(dest.container, destCurrent);
       const from = await this.#store(srcStore);
       const info = await this.#objectInfo(from, src.container, src.object);
       if (srcStore === destStore && src.object === dest.object) return; // onto itself: nothing changes
@@ -349,10 +366,10 @@ export class NatsBlobstoreBackend implements BlobstoreBackend {
     return missingContainerAs(container, () => jsm.streams.info(streamOf(store)));
   }
 
-  /** The store name for `container` as `scope` sees it. */
-  #storeName(scope: string, container: string): string {
-    checkName('container', container);
-    const result = natsStoreName(this.bucketPrefix, this.isolation, scope, container);
+  /** The store name of `container` under today's naming (where it lives: `#storeNames`). */
+  #currentStoreName(container: string): string {
+    checkContainerName(container);
+    const result = natsStoreName(this.bucketPrefix, 'shared', '', container);
     if ('problem' in result) throw new BlobstoreError(`invalid container name ${quote(container.slice(0, 64))}: ${result.problem}`);
     return result.name;
   }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { PostgresStore, type PostgresBackendOptions, type Sql } from '../../shared/postgres.ts';
-import { BlobstoreError, checkName, tooLarge, type BlobstoreBackend, type ContainerInfo, type ObjectInfo, type ObjectRef } from '../backend.ts';
+import { legacyStorageNameSql } from '../../shared/storage-scope.ts';
+import { BlobstoreError, checkContainerName, checkName, tooLarge, type BlobstoreBackend, type ContainerInfo, type ObjectInfo, type ObjectRef } from '../backend.ts';
 
 export interface PostgresBlobstoreOptions extends PostgresBackendOptions {
   /** The largest object stored, in bytes; default 256 MiB (a value is held in memory while written). */
@@ -42,15 +43,20 @@ interface Found {
 
 /**
  * Containers and objects in PostgreSQL, in the schema of `options.schema` (created on first use):
- * `blob_containers` per scope, `blob_objects` per container, and each object's bytes in
+ * `blob_containers` by name, `blob_objects` per container, and each object's bytes in
  * `blob_chunks`, `chunkSize` bytes per row. A read fetches only the chunks its range touches
  * (cut to the range by the server), a few MiB per statement; a write stores its chunks inside
  * one transaction, so readers see the old object or the new one, never a mix.
  *
- * Every workload is its own scope (`<namespace>/<name>`, stable across restarts): a container
- * belongs to one scope, so one workload never reaches another's. Names are matched by their
- * SHA-256 (a 1024-character name may be longer than a b-tree entry may be) and listed in the
- * order of their UTF-8 bytes. Every guest value is a bound parameter. A database that is down
+ * The plugin's names keep workloads apart (a workload's identity is part of its container names).
+ * Data outlives workloads: a workload started again (after a restart, a redeploy, on another
+ * host) finds it; removing it for good is an operator's job. Names are matched by their SHA-256
+ * (a long name may be longer than a b-tree entry may be) and listed in the order of their UTF-8
+ * bytes.
+ *
+ * An older layout keyed containers by (scope, name), the scope being the workload's
+ * `<namespace>/<name>`: the setup renames those rows to the names the plugin now gives the same
+ * containers, once (`legacyStorageNameSql`), and drops the column. Every guest value is a bound parameter. A database that is down
  * or does not answer fails the call after `timeoutMs` (per statement) with a `BlobstoreError`
  * saying why.
  */
@@ -73,11 +79,9 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
       ddl: (s) => [
         `CREATE TABLE IF NOT EXISTS ${s}.blob_containers (
           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-          scope text NOT NULL,
           name text NOT NULL,
-          name_hash bytea NOT NULL,
-          created_at bigint NOT NULL,
-          UNIQUE (scope, name_hash))`,
+          name_hash bytea NOT NULL UNIQUE,
+          created_at bigint NOT NULL)`,
         `CREATE TABLE IF NOT EXISTS ${s}.blob_objects (
           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
           container_id bigint NOT NULL REFERENCES ${s}.blob_containers (id) ON DELETE CASCADE,
@@ -94,59 +98,68 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
           data bytea NOT NULL,
           PRIMARY KEY (object_id, seq))`,
       ],
+      migrations: [
+        {
+          retires: 'blob_containers.scope',
+          // Renamed while (scope, name_hash) is still unique; hashed again once that constraint went with the column.
+          statements: (s) => [
+            `UPDATE ${s}.blob_containers SET name = ${legacyStorageNameSql('scope', 'name')}`,
+            `ALTER TABLE ${s}.blob_containers DROP COLUMN scope`,
+            `UPDATE ${s}.blob_containers SET name_hash = sha256(convert_to(name, 'UTF8'))`,
+            `ALTER TABLE ${s}.blob_containers ADD CONSTRAINT blob_containers_name_hash_key UNIQUE (name_hash)`,
+          ],
+        },
+      ],
       unavailable: (reason, cause) => new BlobstoreError(`the PostgreSQL blobstore is unavailable: ${reason}`, { cause }),
     });
     this.#s = this.#db.schema;
   }
 
-  async createContainer(scope: string, name: string): Promise<ContainerInfo> {
-    checkName('container', name);
+  async createContainer(name: string): Promise<ContainerInfo> {
+    checkContainerName(name);
     const { rows } = await this.#db.query<{ created_at: string }>(
-      `INSERT INTO ${this.#s}.blob_containers (scope, name, name_hash, created_at) VALUES ($1, $2, $3, ${NOW})
-       ON CONFLICT (scope, name_hash) DO NOTHING RETURNING created_at`,
-      [scope, name, nameHash(name)],
+      `INSERT INTO ${this.#s}.blob_containers (name, name_hash, created_at) VALUES ($1, $2, ${NOW})
+       ON CONFLICT (name_hash) DO NOTHING RETURNING created_at`,
+      [name, nameHash(name)],
     );
     if (rows.length === 0) throw new BlobstoreError(`container ${JSON.stringify(name)} already exists`);
     return { name, createdAt: Number(rows[0].created_at) };
   }
 
-  async containerInfo(scope: string, name: string): Promise<ContainerInfo> {
-    const { rows } = await this.#db.query<{ created_at: string }>(`SELECT created_at FROM ${this.#s}.blob_containers WHERE scope = $1 AND name_hash = $2`, [
-      scope,
-      nameHash(name),
-    ]);
+  async containerInfo(name: string): Promise<ContainerInfo> {
+    const { rows } = await this.#db.query<{ created_at: string }>(`SELECT created_at FROM ${this.#s}.blob_containers WHERE name_hash = $1`, [nameHash(name)]);
     if (rows.length === 0) throw noContainer(name);
     return { name, createdAt: Number(rows[0].created_at) };
   }
 
-  async containerExists(scope: string, name: string): Promise<boolean> {
-    const { rows } = await this.#db.query(`SELECT FROM ${this.#s}.blob_containers WHERE scope = $1 AND name_hash = $2`, [scope, nameHash(name)]);
+  async containerExists(name: string): Promise<boolean> {
+    const { rows } = await this.#db.query(`SELECT FROM ${this.#s}.blob_containers WHERE name_hash = $1`, [nameHash(name)]);
     return rows.length > 0;
   }
 
-  async deleteContainer(scope: string, name: string): Promise<void> {
+  async deleteContainer(name: string): Promise<void> {
     // Objects and chunks go with it (ON DELETE CASCADE), in the same statement.
-    await this.#db.query(`DELETE FROM ${this.#s}.blob_containers WHERE scope = $1 AND name_hash = $2`, [scope, nameHash(name)]);
+    await this.#db.query(`DELETE FROM ${this.#s}.blob_containers WHERE name_hash = $1`, [nameHash(name)]);
   }
 
-  async listObjects(scope: string, container: string): Promise<string[]> {
+  async listObjects(container: string): Promise<string[]> {
     const { rows } = await this.#db.query<{ container_id: string | null; name: string | null }>(
       `SELECT k.id AS container_id, o.name FROM (SELECT) one
-       LEFT JOIN ${this.#s}.blob_containers k ON k.scope = $1 AND k.name_hash = $2
+       LEFT JOIN ${this.#s}.blob_containers k ON k.name_hash = $1
        LEFT JOIN ${this.#s}.blob_objects o ON o.container_id = k.id
        ORDER BY o.name COLLATE "C"`,
-      [scope, nameHash(container)],
+      [nameHash(container)],
     );
     if (rows[0].container_id === null) throw noContainer(container);
     return rows.flatMap((row) => (row.name === null ? [] : [row.name]));
   }
 
-  async writeObject(scope: string, container: string, name: string, data: Uint8Array): Promise<void> {
+  async writeObject(container: string, name: string, data: Uint8Array): Promise<void> {
     checkName('object', name);
     if (data.length > this.maxObjectSize) throw tooLarge(data.length, this.maxObjectSize);
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     await this.#db.transaction(async (sql) => {
-      const containerId = await this.#containerId(sql, scope, container);
+      const containerId = await this.#containerId(sql, container);
       const objectId = await this.#putObject(sql, containerId, name, data.length, this.chunkSize);
       for (let seq = 0; seq * this.chunkSize < bytes.length; seq++) {
         await sql.query(`INSERT INTO ${this.#s}.blob_chunks (object_id, seq, data) VALUES ($1, $2, $3)`, [
@@ -158,10 +171,10 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
     });
   }
 
-  async readObject(scope: string, container: string, name: string, start: number, end: number): Promise<Uint8Array> {
+  async readObject(container: string, name: string, start: number, end: number): Promise<Uint8Array> {
     const from = Math.max(0, start);
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-      const data = await this.#readOnce(scope, container, name, from, end);
+      const data = await this.#readOnce(container, name, from, end);
       if (data) return data;
     }
     throw new BlobstoreError(
@@ -174,16 +187,16 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
    * object was replaced or deleted between two of them (the first batch tells its version,
    * and later ones read only while it holds).
    */
-  async #readOnce(scope: string, container: string, name: string, from: number, end: number): Promise<Uint8Array | undefined> {
+  async #readOnce(container: string, name: string, from: number, end: number): Promise<Uint8Array | undefined> {
     const { rows } = await this.#db.query<Located & Chunk>(
-      `SELECT k.id AS container_id, o.id AS object_id, o.size, o.chunk_size, o.version, o.created_at, c.seq, ${SLICE} AS data
+      `SELECT k.id AS container_id, o.id AS object_id, o.size, o.chunk_size, o.version, o.created_at, c.seq, ${slice('$3', '$4')} AS data
        FROM (SELECT) one
-       LEFT JOIN ${this.#s}.blob_containers k ON k.scope = $1 AND k.name_hash = $2
-       LEFT JOIN ${this.#s}.blob_objects o ON o.container_id = k.id AND o.name_hash = $3
-       LEFT JOIN ${this.#s}.blob_chunks c ON c.object_id = o.id AND $4::bigint < $5::bigint
-         AND c.seq BETWEEN $4::bigint / o.chunk_size AND least(($5::bigint - 1) / o.chunk_size, $4::bigint / o.chunk_size + ${BATCH_CHUNKS} - 1)
+       LEFT JOIN ${this.#s}.blob_containers k ON k.name_hash = $1
+       LEFT JOIN ${this.#s}.blob_objects o ON o.container_id = k.id AND o.name_hash = $2
+       LEFT JOIN ${this.#s}.blob_chunks c ON c.object_id = o.id AND $3::bigint < $4::bigint
+         AND c.seq BETWEEN $3::bigint / o.chunk_size AND least(($4::bigint - 1) / o.chunk_size, $3::bigint / o.chunk_size + ${BATCH_CHUNKS} - 1)
        ORDER BY c.seq`,
-      [scope, nameHash(container), nameHash(name), from, end],
+      [nameHash(container), nameHash(name), from, end],
     );
     const object = found(rows[0], container, name);
     const last = Math.min(end, object.size);
@@ -205,7 +218,7 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
     while (next <= lastSeq) {
       const upTo = Math.min(lastSeq, next + perBatch - 1);
       const batch = await this.#db.query<Chunk & { same: boolean }>(
-        `SELECT o.version = $6 AS same, c.seq, ${SLICE} AS data FROM ${this.#s}.blob_objects o
+        `SELECT o.version = $6 AS same, c.seq, ${slice('$4', '$5')} AS data FROM ${this.#s}.blob_objects o
          LEFT JOIN ${this.#s}.blob_chunks c ON c.object_id = o.id AND o.version = $6 AND c.seq BETWEEN $1 AND $2
          WHERE o.id = $3
          ORDER BY c.seq`,
@@ -222,51 +235,44 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
     return result;
   }
 
-  async objectInfo(scope: string, container: string, name: string): Promise<ObjectInfo> {
-    const object = found(await this.#locate(this.#db, scope, container, name), container, name);
+  async objectInfo(container: string, name: string): Promise<ObjectInfo> {
+    const object = found(await this.#locate(this.#db, container, name), container, name);
     return { name, container, createdAt: object.createdAt, size: object.size };
   }
 
-  async hasObject(scope: string, container: string, name: string): Promise<boolean> {
-    const located = await this.#locate(this.#db, scope, container, name);
+  async hasObject(container: string, name: string): Promise<boolean> {
+    const located = await this.#locate(this.#db, container, name);
     if (located.container_id === null) throw noContainer(container);
     return located.object_id !== null;
   }
 
-  async deleteObject(scope: string, container: string, name: string): Promise<void> {
+  async deleteObject(container: string, name: string): Promise<void> {
     const { rows } = await this.#db.query(
-      `WITH k AS (SELECT id FROM ${this.#s}.blob_containers WHERE scope = $1 AND name_hash = $2),
-       deleted AS (DELETE FROM ${this.#s}.blob_objects WHERE container_id = (SELECT id FROM k) AND name_hash = $3)
+      `WITH k AS (SELECT id FROM ${this.#s}.blob_containers WHERE name_hash = $1),
+       deleted AS (DELETE FROM ${this.#s}.blob_objects WHERE container_id = (SELECT id FROM k) AND name_hash = $2)
        SELECT id FROM k`,
-      [scope, nameHash(container), nameHash(name)],
+      [nameHash(container), nameHash(name)],
     );
     if (rows.length === 0) throw noContainer(container);
   }
 
-  async clearContainer(scope: string, container: string): Promise<void> {
+  async clearContainer(container: string): Promise<void> {
     const { rows } = await this.#db.query(
-      `WITH k AS (SELECT id FROM ${this.#s}.blob_containers WHERE scope = $1 AND name_hash = $2),
+      `WITH k AS (SELECT id FROM ${this.#s}.blob_containers WHERE name_hash = $1),
        deleted AS (DELETE FROM ${this.#s}.blob_objects WHERE container_id = (SELECT id FROM k))
        SELECT id FROM k`,
-      [scope, nameHash(container)],
+      [nameHash(container)],
     );
     if (rows.length === 0) throw noContainer(container);
   }
 
-  async copyObject(scope: string, src: ObjectRef, dest: ObjectRef): Promise<void> {
-    await this.#transfer(scope, src, dest, 'copy');
+  async copyObject(src: ObjectRef, dest: ObjectRef): Promise<void> {
+    await this.#transfer(src, dest, 'copy');
   }
 
-  async moveObject(scope: string, src: ObjectRef, dest: ObjectRef): Promise<void> {
-    await this.#transfer(scope, src, dest, 'move');
+  async moveObject(src: ObjectRef, dest: ObjectRef): Promise<void> {
+    await this.#transfer(src, dest, 'move');
   }
-
-  /**
-   * Nothing to free: the scope is the workload's stable identity, so the same workload started
-   * again (after a restart, a redeploy, on another host) must find its data, and this is called
-   * whenever its last instance stops. Removing a workload's data for good is an operator's job.
-   */
-  async dropScope(_scope: string): Promise<void> {}
 
   /** Ends the pool only when the options said the backend owns it. */
   close(): Promise<void> {
@@ -278,12 +284,12 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
    * the destination makes it run again). A copy duplicates the chunks inside the database; a
    * move only renames the object row. Either one replaces the destination and dates it now.
    */
-  #transfer(scope: string, src: ObjectRef, dest: ObjectRef, kind: 'copy' | 'move'): Promise<void> {
+  #transfer(src: ObjectRef, dest: ObjectRef, kind: 'copy' | 'move'): Promise<void> {
     checkName('object', dest.object);
     return this.#db.transaction(async (sql) => {
-      const source = found(await this.#locate(sql, scope, src.container, src.object), src.container, src.object);
+      const source = found(await this.#locate(sql, src.container, src.object), src.container, src.object);
       if (source.size > this.maxObjectSize) throw tooLarge(source.size, this.maxObjectSize);
-      const destId = await this.#containerId(sql, scope, dest.container);
+      const destId = await this.#containerId(sql, dest.container);
       if (destId === source.containerId && dest.object === src.object) {
         await sql.query(`UPDATE ${this.#s}.blob_objects SET created_at = ${NOW}, version = $2 WHERE id = $1`, [source.objectId, randomUUID()]);
         return;
@@ -313,11 +319,8 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
   }
 
   /** The container's id, or the error naming it; locks it against deletion until the transaction ends. */
-  async #containerId(sql: Sql, scope: string, container: string): Promise<string> {
-    const { rows } = await sql.query<{ id: string }>(`SELECT id FROM ${this.#s}.blob_containers WHERE scope = $1 AND name_hash = $2 FOR KEY SHARE`, [
-      scope,
-      nameHash(container),
-    ]);
+  async #containerId(sql: Sql, container: string): Promise<string> {
+    const { rows } = await sql.query<{ id: string }>(`SELECT id FROM ${this.#s}.blob_containers WHERE name_hash = $1 FOR KEY SHARE`, [nameHash(container)]);
     if (rows.length === 0) throw noContainer(container);
     return rows[0].id;
   }
@@ -338,13 +341,13 @@ export class PostgresBlobstoreBackend implements BlobstoreBackend {
   }
 
   /** One row: the container's id (NULL when missing) and the object's columns (NULL when missing). */
-  async #locate(sql: Sql, scope: string, container: string, name: string): Promise<Located> {
+  async #locate(sql: Sql, container: string, name: string): Promise<Located> {
     const { rows } = await sql.query<Located>(
       `SELECT k.id AS container_id, o.id AS object_id, o.size, o.chunk_size, o.version, o.created_at
        FROM (SELECT) one
-       LEFT JOIN ${this.#s}.blob_containers k ON k.scope = $1 AND k.name_hash = $2
-       LEFT JOIN ${this.#s}.blob_objects o ON o.container_id = k.id AND o.name_hash = $3`,
-      [scope, nameHash(container), nameHash(name)],
+       LEFT JOIN ${this.#s}.blob_containers k ON k.name_hash = $1
+       LEFT JOIN ${this.#s}.blob_objects o ON o.container_id = k.id AND o.name_hash = $2`,
+      [nameHash(container), nameHash(name)],
     );
     return rows[0];
   }
@@ -359,9 +362,11 @@ function chunksPerBatch(chunkSize: number): number {
   return Math.max(1, Math.floor(BATCH_BYTES / chunkSize));
 }
 
-/** The part of chunk `c` inside the byte range [$4, $5) of object `o`, cut by the server. */
-const SLICE = `substring(c.data FROM (greatest($4::bigint - c.seq::bigint * o.chunk_size, 0) + 1)::int
-  FOR (least($5::bigint - c.seq::bigint * o.chunk_size, o.chunk_size) - greatest($4::bigint - c.seq::bigint * o.chunk_size, 0))::int)`;
+/** The part of chunk `c` inside the byte range [`from`, `end`) of object `o` (parameters such as `$4`), cut by the server. */
+function slice(from: string, end: string): string {
+  return `substring(c.data FROM (greatest(${from}::bigint - c.seq::bigint * o.chunk_size, 0) + 1)::int
+  FOR (least(${end}::bigint - c.seq::bigint * o.chunk_size, o.chunk_size) - greatest(${from}::bigint - c.seq::bigint * o.chunk_size, 0))::int)`;
+}
 
 /** Names are looked up by digest: fixed-size index entries whatever the name's length. */
 function nameHash(name: string): Buffer {

@@ -6,13 +6,13 @@ import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBa
 import { nextCounterValue } from '../counter.ts';
 import { pageOf } from '../paging.ts';
 import { MAX_ENCODED_KEY_LENGTH, decodeKey, encodeKey } from './nats-keys.ts';
-import { DEFAULT_NATS_TIMEOUT_MS, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../shared/nats-names.ts';
-import { splitStorageName } from '../../shared/storage-scope.ts';
+import { DEFAULT_NATS_TIMEOUT_MS, NatsStoreNames, natsStoreName, natsStoreSettings, type NatsIsolation } from '../../shared/nats-names.ts';
 import {
   NatsConnectionState,
   isNoResponders,
   isStreamNotFound,
   isWrongLastSequence,
+  streamExists,
   natsFailure,
   withWatchdog,
 } from '../../shared/nats-calls.ts';
@@ -50,10 +50,7 @@ interface Clients {
  * storable and `listKeys` answers it as written.
  *
  * Before the plugin named buckets, this backend put the workload's scope into the JetStream name
- * itself (`encode(scope) + '_' + encode(bucket)`). So that such data is still found, a name the
- * plugin's policy made for a workload (split by `splitStorageName`, the one place that knows how
- * such a name is built) is looked up under that older JetStream name too, once per backend, when
- * no bucket of the current name exists: an existing older bucket is used from then on.
+ * itself (`encode(scope) + '_' + encode(bucket)`): such a bucket is still found (`NatsStoreNames`).
  *
  * Data outlives workloads and hosts: `openBucket` creates a missing bucket (history 1) and
  * nothing is ever deleted. `increment` is a compare-and-swap on the key's last revision,
@@ -75,7 +72,7 @@ export class NatsKeyValueBackend implements KeyValueBackend {
   readonly #state: NatsConnectionState;
   readonly #buckets = new Map<string, KV>();
   /** Bucket name -> the JetStream name it lives under (current or older, see the class comment). */
-  readonly #storeNames = new Map<string, string>();
+  readonly #storeNames: NatsStoreNames;
   #clients: Promise<Clients> | undefined;
   #closed = false;
 
@@ -83,6 +80,7 @@ export class NatsKeyValueBackend implements KeyValueBackend {
     this.#nc = options.connection;
     ({ bucketPrefix: this.bucketPrefix, isolation: this.defaultIsolation, timeoutMs: this.timeoutMs, replicas: this.replicas } = natsStoreSettings('NatsKeyValueBackend', options));
     this.#state = new NatsConnectionState(this.#nc);
+    this.#storeNames = new NatsStoreNames(this.bucketPrefix, async (store) => streamExists((await this.#loadClients()).jsm, `KV_${store}`));
   }
 
   async openBucket(bucket: string): Promise<void> {
@@ -200,17 +198,7 @@ export class NatsKeyValueBackend implements KeyValueBackend {
 
   /** The JetStream bucket `bucket` lives in: the current name, or the older one when only that exists. */
   async #storeName(bucket: string): Promise<string> {
-    const known = this.#storeNames.get(bucket);
-    if (known !== undefined) return known;
-    const current = storeNameOf(this.bucketPrefix, bucket);
-    const older = olderStoreName(this.bucketPrefix, bucket);
-    let chosen = current;
-    if (older !== undefined && older !== current) {
-      const { jsm } = await this.#loadClients();
-      if (!(await streamExists(jsm, current)) && (await streamExists(jsm, older))) chosen = older;
-    }
-    this.#storeNames.set(bucket, chosen);
-    return chosen;
+    return this.#storeNames.resolve(bucket, storeNameOf(this.bucketPrefix, bucket));
   }
 
   /** A handle on the bucket; binding asks the server nothing, so a missing bucket shows at the first call. */
@@ -284,24 +272,6 @@ function storeNameOf(prefix: string, bucket: string): string {
   const result = natsStoreName(prefix, 'shared', '', bucket);
   if ('problem' in result) throw new KeyValueError('other', `invalid bucket name ${quote(bucket.slice(0, 64))}: ${result.problem}`);
   return result.name;
-}
-
-/** The JetStream name this backend gave a workload's bucket before the plugin named buckets. */
-function olderStoreName(prefix: string, bucket: string): string | undefined {
-  const parts = splitStorageName(bucket);
-  if (!parts) return undefined;
-  const result = natsStoreName(prefix, 'workload', `${parts.namespace}/${parts.name}`, parts.bucket);
-  return 'name' in result ? result.name : undefined;
-}
-
-async function streamExists(jsm: JetStreamManager, storeName: string): Promise<boolean> {
-  try {
-    await jsm.streams.info(`KV_${storeName}`);
-    return true;
-  } catch (err) {
-    if (isStreamNotFound(err)) return false;
-    throw err;
-  }
 }
 
 /** The stored value of an entry, copied; a delete or purge marker is no value. */

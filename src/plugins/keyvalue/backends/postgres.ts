@@ -1,4 +1,5 @@
 import { PostgresStore, type PostgresBackendOptions } from '../../shared/postgres.ts';
+import { legacyStorageNameSql } from '../../shared/storage-scope.ts';
 import { KeyValueError, checkBucketName, checkKey, type KeyPage, type KeyValueBackend } from '../backend.ts';
 import { nextCounterValue } from '../counter.ts';
 
@@ -12,19 +13,6 @@ export type PostgresKeyValueOptions = PostgresBackendOptions;
 export const MAX_POSTGRES_KEY_BYTES = 2048;
 
 const U64_MAX = '18446744073709551615';
-
-/**
- * A row's name under the plugin's policy (`storageName` in `shared/storage-scope.ts`, which this
- * mirrors) from the older (scope, name): a scope the plugin wrote is `<namespace>/<name>`, both
- * parts escaped now (`%` -> `%25`, `/` -> `%2F`), split at its first `/` (a namespace holding
- * `/` was ambiguous there already: such workloads shared one scope). A scope the plugin cannot
- * have written (none, or empty around its first `/`) keeps its row under `scope U+001F name`: no
- * bucket name can hold a control character, so it meets no other row and stays for an operator.
- */
-const LEGACY_NAME = `CASE WHEN strpos(scope, '/') > 1 AND strpos(scope, '/') < length(scope)
-  THEN replace(replace(split_part(scope, '/', 1), '%', '%25'), '/', '%2F') || '/'
-    || replace(replace(substr(scope, strpos(scope, '/') + 1), '%', '%25'), '/', '%2F') || '/' || name
-  ELSE scope || chr(31) || name END`;
 
 /** How often `increment` runs again when the value changed between its statement and the check of why it did nothing. */
 const INCREMENT_ATTEMPTS = 5;
@@ -41,7 +29,7 @@ const INCREMENT_ATTEMPTS = 5;
  *
  * An older layout keyed buckets by (scope, name), the scope being the workload's
  * `<namespace>/<name>`: the setup renames those rows to the names the plugin now gives the same
- * buckets, once (`LEGACY_NAME`), and drops the column.
+ * buckets, once (`legacyStorageNameSql`), and drops the column.
  *
  * Each call is one statement (so atomic, including the batch calls), every guest value a bound
  * parameter. `increment` adds in the database (`INSERT ... ON CONFLICT DO UPDATE`), so
@@ -71,7 +59,7 @@ export class PostgresKeyValueBackend implements KeyValueBackend {
         {
           retires: 'kv_buckets.scope',
           statements: (s) => [
-            `UPDATE ${s}.kv_buckets SET name = ${LEGACY_NAME}`,
+            `UPDATE ${s}.kv_buckets SET name = ${legacyStorageNameSql('scope', 'name')}`,
             `ALTER TABLE ${s}.kv_buckets DROP COLUMN scope`,
             `ALTER TABLE ${s}.kv_buckets ADD CONSTRAINT kv_buckets_name_key UNIQUE (name)`,
           ],
