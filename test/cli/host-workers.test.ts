@@ -29,7 +29,7 @@ const status = (workloadState: WorkloadState, message: string): { workloadStatus
 const running = () => status('WORKLOAD_STATE_RUNNING', 'running');
 const identity: HostIdentity = { id: 'primary-id', hostname: 'box', friendlyName: 'calm-otter-1', labels: { hostgroup: 'g' }, startedAt: '2025-01-01T00:00:00.000Z' };
 const hostOf = (ws: WorkerChannel[]) => new WorkerHosts(ws, identity, pino({ level: 'silent' }));
-const start = { workloadId: 'w', workload: {} as never };
+const start = { workloadId: 'w', workload: { name: 'w' } };
 
 test('a start is RUNNING only when every worker runs it', async () => {
   const ws = workers(running, running);
