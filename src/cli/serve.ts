@@ -102,6 +102,7 @@ export function serveWorkload(file: string, opts: ServeOptions): Workload {
           imagePullPolicy: 'IMAGE_PULL_POLICY_IF_NOT_PRESENT',
           poolSize: count(opts.poolSize, '--pool-size'),
           maxInvocations: count(opts.maxInvocations, '--max-invocations'),
+          maxConcurrency: 0,
           localResources: {
             memoryLimitMb: opts.maxMemory ? Math.ceil(parseSize(opts.maxMemory, '--max-memory') / 2 ** 20) : -1,
             cpuLimit: -1,
@@ -109,6 +110,8 @@ export function serveWorkload(file: string, opts: ServeOptions): Workload {
             environment: parseEnv(opts.env, opts.envInherit),
             volumeMounts: mounts.map((m, i) => ({ name: `dir-${i}`, mountPath: m.guestPath, readOnly: m.readOnly ?? false })),
             allowedHosts: opts.allowHost,
+            allowedIpNameLookups: [],
+            allowedHostLoopbackPorts: [],
           },
         },
       ],

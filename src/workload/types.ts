@@ -59,6 +59,16 @@ export interface LocalResources {
   volumeMounts: VolumeMount[];
   /** Outgoing network destinations; `*.example.com` matches subdomains, not the apex. */
   allowedHosts: string[];
+  /**
+   * Names the guest may resolve through `wasi:sockets/ip-name-lookup`: `*`, `*.example.com`
+   * (subdomains, not the apex), `api.example.com` or a literal IP. Empty denies every lookup.
+   */
+  allowedIpNameLookups: string[];
+  /**
+   * Ports on the machine's own loopback the guest may reach through `host.wasmcloud.internal`
+   * (`5432`, `5432/tcp`, `53/udp`). Empty denies; inert unless the host allows host loopback.
+   */
+  allowedHostLoopbackPorts: string[];
 }
 
 interface ImageOptions {
@@ -77,6 +87,11 @@ export type Component = ComponentSource &
     poolSize: number;
     /** Invocations an instance serves before it is replaced; 0 = no limit. */
     maxInvocations: number;
+    /**
+     * Calls one warm instance may have in flight; 0 = unset = 1. A permission, not a demand:
+     * wasmhost serves one call per instance at a time (a 0.2 guest is not reentrant).
+     */
+    maxConcurrency: number;
   };
 
 /** One long-lived instance calling `wasi:cli/run`, restarted fresh up to `maxRestarts` times. */
@@ -95,6 +110,8 @@ export interface WitInterface {
   version: string;
   /** Per-workload settings for the plugin that serves this interface. */
   config: Record<string, string>;
+  /** The reference's instance name for routing to one of several backends (accepted and carried). */
+  name?: string;
 }
 
 export interface WitWorld {
@@ -168,11 +185,18 @@ interface ImageOptionsInput {
 }
 
 export type ComponentInput = ComponentSource &
-  ImageOptionsInput & { name: string; digest?: string; localResources?: LocalResourcesInput; poolSize?: number; maxInvocations?: number };
+  ImageOptionsInput & {
+    name: string;
+    digest?: string;
+    localResources?: LocalResourcesInput;
+    poolSize?: number;
+    maxInvocations?: number;
+    maxConcurrency?: number;
+  };
 
 export type ServiceInput = ComponentSource & ImageOptionsInput & { localResources?: LocalResourcesInput; maxRestarts?: number };
 
-export type WitInterfaceInput = Pick<WitInterface, 'namespace' | 'package' | 'interfaces'> & Partial<Pick<WitInterface, 'version' | 'config'>>;
+export type WitInterfaceInput = Pick<WitInterface, 'namespace' | 'package' | 'interfaces'> & Partial<Pick<WitInterface, 'version' | 'config' | 'name'>>;
 
 export interface WorkloadStartRequest {
   workloadId: string;
@@ -223,4 +247,6 @@ export interface HostHeartbeat {
   imports: WitInterface[];
   /** Interfaces the host's plugins call on components. */
   exports: WitInterface[];
+  /** The environment the host says it runs in (a namespace, a region); '' = none. */
+  environment: string;
 }

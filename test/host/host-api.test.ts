@@ -58,7 +58,7 @@ test('the heartbeat carries every field with real values', async () => {
   }
 });
 
-test('start, status, stop: RUNNING, then COMPLETED on stop, then NOT_FOUND; counts follow', async () => {
+test('start, status, stop: RUNNING, then STOPPING on stop, then NOT_FOUND; counts follow', async () => {
   const { host } = await startedHost();
   try {
     const started = await host.workloadStart({ workloadId: 'w', workload: workload([component('callee', 'chain-callee')]) });
@@ -67,7 +67,7 @@ test('start, status, stop: RUNNING, then COMPLETED on stop, then NOT_FOUND; coun
     assert.equal(host.heartbeat().workloadCount, 1);
     assert.equal(host.heartbeat().componentCount, 1);
     const stopped = await host.workloadStop({ workloadId: 'w' });
-    assert.equal(stopped.workloadStatus.workloadState, 'WORKLOAD_STATE_COMPLETED');
+    assert.equal(stopped.workloadStatus.workloadState, 'WORKLOAD_STATE_STOPPING');
     assert.equal(host.workloadStatus({ workloadId: 'w' }).workloadStatus.workloadState, 'WORKLOAD_STATE_NOT_FOUND');
     assert.equal(host.heartbeat().workloadCount, 0);
   } finally {

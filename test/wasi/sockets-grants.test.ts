@@ -48,7 +48,7 @@ test('host loopback: a granted port reaches the machine\'s loopback; nothing els
   const granted = host(t, { hostLoopbackPorts: [`${port}/tcp`] });
   const [input] = await connect(granted.tcp('ipv4'), granted.network, v4(port, SENTINEL));
   await input.subscribe().block();
-  assert.equal(Buffer.from(input.read(10n)).toString(), 'hi');
+  assert.equal(Buffer.from(await input.read(10n)).toString(), 'hi');
   // The grant is the sentinel's only: the address itself, other ports, other hosts stay shut.
   assert.equal(await errorOf(() => granted.tcp('ipv4').startConnect(granted.network, v4(port))), 'access-denied');
   assert.equal(await errorOf(() => granted.tcp('ipv4').startConnect(granted.network, v4(port + 1, SENTINEL))), 'access-denied');
