@@ -26,6 +26,8 @@ export interface DevHostOptions {
   limits?: boolean;
   /** `--max-guest-memory`: the memory limit of each instance whose component sets none. */
   maxGuestMemory?: string;
+  /** `--allow-host-loopback`: components' `allowedHostLoopbackPorts` count (inert without it). */
+  allowHostLoopback?: boolean;
   /** `--otel`: OpenTelemetry (also on when the OTEL_* variables ask for it). */
   otel?: boolean;
   /**
@@ -62,6 +64,7 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
     .withLogger(log)
     .withGuestOutput('inherit');
   if (memory) builder.withLimits(memory);
+  if (opts.allowHostLoopback) builder.withHostLoopback();
   if (opts.plugins) for (const plugin of await defaultPlugins({ mode: 'development', dataDir: opts.dataDir })) builder.withPlugin(plugin);
   const telemetry = telemetryOption(opts.otel);
   if (telemetry) builder.withTelemetry(telemetry);

@@ -120,7 +120,7 @@ export class WorkerHosts implements WashletHost {
     return { workloadStatus: combine(await this.#all('workloadStatus', request)) };
   }
 
-  /** Stopped everywhere it was: COMPLETED if any worker had it, NOT_FOUND if none did. */
+  /** Stopped everywhere it was: STOPPING (or what a worker answered) if any worker had it, NOT_FOUND if none did. */
   async workloadStop(request: WorkloadStopRequest): Promise<WorkloadStopResponse> {
     const replies = await this.#all('workloadStop', request);
     const had = replies.filter((r) => r.status.workloadState !== 'WORKLOAD_STATE_NOT_FOUND');

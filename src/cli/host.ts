@@ -62,6 +62,10 @@ export interface HostCommandOptions {
   workers?: string;
   /** `--max-guest-memory <size>` (see limits.ts). */
   maxGuestMemory?: string;
+  /** `--allow-host-loopback`: components' `allowedHostLoopbackPorts` count (inert without it). */
+  allowHostLoopback?: boolean;
+  /** `--environment <name>`: what the heartbeat says the host runs in. */
+  environment?: string;
 }
 
 type Backend = 'nats' | 'postgres';
@@ -164,6 +168,8 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
     for (const [k, v] of Object.entries(labels)) builder.withLabel(k, v);
     if (opts.hostName) builder.withHostname(opts.hostName);
     if (memory) builder.withLimits(memory);
+    if (opts.allowHostLoopback) builder.withHostLoopback();
+    if (opts.environment) builder.withEnvironment(opts.environment);
     let http: HttpServer | undefined;
     if (opts.httpAddr) {
       http = new HttpServer({ address: opts.httpAddr, router: new HostRouter(), tls, logger: log });

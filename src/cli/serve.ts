@@ -104,6 +104,7 @@ export function serveWorkload(file: string, opts: ServeOptions): Workload {
           maxInvocations: count(opts.maxInvocations, '--max-invocations'),
           reclaimWindowSeconds: 0,
           reclaimMinInstances: 0,
+          maxConcurrency: 0,
           localResources: {
             memoryLimitMb: opts.maxMemory ? Math.ceil(parseSize(opts.maxMemory, '--max-memory') / 2 ** 20) : -1,
             cpuLimit: -1,
@@ -111,6 +112,8 @@ export function serveWorkload(file: string, opts: ServeOptions): Workload {
             environment: parseEnv(opts.env, opts.envInherit),
             volumeMounts: mounts.map((m, i) => ({ name: `dir-${i}`, mountPath: m.guestPath, readOnly: m.readOnly ?? false })),
             allowedHosts: opts.allowHost,
+            allowedIpNameLookups: [],
+            allowedHostLoopbackPorts: [],
           },
         },
       ],

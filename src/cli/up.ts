@@ -20,6 +20,7 @@ export interface UpOptions {
   workers?: string;
   /** `--max-guest-memory <size>` (see limits.ts). */
   maxGuestMemory?: string;
+  allowHostLoopback?: boolean;
 }
 
 /**

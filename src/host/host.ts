@@ -44,6 +44,8 @@ export interface HostOptions {
   hostname?: string;
   friendlyName?: string;
   labels?: Record<string, string>;
+  /** The environment the heartbeat says the host runs in (a namespace, a region; the reference's `--environment`). */
+  environment?: string;
   logger?: Logger;
   imageFetcher?: ImageFetcher;
   guestOutput?: HostServices['guestOutput'];
@@ -53,6 +55,12 @@ export interface HostOptions {
   limits?: Partial<HostLimits>;
   /** OpenTelemetry traces, metrics and log correlation (off when undefined). */
   telemetry?: TelemetryOptions;
+  /**
+   * Let components reach the ports of this machine's loopback that their
+   * `allowedHostLoopbackPorts` name, through `host.wasmcloud.internal` (default false: such
+   * grants are inert, so neither a workload author nor an operator opens that door alone).
+   */
+  allowHostLoopback?: boolean;
 }
 
 /** Builds a Host step by step: `new HostBuilder().withPlugin(p).build()`. */
@@ -91,6 +99,12 @@ export class HostBuilder {
     return this;
   }
 
+  /** The environment the heartbeat advertises; an operator schedules a workload only to hosts of its environment. */
+  withEnvironment(environment: string): this {
+    this.#options.environment = environment;
+    return this;
+  }
+
   withLogger(logger: Logger): this {
     this.#options.logger = logger;
     return this;
@@ -110,6 +124,12 @@ export class HostBuilder {
   /** How long `stop` waits for each plugin before going on (default 5 s). */
   withStopTimeout(ms: number): this {
     this.#options.stopTimeoutMs = ms;
+    return this;
+  }
+
+  /** Honour components' `allowedHostLoopbackPorts` (`--allow-host-loopback`); off by default. */
+  withHostLoopback(allow = true): this {
+    this.#options.allowHostLoopback = allow;
     return this;
   }
 
@@ -137,8 +157,10 @@ interface Entry {
   state: WorkloadState;
   message: string;
   running?: RunningWorkload;
-  /** Settles when a start or stop in progress is done. */
-  busy?: Promise<unknown>;
+  /** The start in progress, while STARTING. */
+  starting?: Promise<RunningWorkload>;
+  /** The teardown in progress, while STOPPING; the id is dropped when it ends. */
+  teardown?: Promise<void>;
 }
 
 export class Host {
@@ -146,6 +168,7 @@ export class Host {
   readonly hostname: string;
   readonly friendlyName: string;
   readonly labels: Readonly<Record<string, string>>;
+  readonly environment: string;
   readonly version = VERSION;
   readonly engine: Engine;
   readonly logger: Logger;
@@ -172,6 +195,7 @@ export class Host {
     this.hostname = options.hostname ?? os.hostname();
     this.friendlyName = options.friendlyName ?? friendlyName();
     this.labels = { ...options.labels };
+    this.environment = options.environment ?? '';
     this.engine = options.engine ?? new Engine();
     this.logger = options.logger ?? pino({ name: 'wasmhost' });
     this.#plugins = plugins;
@@ -187,6 +211,7 @@ export class Host {
       fetcher: options.imageFetcher,
       logger: this.logger,
       guestOutput: options.guestOutput ?? 'inherit',
+      allowHostLoopback: options.allowHostLoopback === true,
     };
   }
 
@@ -240,7 +265,7 @@ export class Host {
   }
 
   async #stop(): Promise<void> {
-    await Promise.all([...this.#workloads.keys()].map((workloadId) => this.workloadStop({ workloadId })));
+    await Promise.all([...this.#workloads].map(([workloadId, entry]) => this.#tearDown(workloadId, entry)));
     for (const plugin of [...this.#plugins].reverse()) {
       const outcome = await bounded(() => plugin.stop?.(), this.#stopTimeoutMs);
       if (outcome !== 'ok') this.logger.warn({ plugin: plugin.id }, `plugin stop ${outcome}`);
@@ -280,6 +305,7 @@ export class Host {
       workloadCount: running.length,
       imports: this.#plugins.flatMap((p) => p.imports.map(withConfig)),
       exports: this.#plugins.flatMap((p) => (p.exports ?? []).map(withConfig)),
+      environment: this.environment,
     };
   }
 
@@ -295,7 +321,7 @@ export class Host {
         `workload ${workloadId} is already ${describe(existing.state)}; it was left as it is (stop it first to replace it)`,
       );
     }
-    if (existing) await this.#remove(workloadId, existing);
+    if (existing) await this.#tearDown(workloadId, existing);
 
     let workload;
     try {
@@ -312,19 +338,13 @@ export class Host {
       else if (workload.witWorld.components.length === 0) entry.state = 'WORKLOAD_STATE_COMPLETED';
       entry.message = outcome.message;
     });
-    entry.busy = start;
-    try {
-      entry.running = await start;
-    } catch (err) {
-      return this.#failed(workloadId, `start failed: ${describeError(err)}`, entry);
-    } finally {
-      entry.busy = undefined;
-    }
-    if (this.#workloads.get(workloadId) !== entry) {
-      // Stopped while starting: the stop already answered; undo this start.
-      await entry.running.stop();
-      return answer('WORKLOAD_STATE_NOT_FOUND', `workload ${workloadId} was stopped while it started`);
-    }
+    entry.starting = start;
+    const outcome = await start.then((running) => ({ running }), (error: unknown) => ({ error }));
+    entry.starting = undefined;
+    // Stopped while starting: the stop's teardown, waiting on this start, undoes it.
+    if (entry.teardown) return answer('WORKLOAD_STATE_NOT_FOUND', `workload ${workloadId} was stopped while it started`);
+    if ('error' in outcome) return this.#failed(workloadId, `start failed: ${describeError(outcome.error)}`, entry);
+    entry.running = outcome.running;
     entry.state = 'WORKLOAD_STATE_RUNNING';
     entry.message = 'running';
     this.logger.info({ workloadId }, 'workload running');
@@ -336,27 +356,36 @@ export class Host {
     return { workloadStatus: entry ? this.#status(request.workloadId, entry) : notFound(request.workloadId) };
   }
 
+  /**
+   * As the reference: the answer is STOPPING, and the final state is what status says afterwards,
+   * NOT_FOUND once the teardown is done and the id is free. A running workload is torn down before
+   * the answer; one still starting is answered at once (its start may take as long as its pulls
+   * and compiles) and torn down when its start ends, its status STOPPING until then.
+   */
   async workloadStop(request: WorkloadStopRequest): Promise<WorkloadStopResponse> {
     const { workloadId } = request;
     const entry = this.#workloads.get(workloadId);
     if (!entry) return { workloadStatus: notFound(workloadId) };
-    if (entry.state === 'WORKLOAD_STATE_STOPPING') await entry.busy;
-    else {
-      entry.state = 'WORKLOAD_STATE_STOPPING';
-      entry.message = 'stopping';
-      const done = this.#remove(workloadId, entry);
-      entry.busy = done;
-      await done;
-    }
-    return { workloadStatus: { workloadId, workloadState: 'WORKLOAD_STATE_COMPLETED', message: 'stopped' } };
+    const waitsForStart = entry.starting !== undefined;
+    const teardown = this.#tearDown(workloadId, entry);
+    if (!waitsForStart) await teardown;
+    const message = waitsForStart ? 'stopping once its start ends' : 'stopped';
+    return { workloadStatus: { workloadId, workloadState: 'WORKLOAD_STATE_STOPPING', message } };
   }
 
-  async #remove(workloadId: string, entry: Entry): Promise<void> {
-    if (this.#workloads.get(workloadId) === entry) this.#workloads.delete(workloadId);
-    await entry.busy?.catch(() => undefined);
-    const errors = (await entry.running?.stop()) ?? [];
-    for (const err of errors) this.logger.warn({ workloadId, err }, 'while stopping the workload');
-    this.logger.info({ workloadId }, 'workload stopped');
+  /** Marks the entry STOPPING, stops what runs (after its start, if any) and frees the id. Once per entry. */
+  #tearDown(workloadId: string, entry: Entry): Promise<void> {
+    entry.teardown ??= (async () => {
+      entry.state = 'WORKLOAD_STATE_STOPPING';
+      entry.message = 'stopping';
+      // A failed start has cleaned up after itself.
+      const running = entry.starting ? await entry.starting.catch(() => undefined) : entry.running;
+      const errors = (await running?.stop()) ?? [];
+      for (const err of errors) this.logger.warn({ workloadId, err }, 'while stopping the workload');
+      if (this.#workloads.get(workloadId) === entry) this.#workloads.delete(workloadId);
+      this.logger.info({ workloadId }, 'workload stopped');
+    })();
+    return entry.teardown;
   }
 
   #failed(workloadId: string, message: string, entry: Entry = { state: 'WORKLOAD_STATE_ERROR', message }): WorkloadStartResponse {

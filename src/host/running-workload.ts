@@ -36,6 +36,8 @@ export interface HostServices {
   guestOutput: 'log' | 'inherit' | 'ignore';
   /** The host's limits: memory budget, instance slots, defaults. */
   guards: HostGuards;
+  /** Whether components' `allowedHostLoopbackPorts` count: the host's half of that grant. */
+  allowHostLoopback: boolean;
 }
 
 /** The name the service has in logs, plugin binds and link errors. */
@@ -137,6 +139,11 @@ export class RunningWorkload {
         preopens: volumes.preopens(spec.localResources.volumeMounts),
         stdout: this.#output(name, 'stdout'),
         stderr: this.#output(name, 'stderr'),
+        // No general sockets: only the names it may resolve and, where the host agrees, loopback ports.
+        network: {
+          ipNameLookup: spec.localResources.allowedIpNameLookups,
+          hostLoopbackPorts: this.#services.allowHostLoopback ? spec.localResources.allowedHostLoopbackPorts : [],
+        },
       },
     }));
 

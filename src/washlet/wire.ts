@@ -86,7 +86,8 @@ export function witInterfaceJson(i: WitInterface): JsonObject {
     .string('package', i.package)
     .string('version', i.version)
     .list('interfaces', i.interfaces, String)
-    .map('config', i.config).json;
+    .map('config', i.config)
+    .string('name', i.name ?? '').json;
 }
 
 /** `wasmcloud.runtime.v2.HostHeartbeat`. */
@@ -108,7 +109,8 @@ export function heartbeatJson(hb: HostHeartbeat): JsonObject {
     .uint64('workloadCount', hb.workloadCount)
     .list('imports', hb.imports, witInterfaceJson)
     .list('exports', hb.exports, witInterfaceJson)
-    .uint32('httpPort', hb.httpPort).json;
+    .uint32('httpPort', hb.httpPort)
+    .string('environment', hb.environment).json;
 }
 
 /** `wasmcloud.runtime.v2.WorkloadStatus`. */

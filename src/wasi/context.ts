@@ -14,7 +14,17 @@ export interface Preopen {
 export interface NetworkPolicy {
   tcp?: boolean;
   udp?: boolean;
-  ipNameLookup?: boolean;
+  /**
+   * Names the guest may resolve (`wasi:sockets/ip-name-lookup`): `true` for any, or a list of
+   * grants (`*`, `*.example.com`, `api.example.com`, `10.0.0.1`); absent, false or empty: none.
+   * `host.wasmcloud.internal` always resolves; reaching it is `hostLoopbackPorts`'s to grant.
+   */
+  ipNameLookup?: boolean | readonly string[];
+  /**
+   * Ports on the machine's own loopback the guest may reach through `host.wasmcloud.internal`
+   * (`5432`, `5432/tcp`; TCP only so far), whatever `tcp` and `allowedAddresses` say. Absent: none.
+   */
+  hostLoopbackPorts?: readonly string[];
   /**
    * CIDR ranges (`127.0.0.0/8`, `::1/128`) the guest may bind or connect to. Undefined allows
    * every address once `tcp` or `udp` is on; an empty list allows none.

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { IMAGE_PULL_POLICIES, type ComponentSource, type EmptyDirVolume, type Volume, type Workload } from './types.ts';
+import { parseLoopbackPort, parseNameGrant } from '../network-grants.ts';
 import { checkWitInterface, witInterfaceErrors } from './wit-interface.ts';
 import { checkWorkloadRules } from './rules.ts';
 import {
@@ -38,7 +39,17 @@ const localResources = message('local resources', {
   environment: stringMap().default(emptyMap),
   volumeMounts: list(volumeMount).default(emptyList),
   allowedHosts: list(nonEmptyString('a host name such as api.example.com or *.example.com')).default(emptyList),
+  allowedIpNameLookups: list(grant(parseNameGrant)).default(emptyList),
+  allowedHostLoopbackPorts: list(grant(parseLoopbackPort)).default(emptyList),
 }).prefault({});
+
+/** An entry of a network grant, checked with the grammar WASI enforces it by. */
+function grant(parse: (entry: string) => { error: string } | object) {
+  return string().superRefine((entry, ctx) => {
+    const parsed = parse(entry);
+    if ('error' in parsed) ctx.addIssue({ code: 'custom', input: entry, message: String(parsed.error) });
+  });
+}
 
 const imagePullSecret = message('an image pull secret', { username: nonEmptyString(), password: string() });
 
@@ -63,7 +74,7 @@ const sourceFields = {
 const oneSource = exactlyOne(['file', 'image', 'bytes']);
 // Fields people write on a component or service itself although they belong to its resources.
 const resourceFields = Object.fromEntries(
-  ['memoryLimitMb', 'cpuLimit', 'timeout', 'config', 'environment', 'volumeMounts', 'allowedHosts'].map((f) => [f, `localResources.${f}`]),
+  ['memoryLimitMb', 'cpuLimit', 'timeout', 'config', 'environment', 'volumeMounts', 'allowedHosts', 'allowedIpNameLookups', 'allowedHostLoopbackPorts'].map((f) => [f, `localResources.${f}`]),
 );
 // The refinement has checked that exactly one source is set; say so to the type system.
 const withSource = <T>(value: T) => value as T & ComponentSource;
@@ -76,6 +87,8 @@ const component = message('a component', {
   maxInvocations: integer(0, INT32_MAX).default(0),
   reclaimWindowSeconds: integer(0, INT32_MAX).default(0),
   reclaimMinInstances: integer(0, INT32_MAX).default(0),
+  // Any count is a permission this host honours by serving one call per instance (README).
+  maxConcurrency: integer(0, INT32_MAX).default(0),
 }, resourceFields)
   .superRefine(oneSource, always)
   .transform(withSource);
@@ -90,6 +103,7 @@ const witInterfaceObject = message('a host interface (ns:pkg/iface@version, or a
   interfaces: list(string()),
   version: string().default(''),
   config: stringMap().default(emptyMap),
+  name: string().optional(),
 }).superRefine((w, ctx) => {
   for (const { path, message } of witInterfaceErrors(w)) ctx.addIssue({ code: 'custom', path, message, input: w });
 });

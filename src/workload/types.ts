@@ -59,6 +59,16 @@ export interface LocalResources {
   volumeMounts: VolumeMount[];
   /** Outgoing network destinations; `*.example.com` matches subdomains, not the apex. */
   allowedHosts: string[];
+  /**
+   * Names the guest may resolve through `wasi:sockets/ip-name-lookup`: `*`, `*.example.com`
+   * (subdomains, not the apex), `api.example.com` or a literal IP. Empty denies every lookup.
+   */
+  allowedIpNameLookups: string[];
+  /**
+   * Ports on the machine's own loopback the guest may reach through `host.wasmcloud.internal`
+   * (`5432`, `5432/tcp`, `53/udp`). Empty denies; inert unless the host allows host loopback.
+   */
+  allowedHostLoopbackPorts: string[];
 }
 
 interface ImageOptions {
@@ -77,6 +87,11 @@ export type Component = ComponentSource &
     poolSize: number;
     /** Invocations an instance serves before it is replaced; 0 = no limit. */
     maxInvocations: number;
+    /**
+     * Calls one warm instance may have in flight; 0 = unset = 1. A permission, not a demand:
+     * wasmhost serves one call per instance at a time (a 0.2 guest is not reentrant).
+     */
+    maxConcurrency: number;
     /**
      * Idle warm instances are closed down to the peak in use over the last this many seconds
      * (but never below `reclaimMinInstances`); 0 = never: the pool stays at `poolSize`.
@@ -102,6 +117,8 @@ export interface WitInterface {
   version: string;
   /** Per-workload settings for the plugin that serves this interface. */
   config: Record<string, string>;
+  /** The reference's instance name for routing to one of several backends (accepted and carried). */
+  name?: string;
 }
 
 export interface WitWorld {
@@ -175,11 +192,20 @@ interface ImageOptionsInput {
 }
 
 export type ComponentInput = ComponentSource &
-  ImageOptionsInput & { name: string; digest?: string; localResources?: LocalResourcesInput; poolSize?: number; maxInvocations?: number; reclaimWindowSeconds?: number; reclaimMinInstances?: number };
+  ImageOptionsInput & {
+    name: string;
+    digest?: string;
+    localResources?: LocalResourcesInput;
+    poolSize?: number;
+    maxInvocations?: number;
+    maxConcurrency?: number;
+    reclaimWindowSeconds?: number;
+    reclaimMinInstances?: number;
+  };
 
 export type ServiceInput = ComponentSource & ImageOptionsInput & { localResources?: LocalResourcesInput; maxRestarts?: number };
 
-export type WitInterfaceInput = Pick<WitInterface, 'namespace' | 'package' | 'interfaces'> & Partial<Pick<WitInterface, 'version' | 'config'>>;
+export type WitInterfaceInput = Pick<WitInterface, 'namespace' | 'package' | 'interfaces'> & Partial<Pick<WitInterface, 'version' | 'config' | 'name'>>;
 
 export interface WorkloadStartRequest {
   workloadId: string;
@@ -230,4 +256,6 @@ export interface HostHeartbeat {
   imports: WitInterface[];
   /** Interfaces the host's plugins call on components. */
   exports: WitInterface[];
+  /** The environment the host says it runs in (a namespace, a region); '' = none. */
+  environment: string;
 }

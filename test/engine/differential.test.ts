@@ -31,7 +31,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -1843,6 +1845,31 @@ const SCENARIOS: Record<FixtureName, Scenario> = {
           { method: 'GET', scheme: { tag: 'HTTP' }, authority: 'denied.test', pathWithQuery: '/', firstByteTimeout: undefined },
         ],
       });
+    },
+  },
+  'net-probe': {
+    // The per-component network grants through the guest's own sockets calls: a granted name and
+    // one that is not, then host.wasmcloud.internal on a granted loopback port, and without the grant.
+    async run(side) {
+      const received: string[] = [];
+      const server = createServer((s) => s.setEncoding('utf8').on('data', (d: string) => received.push(d)));
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const port = (server.address() as AddressInfo).port;
+      const probe = (hostLoopbackPorts: string[]) =>
+        command(side, 'net-probe', { env: { LOOKUPS: '10.1.2.3,evil.example', PORT: String(port) }, network: { ipNameLookup: ['10.1.2.3'], hostLoopbackPorts } });
+      try {
+        const granted = await probe([String(port)]);
+        for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+        const refused = await probe([]);
+        return { granted, received: received.join(''), refused };
+      } finally {
+        server.close();
+      }
+    },
+    expect(o) {
+      // 'Y': an address; 'u': permanent-resolver-failure (the name was not granted).
+      assert.deepStrictEqual(o, { granted: ran(0), received: 'Yu', refused: ran(1) });
     },
   },
   'c-cli': {

@@ -34,7 +34,7 @@ test('the heartbeat carries every field with real values', async () => {
     await host.workloadStart({ workloadId: 'w1', workload: workload([component('calc', 'calc')]) });
     const hb = host.heartbeat();
     assert.deepEqual(Object.keys(hb).sort(), [
-      'componentCount', 'exports', 'friendlyName', 'hostname', 'httpPort', 'id', 'imports', 'labels', 'osArch', 'osKernel',
+      'componentCount', 'environment', 'exports', 'friendlyName', 'hostname', 'httpPort', 'id', 'imports', 'labels', 'osArch', 'osKernel',
       'osName', 'startedAt', 'systemCpuUsage', 'systemMemoryFree', 'systemMemoryTotal', 'version', 'workloadCount',
     ]);
     assert.match(hb.id, /^[0-9a-f-]{36}$/);
@@ -58,7 +58,7 @@ test('the heartbeat carries every field with real values', async () => {
   }
 });
 
-test('start, status, stop: RUNNING, then COMPLETED on stop, then NOT_FOUND; counts follow', async () => {
+test('start, status, stop: RUNNING, then STOPPING on stop, then NOT_FOUND; counts follow', async () => {
   const { host } = await startedHost();
   try {
     const started = await host.workloadStart({ workloadId: 'w', workload: workload([component('callee', 'chain-callee')]) });
@@ -67,8 +67,34 @@ test('start, status, stop: RUNNING, then COMPLETED on stop, then NOT_FOUND; coun
     assert.equal(host.heartbeat().workloadCount, 1);
     assert.equal(host.heartbeat().componentCount, 1);
     const stopped = await host.workloadStop({ workloadId: 'w' });
-    assert.equal(stopped.workloadStatus.workloadState, 'WORKLOAD_STATE_COMPLETED');
+    assert.equal(stopped.workloadStatus.workloadState, 'WORKLOAD_STATE_STOPPING');
     assert.equal(host.workloadStatus({ workloadId: 'w' }).workloadStatus.workloadState, 'WORKLOAD_STATE_NOT_FOUND');
+    assert.equal(host.heartbeat().workloadCount, 0);
+  } finally {
+    await host.stop();
+  }
+});
+
+test('a stop while the workload starts answers STOPPING at once; the start then ends NOT_FOUND and the id is freed', async () => {
+  let release!: (bytes: Uint8Array) => void;
+  const pulled = new Promise<Uint8Array>((resolve) => (release = resolve));
+  const host = new HostBuilder().withEngine(engine).withLogger(memoryLogger().logger).withImageFetcher({ fetch: () => pulled }).build();
+  await host.start();
+  try {
+    const starting = host.workloadStart({ workloadId: 's', workload: { name: 's', witWorld: { components: [{ name: 'pure', image: 'registry.test/pure:1' }] } } });
+    assert.equal(host.workloadStatus({ workloadId: 's' }).workloadStatus.workloadState, 'WORKLOAD_STATE_STARTING');
+    assert.deepEqual((await host.workloadStop({ workloadId: 's' })).workloadStatus, {
+      workloadId: 's',
+      workloadState: 'WORKLOAD_STATE_STOPPING',
+      message: 'stopping once its start ends',
+    });
+    assert.equal(host.workloadStatus({ workloadId: 's' }).workloadStatus.workloadState, 'WORKLOAD_STATE_STOPPING');
+    const again = await host.workloadStart({ workloadId: 's', workload: workload([component('pure', 'pure')]) });
+    assert.match(again.workloadStatus.message, /already stopping/);
+    release(await readFile(fixturePath('pure')));
+    assert.equal((await starting).workloadStatus.workloadState, 'WORKLOAD_STATE_NOT_FOUND');
+    for (let i = 0; i < 100 && host.workloadStatus({ workloadId: 's' }).workloadStatus.workloadState !== 'WORKLOAD_STATE_NOT_FOUND'; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(host.workloadStatus({ workloadId: 's' }).workloadStatus.workloadState, 'WORKLOAD_STATE_NOT_FOUND');
     assert.equal(host.heartbeat().workloadCount, 0);
   } finally {
     await host.stop();

@@ -161,7 +161,7 @@ describe('wasmhost host, a real process', { skip }, () => {
     assert.equal((await operator.request(subject, 'hi', { timeout: 10_000 })).string(), 'reply:hi');
     assert.equal((await ask(operator, hostId, 'heartbeat')).json.workloadCount, '2');
     for (const { workloadId } of [web, handler]) {
-      assert.equal((await status(operator, hostId, 'workload.stop', { workloadId })).workloadState, 'WORKLOAD_STATE_COMPLETED');
+      assert.equal((await status(operator, hostId, 'workload.stop', { workloadId })).workloadState, 'WORKLOAD_STATE_STOPPING');
     }
     assert.equal((await get(port, `web-${run}.test`)).status, 404);
   });
@@ -325,7 +325,7 @@ describe('wasmhost host --workers 2: one host to the cluster, two processes serv
   test('workload.stop stops it in every worker: no connection finds its route any more', async () => {
     const port = (await ask(operator, hostId, 'heartbeat')).json.httpPort;
     const stopped = await status(operator, hostId, 'workload.stop', { workloadId });
-    assert.equal(stopped.workloadState, 'WORKLOAD_STATE_COMPLETED', stopped.message);
+    assert.equal(stopped.workloadState, 'WORKLOAD_STATE_STOPPING', stopped.message);
     assert.equal((await status(operator, hostId, 'workload.status', { workloadId })).workloadState, 'WORKLOAD_STATE_NOT_FOUND');
     const statuses = [];
     for (let i = 0; i < 10; i++) statuses.push((await getFresh(port, `${workloadId}.test`, '/count')).status);

@@ -39,10 +39,10 @@ export function get(port: number, hostHeader: string, path = '/'): Promise<{ sta
   });
 }
 
-/** Field order of `wasmcloud.runtime.v2.HostHeartbeat` (field numbers 1-17). */
+/** Field order of `wasmcloud.runtime.v2.HostHeartbeat` (field numbers 1-18). */
 export const HEARTBEAT_FIELDS = [
   'id', 'hostname', 'friendlyName', 'version', 'labels', 'startedAt', 'osArch', 'osName', 'osKernel',
-  'systemCpuUsage', 'systemMemoryTotal', 'systemMemoryFree', 'componentCount', 'workloadCount', 'imports', 'exports', 'httpPort',
+  'systemCpuUsage', 'systemMemoryTotal', 'systemMemoryFree', 'componentCount', 'workloadCount', 'imports', 'exports', 'httpPort', 'environment',
 ];
 
 /** Fields a proto3 JSON writer leaves out because they hold their default value. */

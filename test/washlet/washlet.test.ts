@@ -174,7 +174,7 @@ describe('washlet', { skip }, () => {
 
     assert.deepEqual(await status(operator, a.washlet.hostId, 'workload.stop', { workloadId: id }), {
       workloadId: id,
-      workloadState: 'WORKLOAD_STATE_COMPLETED',
+      workloadState: 'WORKLOAD_STATE_STOPPING',
       message: 'stopped',
     });
     assert.equal((await status(operator, a.washlet.hostId, 'workload.status', { workloadId: id })).workloadState, 'WORKLOAD_STATE_NOT_FOUND');
@@ -198,7 +198,7 @@ describe('washlet', { skip }, () => {
     const started = await status(operator, b.washlet.hostId, 'workload.start', request);
     assert.equal(started.workloadState, 'WORKLOAD_STATE_RUNNING', started.message);
     assert.deepEqual(await get(b.http.port, `${id}.test`), { status: 200, body: 'hello' });
-    assert.equal((await status(operator, b.washlet.hostId, 'workload.stop', { workload_id: id })).workloadState, 'WORKLOAD_STATE_COMPLETED');
+    assert.equal((await status(operator, b.washlet.hostId, 'workload.stop', { workload_id: id })).workloadState, 'WORKLOAD_STATE_STOPPING');
   });
 
   test('malformed requests are answered with state ERROR and a message naming the problem', async () => {
@@ -266,7 +266,7 @@ describe('washlet', { skip }, () => {
     const started = await status(operator, a.washlet.hostId, 'workload.start', { workloadId: id, workload: httpWorkload(`${id}.test`) });
     assert.equal(started.workloadState, 'WORKLOAD_STATE_RUNNING', started.message);
     assert.deepEqual(await get(a.http.port, `${id}.test`), { status: 200, body: 'hello' });
-    assert.equal((await status(operator, a.washlet.hostId, 'workload.stop', { workloadId: id })).workloadState, 'WORKLOAD_STATE_COMPLETED');
+    assert.equal((await status(operator, a.washlet.hostId, 'workload.stop', { workloadId: id })).workloadState, 'WORKLOAD_STATE_STOPPING');
   });
 
   test('a slow start does not hold up status and heartbeat requests', async () => {
@@ -300,7 +300,7 @@ describe('washlet', { skip }, () => {
     assert.equal(again.workloadId, id);
     assert.match(again.message, /already running/);
     assert.deepEqual(await get(a.http.port, `${id}.test`), { status: 200, body: 'hello' });
-    assert.equal((await status(operator, a.washlet.hostId, 'workload.stop', { workloadId: id })).workloadState, 'WORKLOAD_STATE_COMPLETED');
+    assert.equal((await status(operator, a.washlet.hostId, 'workload.stop', { workloadId: id })).workloadState, 'WORKLOAD_STATE_STOPPING');
   });
 
   test('messages on a subscribed subject are shared between the two hosts, each handled exactly once', async () => {

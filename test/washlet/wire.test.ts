@@ -27,6 +27,7 @@ const heartbeat: HostHeartbeat = {
   workloadCount: 0,
   imports: [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store', 'atomics'], version: '0.2.0-draft', config: {} }],
   exports: [],
+  environment: '',
 };
 
 test('a heartbeat leaves out every default and writes 64-bit integers as strings', () => {
@@ -106,4 +107,45 @@ test('subjects: one token per host id, the command is the rest', () => {
   assert.equal(commandOf('runtime.host.other.heartbeat', 'h'), undefined);
   for (const bad of ['a.b', 'a b', '*', '>', '']) assert.throws(() => checkHostId(bad), /one NATS subject token/);
   assert.equal(checkHostId('0f8c-host_1'), '0f8c-host_1');
+});
+
+test("the reference's newer fields: heartbeat environment and a host interface's name, written last as pbjson does", () => {
+  const named = { namespace: 'wasi', package: 'keyvalue', interfaces: ['store'], version: '', config: {}, name: 'cache' };
+  const json = heartbeatJson({ ...heartbeat, httpPort: 8000, environment: 'tenant-a', imports: [named] });
+  assert.deepEqual(Object.keys(json).slice(-2), ['httpPort', 'environment']);
+  assert.equal(json.environment, 'tenant-a');
+  assert.deepEqual(json.imports, [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store'], name: 'cache' }]);
+  assert.equal('environment' in heartbeatJson(heartbeat), false, 'an empty environment is a default, left out');
+});
+
+test('a start request takes the newer workload fields, camelCase or snake_case, and refuses bad ones by name', () => {
+  const workload = (component: object, localResources: object) => ({
+    name: 'n',
+    witWorld: { components: [{ name: 'c', bytes: 'AGFzbQ', ...component, localResources }], hostInterfaces: [{ namespace: 'wasi', package: 'keyvalue', interfaces: ['store'], name: 'cache' }] },
+  });
+  const { workload: w } = decodeStartRequest(
+    bytes({ workloadId: 'w', workload: workload({ maxConcurrency: '4' }, { environment: { A: '1' }, allowedIpNameLookups: ['*', 'db.internal'], allowed_host_loopback_ports: ['5432', '53/udp'] }) }),
+  );
+  const [c] = w.witWorld.components;
+  assert.equal(c.maxConcurrency, 4);
+  assert.deepEqual(c.localResources.environment, { A: '1' });
+  assert.deepEqual(c.localResources.allowedIpNameLookups, ['*', 'db.internal']);
+  assert.deepEqual(c.localResources.allowedHostLoopbackPorts, ['5432', '53/udp']);
+  assert.equal(w.witWorld.hostInterfaces[0].name, 'cache');
+
+  assert.throws(
+    () => decodeStartRequest(bytes({ workloadId: 'w', workload: workload({ maxConcurrency: -1 }, { allowedHostLoopbackPorts: ['http'], allowedIpNameLookups: ['https://x.com'] }) })),
+    (err: InvalidRequestError) => {
+      const at = (i: { path: (string | number)[] }) => i.path.join('.');
+      assert.deepEqual(err.issues.map(at), [
+        'workload.witWorld.components.0.localResources.allowedIpNameLookups.0',
+        'workload.witWorld.components.0.localResources.allowedHostLoopbackPorts.0',
+        'workload.witWorld.components.0.maxConcurrency',
+      ]);
+      assert.match(err.message, /maxConcurrency: expected an integer >= 0, got -1/);
+      assert.match(err.message, /allowedHostLoopbackPorts\[0\]: "http" is not a port \(expected 5432, 5432\/tcp or 53\/udp\)/);
+      assert.match(err.message, /allowedIpNameLookups\[0\]: "https:\/\/x.com" is not a name/);
+      return true;
+    },
+  );
 });

@@ -72,7 +72,7 @@ volumes:
     hostPath: { localPath: /srv/assets }
 `;
 
-const defaults = { memoryLimitMb: -1, cpuLimit: -1, config: {}, environment: {}, volumeMounts: [], allowedHosts: [] };
+const defaults = { memoryLimitMb: -1, cpuLimit: -1, config: {}, environment: {}, volumeMounts: [], allowedHosts: [], allowedIpNameLookups: [], allowedHostLoopbackPorts: [] };
 
 const FULL_PARSED: Workload = {
   namespace: 'shop',
@@ -91,6 +91,7 @@ const FULL_PARSED: Workload = {
         file: '/srv/app/build/api.wasm',
         poolSize: 4,
         maxInvocations: 1000,
+        maxConcurrency: 0,
         reclaimWindowSeconds: 0,
         reclaimMinInstances: 0,
         imagePullPolicy: 'IMAGE_PULL_POLICY_IF_NOT_PRESENT',
@@ -100,6 +101,8 @@ const FULL_PARSED: Workload = {
           environment: { LOG_LEVEL: 'debug' },
           config: { greeting: 'hello' },
           allowedHosts: ['api.example.com', '*.internal.example.com'],
+          allowedIpNameLookups: [],
+          allowedHostLoopbackPorts: [],
           volumeMounts: [
             { name: 'data', mountPath: '/data', readOnly: false },
             { name: 'assets', mountPath: '/assets', readOnly: true },
@@ -112,6 +115,7 @@ const FULL_PARSED: Workload = {
         digest: DIGEST,
         poolSize: 0,
         maxInvocations: 0,
+        maxConcurrency: 0,
         reclaimWindowSeconds: 0,
         reclaimMinInstances: 0,
         imagePullPolicy: 'IMAGE_PULL_POLICY_ALWAYS',
@@ -168,11 +172,14 @@ wit_world:
       file: api.wasm
       pool_size: 2
       max_invocations: 10
+      max_concurrency: 1
       image_pull_policy: IMAGE_PULL_POLICY_NEVER
       local_resources:
         memory_limit_mb: 64
         cpu_limit: 1
         allowed_hosts: [example.com]
+        allowed_ip_name_lookups: ["*.example.com"]
+        allowed_host_loopback_ports: ["5432", 53/udp]
         environment: { SOME_VAR: x }
         volume_mounts:
           - { name: data, mount_path: /data, read_only: true }
@@ -195,6 +202,7 @@ volumes:
     file: '/srv/app/api.wasm',
     poolSize: 2,
     maxInvocations: 10,
+    maxConcurrency: 1,
     reclaimWindowSeconds: 0,
     reclaimMinInstances: 0,
     imagePullPolicy: 'IMAGE_PULL_POLICY_NEVER',
@@ -203,6 +211,8 @@ volumes:
       memoryLimitMb: 64,
       cpuLimit: 1,
       allowedHosts: ['example.com'],
+      allowedIpNameLookups: ['*.example.com'],
+      allowedHostLoopbackPorts: ['5432', '53/udp'],
       environment: { SOME_VAR: 'x' },
       volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: true }],
     },
@@ -226,7 +236,7 @@ test('a minimal manifest gets every default of the reference', () => {
     annotations: {},
     witWorld: {
       components: [
-        { name: 'a', image: 'ghcr.io/x/a:1', poolSize: 0, maxInvocations: 0, reclaimWindowSeconds: 0, reclaimMinInstances: 0, imagePullPolicy: 'IMAGE_PULL_POLICY_IF_NOT_PRESENT', localResources: defaults },
+        { name: 'a', image: 'ghcr.io/x/a:1', poolSize: 0, maxInvocations: 0, maxConcurrency: 0, reclaimWindowSeconds: 0, reclaimMinInstances: 0, imagePullPolicy: 'IMAGE_PULL_POLICY_IF_NOT_PRESENT', localResources: defaults },
       ],
       hostInterfaces: [],
     },

@@ -3,7 +3,7 @@ import type { IpAddressFamily } from './addresses.ts';
 import { resolveAddresses, ResolveAddressStream } from './ip-name-lookup.ts';
 import { Network, networkErrorCode, type NetworkAccess } from './network.ts';
 import { openSockets } from './open-sockets.ts';
-import { addressCheck } from './policy.ts';
+import { addressCheck, nameCheck, tcpRoute } from './policy.ts';
 import { createTcpSocket, TcpSocket } from './tcp.ts';
 import { IncomingDatagramStream, OutgoingDatagramStream } from './udp-streams.ts';
 import { createUdpSocket, UdpSocket } from './udp.ts';
@@ -16,7 +16,8 @@ export { addressCheck, parseCidr, type AddressCheck, type AddressUse } from './p
  */
 export function socketsImports(ctx: WasiContext): Record<string, Record<string, unknown>> {
   const policy = ctx.network;
-  const access: NetworkAccess = { check: addressCheck(policy), ipNameLookup: policy.ipNameLookup === true };
+  const check = addressCheck(policy);
+  const access: NetworkAccess = { check, tcpRoute: tcpRoute(policy, check), mayResolve: nameCheck(policy.ipNameLookup) };
   const open = openSockets(ctx);
   ctx.onDispose(() => open.closeAll());
   return {

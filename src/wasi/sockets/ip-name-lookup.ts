@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { HOST_LOOPBACK_NAME, HOST_SENTINEL, INTERNAL_ZONE, normalizeName } from '../../network-grants.ts';
 import { promisePollable, type Pollable } from '../io/poll.ts';
 import { canonicalIp, parseIp, type IpAddress } from './addresses.ts';
 import type { ErrorCode } from './errors.ts';
@@ -38,11 +39,16 @@ export class ResolveAddressStream {
 
 /**
  * `resolve-addresses`: never blocks; the lookup runs on Node's resolver (the OS's getaddrinfo, so
- * `/etc/hosts` counts) and the stream answers `would-block` until it is done. Denied unless the
- * policy grants `ipNameLookup`, with wasmtime's code for that.
+ * `/etc/hosts` counts) and the stream answers `would-block` until it is done. The reserved zone
+ * is answered first, by the host (its names never reach a resolver, so they need no grant);
+ * any other name must be granted by the policy's `ipNameLookup`, else `permanent-resolver-failure`
+ * (the reference's and wasmtime's code for a refusal).
  */
 export function resolveAddresses(network: Network, name: string): ResolveAddressStream {
-  if (!Network.access(network).ipNameLookup) throw 'permanent-resolver-failure';
+  const internal = internalName(name);
+  if (internal === 'unknown') throw 'name-unresolvable';
+  if (internal) return new ResolveAddressStream([internal]);
+  if (!Network.access(network).mayResolve(name)) throw 'permanent-resolver-failure';
   const literal = parseLiteral(name);
   if (literal) return new ResolveAddressStream([literal]);
   const ascii = FORBIDDEN_HOST.test(name) ? '' : domainToASCII(name);
@@ -53,6 +59,17 @@ export function resolveAddresses(network: Network, name: string): ResolveAddress
       (err: unknown) => Promise.reject(lookupErrorCode(err)),
     ),
   );
+}
+
+/**
+ * A name in the reserved zone: `host.wasmcloud.internal` is the sentinel that connect turns into
+ * the machine's loopback; any other name there is 'unknown' (it must fail rather than reach a
+ * real resolver, which could answer for it). Undefined outside the zone.
+ */
+function internalName(name: string): IpAddress | 'unknown' | undefined {
+  const normalized = normalizeName(name);
+  if (normalized !== INTERNAL_ZONE && !normalized.endsWith(`.${INTERNAL_ZONE}`)) return undefined;
+  return normalized === HOST_LOOPBACK_NAME ? parseIp(HOST_SENTINEL)! : 'unknown';
 }
 
 /** WHATWG's forbidden domain code points: `url` would cut the name at them or refuse it. */

@@ -1,11 +1,14 @@
 import { IoError } from '../io/error.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
-import type { AddressCheck } from './policy.ts';
+import type { AddressCheck, TcpRoute } from './policy.ts';
 
 /** What holding a `network` lets a guest do; built once per instance from its policy. */
 export interface NetworkAccess {
   readonly check: AddressCheck;
-  readonly ipNameLookup: boolean;
+  /** Where a TCP connect to ip:port goes (the host's loopback for its reserved name), or undefined: refused. */
+  readonly tcpRoute: TcpRoute;
+  /** May this name (as the guest wrote it) be resolved? */
+  readonly mayResolve: (name: string) => boolean;
 }
 
 /** `wasi:sockets/network.network`: the capability passed to bind, connect and name lookup. */

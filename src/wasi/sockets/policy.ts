@@ -1,4 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { HOST_SENTINEL, loopbackPortCheck, nameLookupCheck } from '../../network-grants.ts';
 import type { NetworkPolicy } from '../context.ts';
 import { canonicalIp, formatIp, parseIp } from './addresses.ts';
 
@@ -26,6 +27,28 @@ export function addressCheck(policy: Readonly<NetworkPolicy>): AddressCheck {
     const canonical = canonicalIp(parsed);
     return allowed.check(formatIp(canonical), canonical.tag);
   };
+}
+
+/** Where a TCP connect to `ip:port` really goes, or undefined when it is refused. */
+export type TcpRoute = (ip: string, port: number) => string | undefined;
+
+/**
+ * The address check plus the one way around it: `host.wasmcloud.internal` (its sentinel address)
+ * reaches the machine's loopback on a granted port, and nothing else does (the reference's order).
+ */
+export function tcpRoute(policy: Readonly<NetworkPolicy>, check: AddressCheck): TcpRoute {
+  const granted = loopbackPortCheck(policy.hostLoopbackPorts ?? []);
+  return (ip, port) => {
+    if (ip === HOST_SENTINEL) return granted(port, 'tcp') ? '127.0.0.1' : undefined;
+    return check(ip, 'tcp-connect') ? ip : undefined;
+  };
+}
+
+/** May the guest resolve this name? From `ipNameLookup`: true (any), a list of grants, or none. */
+export function nameCheck(grants: NetworkPolicy['ipNameLookup']): (name: string) => boolean {
+  if (grants === true) return () => true;
+  if (!grants || grants.length === 0) return () => false;
+  return nameLookupCheck(grants);
 }
 
 function compileAllowList(entries: readonly string[]): BlockList {

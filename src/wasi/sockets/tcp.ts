@@ -87,7 +87,8 @@ export class TcpSocket {
 
   startConnect(network: Network, remoteAddress: IpSocketAddress): void {
     const ip = ipOf(remoteAddress);
-    if (!Network.access(network).check(formatIp(ip), 'tcp-connect')) throw 'access-denied';
+    const target = Network.access(network).tcpRoute(formatIp(ip), remoteAddress.val.port);
+    if (target === undefined) throw 'access-denied';
     const state = this.#state;
     if (state.kind === 'connecting') throw 'concurrency-conflict';
     if (state.kind !== 'unbound' && state.kind !== 'bound') throw 'invalid-state';
@@ -95,7 +96,7 @@ export class TcpSocket {
     const connect: Connect = {};
     this.#state = { kind: 'connecting', connect };
     const reservation = state.kind === 'bound' ? state.server : undefined;
-    this.#connect(connect, formatIp(ip), remoteAddress.val.port, reservation).catch((err: unknown) => {
+    this.#connect(connect, target, remoteAddress.val.port, reservation).catch((err: unknown) => {
       connect.outcome = errorCode(err);
       connect.socket?.destroy();
       this.#changed.notify();
@@ -358,6 +359,7 @@ function listen(server: Server, options: Parameters<Server['listen']>[0]): Promi
 
 /** `wasi:sockets/tcp-create-socket.create-tcp-socket`. */
 export function createTcpSocket(policy: Readonly<NetworkPolicy>, open: OpenSockets, family: IpAddressFamily): TcpSocket {
-  if (policy.tcp !== true) throw 'access-denied';
+  // A grant of host loopback ports needs a socket to use it; the connect check still applies.
+  if (policy.tcp !== true && !policy.hostLoopbackPorts?.length) throw 'access-denied';
   return new TcpSocket(family, open);
 }
