@@ -31,7 +31,7 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 /** The package's entry points (package.json `exports`): parts never import them. */
-const ENTRY_POINTS = ['index.ts', 'engine.ts', 'nats.ts', 'postgres.ts'];
+const ENTRY_POINTS = ['index.ts', 'engine.ts', 'nats.ts', 'postgres.ts', 'webgpu.ts'];
 
 async function* sourceFiles(dir: string): AsyncGenerator<string> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
