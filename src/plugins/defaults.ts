@@ -12,6 +12,7 @@ import { keyValuePlugin } from './keyvalue/plugin.ts';
 import { loggingPlugin } from './logging/plugin.ts';
 import { messagingPlugin } from './messaging/plugin.ts';
 import type { BackendResources } from './shared/backends.ts';
+import type { WebGpuPluginOptions } from './webgpu/plugin.ts';
 
 export interface DefaultPluginsOptions {
   mode: 'development' | 'production';
@@ -25,6 +26,12 @@ export interface DefaultPluginsOptions {
   keyvalue?: string;
   blobstore?: string;
   messaging?: string;
+  /**
+   * `wasi:webgpu` (its plugin and the `webgpu` package load only when asked): `'auto'` serves it
+   * when a GPU adapter (or SwiftShader) can be obtained; `true` or plugin options serve it always
+   * (workloads declaring it fail with the reason when there is none); default off.
+   */
+  webgpu?: 'auto' | boolean | WebGpuPluginOptions;
 }
 
 interface Composition {
@@ -44,6 +51,15 @@ const PLUGINS: ((c: Composition) => Plugin | undefined | Promise<Plugin | undefi
   (c) => messagingPlugin({ backend: c.options.messaging ?? (c.production ? 'nats' : 'memory'), resources: c.resources }),
   // Loaded only when asked for: embedding the core never loads a PostgreSQL client.
   async (c) => (c.options.postgres ? (await import('./postgres/plugin.ts')).postgresPlugin({ url: c.options.postgres.url }) : undefined),
+  async ({ options: { webgpu } }) => {
+    if (!webgpu) return undefined;
+    const plugin = (await import('./webgpu/plugin.ts')).webgpuPlugin(typeof webgpu === 'object' ? webgpu : {});
+    if (webgpu !== 'auto') return plugin;
+    return plugin.probe().then(
+      () => plugin,
+      () => undefined,
+    );
+  },
 ];
 
 function storageDefault({ production, options }: Composition): string {

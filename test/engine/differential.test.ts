@@ -40,6 +40,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { parse as jcoParse } from '@bytecodealliance/jco';
+import { pino } from 'pino';
 import {
   Engine,
   ExitError,
@@ -69,6 +70,7 @@ import { BytesSource, MemorySink } from '../../src/wasi/io/pipes.ts';
 import { InputStream, OutputStream } from '../../src/wasi/io/streams.ts';
 import { fixtureNames, fixturePath, fixturesDir, type FixtureName } from '../fixtures/index.ts';
 import { compileWithJco } from '../oracle/jco.ts';
+import { webgpuPlugin } from '../../src/plugins/webgpu/index.ts';
 
 // --- the two runtimes ------------------------------------------------------------------------
 
@@ -1581,6 +1583,33 @@ const SCENARIOS: Record<FixtureName, Scenario> = {
         "list('nope')": errResult('get-container "nope": container "nope" does not exist'),
         "read-range('c', 'zzz', 0, 0)": errResult('get-data "zzz": object "zzz" does not exist'),
       });
+    },
+  },
+
+  'gpu-compute': {
+    async run(side) {
+      // The plugin's classes, with a GPU that has no adapter (synchronous, as jco's glue needs):
+      // the guest's own error path, on both runtimes.
+      const plugin = webgpuPlugin({ gpu: {} });
+      const workload = { id: 'w', namespace: 'd', name: 'w', annotations: {}, interfaces: [], logger: pino({ level: 'silent' }) };
+      const state = await plugin.onWorkloadBind!(workload);
+      const impl = (await plugin.onComponentBind!({ workload, name: 'c', config: {}, environment: {}, allowedHosts: [], interfaces: [], imports: [], exports: [], logger: workload.logger }, state)) as Record<string, Record<string, unknown>>;
+      const webgpu = impl['wasi:webgpu/webgpu@0.0.1'];
+      const Gpu = webgpu.Gpu as new (...a: unknown[]) => object;
+      class NoAdapterGpu extends Gpu {
+        requestAdapter() {
+          return undefined;
+        }
+      }
+      const i = await side.instantiate('gpu-compute', {
+        ...side.wasi().imports,
+        'wasi:webgpu/webgpu': { ...webgpu, Gpu: NoAdapterGpu, getGpu: () => new NoAdapterGpu(undefined, undefined) },
+        'wasi:graphics-context/graphics-context': impl['wasi:graphics-context/graphics-context@0.0.1'],
+      });
+      return { 'adapter()': await call(i, 'adapter'), 'double([1])': await call(i, 'double', new Float32Array([1])) };
+    },
+    expect(o) {
+      assert.deepStrictEqual(o, { 'adapter()': errResult('request-adapter: no adapter'), 'double([1])': errResult('request-adapter: no adapter') });
     },
   },
 
