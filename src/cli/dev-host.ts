@@ -28,6 +28,8 @@ export interface DevHostOptions {
   maxGuestMemory?: string;
   /** `--allow-host-loopback`: components' `allowedHostLoopbackPorts` count (inert without it). */
   allowHostLoopback?: boolean;
+  /** `--webgpu`: serve `wasi:webgpu` (the plugin loads the webgpu package at the first workload declaring it). */
+  webgpu?: boolean;
   /** `--otel`: OpenTelemetry (also on when the OTEL_* variables ask for it). */
   otel?: boolean;
   /**
@@ -65,7 +67,7 @@ export async function startDevHost(opts: DevHostOptions): Promise<DevHost> {
     .withGuestOutput('inherit');
   if (memory) builder.withLimits(memory);
   if (opts.allowHostLoopback) builder.withHostLoopback();
-  if (opts.plugins) for (const plugin of await defaultPlugins({ mode: 'development', dataDir: opts.dataDir })) builder.withPlugin(plugin);
+  if (opts.plugins) for (const plugin of await defaultPlugins({ mode: 'development', dataDir: opts.dataDir, webgpu: opts.webgpu === true })) builder.withPlugin(plugin);
   const telemetry = telemetryOption(opts.otel);
   if (telemetry) builder.withTelemetry(telemetry);
   const host = builder.build();

@@ -33,6 +33,8 @@ export interface DevOptions extends ServeOptions {
   maxGuestMemory?: string;
   /** `--allow-host-loopback` (see dev-host.ts). */
   allowHostLoopback?: boolean;
+  /** `--webgpu` (see dev-host.ts). */
+  webgpu?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -51,6 +53,7 @@ export function registerDevCommand(program: Command, withGuestGrants: (command: 
     .option('--data-dir <dir>', 'a manifest: keep key-value and blobstore data on disk under this folder (default: in memory)')
     .option('--max-guest-memory <size>', 'a manifest: memory limit of each instance whose component sets none, e.g. 64MiB (default 256MiB)')
     .option('--allow-host-loopback', 'let components reach the loopback ports their allowedHostLoopbackPorts name, through host.wasmcloud.internal')
+    .option('--webgpu', 'serve wasi:webgpu to workloads that declare it (needs the webgpu package; SwiftShader when there is no GPU)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (needs --tls-key)')
     .option('--tls-key <file>', 'the PEM private key for --tls-cert')
     .option('--log-level <level>', 'host log level on stderr: trace, debug, info, warn, error, silent', 'warn')

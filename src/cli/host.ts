@@ -64,6 +64,8 @@ export interface HostCommandOptions {
   maxGuestMemory?: string;
   /** `--allow-host-loopback`: components' `allowedHostLoopbackPorts` count (inert without it). */
   allowHostLoopback?: boolean;
+  /** `--webgpu`: serve `wasi:webgpu` to workloads that declare it. */
+  webgpu?: boolean;
   /** `--environment <name>`: what the heartbeat says the host runs in. */
   environment?: string;
 }
@@ -157,7 +159,7 @@ export async function hostCommand(opts: HostCommandOptions): Promise<number> {
     }
 
     const postgres = opts.postgresUrl ? { url: opts.postgresUrl, pool: r.pool } : undefined;
-    const plugins = await defaultPlugins({ mode: 'production', nats: data, postgres, keyvalue, blobstore });
+    const plugins = await defaultPlugins({ mode: 'production', nats: data, postgres, keyvalue, blobstore, webgpu: opts.webgpu === true });
 
     const builder = new HostBuilder()
       .withEngine(new Engine({ cacheDir: opts.cache === false ? false : opts.cacheDir }))

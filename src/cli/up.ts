@@ -21,6 +21,8 @@ export interface UpOptions {
   /** `--max-guest-memory <size>` (see limits.ts). */
   maxGuestMemory?: string;
   allowHostLoopback?: boolean;
+  /** `--webgpu` (see dev-host.ts). */
+  webgpu?: boolean;
 }
 
 /**

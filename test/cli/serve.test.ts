@@ -314,3 +314,23 @@ test('logs: human lines by default; --log-format json makes every stderr line JS
   assert.equal(await error.exited, 1);
   assert.deepEqual(JSON.parse(error.stderr()), { level: 60, time: JSON.parse(error.stderr()).time, msg: 'cannot read no-such.wasm: no such file' });
 });
+
+test('up --webgpu serves wasi:webgpu to a workload that declares it; without the flag its start fails naming the interface', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wasmhost-up-gpu-'));
+  try {
+    const manifest = join(dir, 'gpu.yaml');
+    await writeFile(manifest, `name: gpu\nwitWorld:\n  components:\n    - name: gpu\n      file: ${fixturePath('gpu-compute')}\n  hostInterfaces:\n    - wasi:webgpu/webgpu@0.0.1\n`);
+    const without = start(['up', manifest, '--addr', '127.0.0.1:0']);
+    assert.equal(await without.exited, 1);
+    assert.match(without.stderr(), /component "gpu" needs wasi:webgpu\/webgpu@0\.0\.1, which no plugin of this host serves/);
+    const s = start(['up', manifest, '--addr', '127.0.0.1:0', '--webgpu']);
+    try {
+      assert.equal((await s.first)[0], 'Workload default/gpu is running (it serves no HTTP)');
+    } finally {
+      s.child.kill('SIGTERM');
+    }
+    assert.equal(await s.exited, 0, s.stderr());
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
