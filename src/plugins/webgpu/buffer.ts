@@ -1,19 +1,8 @@
 /** `gpu-buffer`: its bytes reach the guest only by copy (`get-mapped-range-get-with-copy`, `...-set-with-copy`). */
-import { Labelled, REAL, args, type Dawn } from './dawn.ts';
-import { attempt, withResult, withResultSync, KINDS } from './errors.ts';
-import type { GpuScope } from './scope.ts';
+import { Counted, REAL, args } from './dawn.ts';
+import { withResult, withResultSync, KINDS } from './errors.ts';
 
-export class GpuBuffer extends Labelled {
-  readonly #bytes: number;
-
-  /** Made before its Dawn buffer, so that its bytes are counted first (`attach` follows). */
-  constructor(scope: GpuScope, real: Dawn, bytes: number) {
-    super(scope, real);
-    this.#bytes = bytes;
-  }
-  attach(real: Dawn): void {
-    this[REAL] = real;
-  }
+export class GpuBuffer extends Counted {
 
   size(): bigint {
     return BigInt(this[REAL].size);
@@ -44,7 +33,6 @@ export class GpuBuffer extends Labelled {
     withResultSync(KINDS, 'abort-error', () => this[REAL].unmap());
   }
   destroy(): void {
-    attempt('gpu-buffer.destroy', () => this[REAL].destroy());
-    this.scope.release(this, this.#bytes);
+    this.destroyCounted('gpu-buffer.destroy');
   }
 }

@@ -5,6 +5,7 @@
  * sizes become numbers, variants become their payload (`auto` stays `'auto'`), and the few enum
  * values a WIT name cannot spell (`d1`, `d2-array`) become WebGPU's (`1d`, `2d-array`).
  */
+import { attempt } from './errors.ts';
 import type { GpuScope } from './scope.ts';
 
 /**
@@ -33,6 +34,29 @@ export class Labelled extends Wrapped {
   }
   setLabel(label: string): void {
     this[REAL].label = label;
+  }
+}
+
+/**
+ * A buffer or texture: its bytes count against the component's budget from before its Dawn
+ * object is made (`attach` follows), and are given back when the guest destroys it.
+ */
+export class Counted extends Labelled {
+  readonly #bytes: number;
+
+  constructor(scope: GpuScope, real: Dawn, bytes: number) {
+    super(scope, real);
+    this.#bytes = bytes;
+  }
+
+  attach(real: Dawn): void {
+    this[REAL] = real;
+  }
+
+  /** Destroys the Dawn object (`what` names the WIT function in errors) and frees its bytes. */
+  protected destroyCounted(what: string): void {
+    attempt(what, () => this[REAL].destroy());
+    this.scope.release(this, this.#bytes);
   }
 }
 

@@ -1,7 +1,6 @@
 /** The device's objects that only carry a label, or a little more: textures, pipelines, shaders, queries. */
-import { Labelled, REAL, Wrapped, fromDawnDimension, toDawn, type Dawn } from './dawn.ts';
+import { Counted, Labelled, REAL, Wrapped, fromDawnDimension, toDawn, type Dawn } from './dawn.ts';
 import { attempt, refused } from './errors.ts';
-import type { GpuScope } from './scope.ts';
 
 /**
  * Bytes a texture may take, counted against the budget: 16 bytes a texel (the widest format) for
@@ -13,15 +12,7 @@ export function textureBytes(d: { size?: { width?: number; height?: number; dept
   return texels * 16 * Math.max(1, d.sampleCount ?? 1) * (d.mipLevelCount && d.mipLevelCount > 1 ? 2 : 1);
 }
 
-export class GpuTexture extends Labelled {
-  readonly #bytes: number;
-  constructor(scope: GpuScope, real: Dawn, bytes: number) {
-    super(scope, real);
-    this.#bytes = bytes;
-  }
-  attach(real: Dawn): void {
-    this[REAL] = real;
-  }
+export class GpuTexture extends Counted {
   static fromGraphicsBuffer(): never {
     refused('gpu-texture.from-graphics-buffer');
   }
@@ -29,8 +20,7 @@ export class GpuTexture extends Labelled {
     return new GpuTextureView(this.scope, attempt('gpu-texture.create-view', () => this[REAL].createView(toDawn(descriptor ?? {}))));
   }
   destroy(): void {
-    attempt('gpu-texture.destroy', () => this[REAL].destroy());
-    this.scope.release(this, this.#bytes);
+    this.destroyCounted('gpu-texture.destroy');
   }
   width(): number {
     return this[REAL].width;
